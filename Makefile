@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rust-dma-heaps: build the module, and run the demo and the tests.
+#
+#   make KDIR=<kernel build dir>   build rust_dma_heap.ko against that kernel
+#   make demo                      build everything, boot a VM, show it working
+#   make check                     every test, every architecture and flavour
+#
+# See README.md.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_RUST_DMA_HEAPS=m modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+.PHONY: all modules clean

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A counted reference to an importer's `struct device`.
+//!
+//! 6.12's `kernel::device::Device` keeps its raw pointer crate-private, and
+//! the DMA API needs it, so this module keeps its own small handle.
+
+use core::ptr::NonNull;
+use kernel::bindings;
+
+/// A reference to a `struct device`, dropped with `put_device()`.
+///
+/// # Invariants
+///
+/// `dev` is a valid device on which this value holds one reference.
+pub(crate) struct DeviceRef {
+    dev: NonNull<bindings::device>,
+}
+
+// SAFETY: device references may be taken and dropped on any thread.
+unsafe impl Send for DeviceRef {}
+// SAFETY: a shared `DeviceRef` only hands out the pointer.
+unsafe impl Sync for DeviceRef {}
+
+impl DeviceRef {
+    /// Takes a new reference on `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must point to a valid `struct device` for the duration of the call.
+    pub(crate) unsafe fn get(dev: NonNull<bindings::device>) -> Self {
+        // SAFETY: `dev` is valid, as the caller guarantees.
+        unsafe { bindings::get_device(dev.as_ptr()) };
+        // INVARIANT: we just took the reference this value owns.
+        Self { dev }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::device {
+        self.dev.as_ptr()
+    }
+}
+
+impl Drop for DeviceRef {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own one reference.
+        unsafe { bindings::put_device(self.dev.as_ptr()) };
+    }
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Reserving a file descriptor and installing a buffer's file in it.
+
+use crate::dma_buf::DmaBuf;
+use kernel::bindings;
+use kernel::prelude::*;
+
+/// An unused file descriptor of the current process, reserved for a buffer.
+///
+/// # Invariants
+///
+/// `fd` was returned by `get_unused_fd_flags()` and is neither installed nor
+/// released yet.
+pub(crate) struct FdReservation {
+    fd: u32,
+}
+
+impl FdReservation {
+    /// Reserves a descriptor with `flags` (`O_CLOEXEC` is the one that
+    /// matters). Fails with `EMFILE` when the process has none left.
+    pub(crate) fn new(flags: u32) -> Result<Self> {
+        // SAFETY: only touches the current task's descriptor table.
+        let fd = unsafe { bindings::get_unused_fd_flags(flags) };
+        let fd = u32::try_from(fd).map_err(|_| Error::from_errno(fd))?;
+        // INVARIANT: a fresh reservation.
+        Ok(Self { fd })
+    }
+
+    /// The descriptor's number, as userspace will see it.
+    pub(crate) fn number(&self) -> u32 {
+        self.fd
+    }
+
+    /// Makes the descriptor refer to `buf`'s file, consuming both.
+    pub(crate) fn install(self, buf: DmaBuf) {
+        let file = buf.into_file();
+        // SAFETY: `fd` is reserved and not installed (type invariant);
+        // `fd_install()` takes over the file reference `buf` gave us.
+        unsafe { bindings::fd_install(self.fd, file) };
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for FdReservation {
+    fn drop(&mut self) {
+        // SAFETY: reserved and not installed (type invariant).
+        unsafe { bindings::put_unused_fd(self.fd) };
+    }
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What `glue.c` provides to Rust.
+//!
+//! 6.12's `bindings` crate lacks these; `glue.c` wraps each in a few lines.
+//! Structs that `bindings` does not describe are only ever handled here as
+//! opaque pointers: their layout is known to C alone.
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+
+/// Declares an opaque C type that Rust only passes around by pointer.
+macro_rules! opaque {
+    ($($name:ident),*) => {$(
+        #[repr(C)]
+        pub(crate) struct $name {
+            _private: [u8; 0],
+        }
+    )*};
+}
+
+opaque!(dma_buf, rdh_node, class);
+
+// Some `bindings` structs (`lockdep_map` without lockdep, for one) are empty
+// in some configurations, which makes the lint fire on pointers to them in
+// those configurations only; `expect` would fail in the others.
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn rdh_param_system() -> bool;
+
+    pub(crate) fn rdh_class_create() -> *mut class;
+    pub(crate) fn class_destroy(class: *mut class);
+    pub(crate) fn rdh_node_add(
+        class: *mut class,
+        devt: bindings::dev_t,
+        name: *const u8,
+        heap: *const c_void,
+    ) -> *mut rdh_node;
+    pub(crate) fn rdh_node_remove(class: *mut class, node: *mut rdh_node);
+
+    pub(crate) fn rdh_dma_buf_export(
+        private: *const c_void,
+        name: *const u8,
+        size: usize,
+        flags: c_int,
+        out: *mut *mut dma_buf,
+    ) -> c_int;
+    pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
+    pub(crate) fn dma_buf_put(dmabuf: *mut dma_buf);
+
+    pub(crate) fn rdh_alloc_zeroed_pages(order: c_uint, opportunistic: bool)
+        -> *mut bindings::page;
+    pub(crate) fn rdh_nth_page(page: *mut bindings::page, n: c_ulong) -> *mut bindings::page;
+    pub(crate) fn rdh_sg_set_page(sg: *mut bindings::scatterlist, page: *mut bindings::page, len: c_uint);
+    pub(crate) fn rdh_sg_first(table: *mut bindings::sg_table) -> *mut bindings::scatterlist;
+    pub(crate) fn rdh_dma_map_sgtable(
+        dev: *mut bindings::device,
+        table: *mut bindings::sg_table,
+        dir: bindings::dma_data_direction,
+    ) -> c_int;
+    pub(crate) fn rdh_dma_unmap_sgtable(
+        dev: *mut bindings::device,
+        table: *mut bindings::sg_table,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn rdh_dma_sync_for_cpu(
+        dev: *mut bindings::device,
+        table: *mut bindings::sg_table,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn rdh_dma_sync_for_device(
+        dev: *mut bindings::device,
+        table: *mut bindings::sg_table,
+        dir: bindings::dma_data_direction,
+    );
+    pub(crate) fn rdh_remap_pages(
+        vma: *mut bindings::vm_area_struct,
+        addr: c_ulong,
+        page: *mut bindings::page,
+        len: c_ulong,
+    ) -> c_int;
+    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
+    pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
+    pub(crate) fn rdh_vunmap(vaddr: *const c_void);
+    pub(crate) fn rdh_invalidate_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
+    pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
+    pub(crate) fn rdh_fatal_signal_pending() -> bool;
+    pub(crate) fn rdh_totalram_pages() -> c_ulong;
+}

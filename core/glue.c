@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C side of the Rust dma-buf heaps module.
+ *
+ * Linux 6.12's Rust `bindings` crate has no dma-buf, cdev, CMA or vmap API,
+ * and an out-of-tree module cannot extend it.  Each function here does one
+ * thing Rust cannot reach on 6.12 (a macro, an inline function, a struct
+ * field absent from `bindings`, or a table of function pointers that must be
+ * a static with .owner = THIS_MODULE) and is called from exactly one Rust
+ * wrapper in core/.  No policy lives here: the Rust side decides, this file
+ * translates.
+ *
+ * Functions named rdh_rust_* are implemented in Rust (core/file.rs and
+ * core/dma_buf.rs); everything else is provided to Rust (core/ffi.rs).
+ */
+#include <linux/cdev.h>
+#include <linux/cma.h>
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "glue.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* ---- module parameters (6.12's module! macro has no parameter support) ---- */
+
+static bool system = true;
+module_param(system, bool, 0444);
+MODULE_PARM_DESC(system, "Register the system heap (default: Y)");
+
+bool rdh_param_system(void)
+{
+	return system;
+}
+
+/* ---- the /dev/dma_heap/<name> character devices ---- */
+
+/* One node per heap name; the cdev is embedded, so it cannot be in Rust. */
+struct rdh_node {
+	struct cdev cdev;
+	struct device *dev;
+	const void *heap;
+};
+
+static int rdh_heap_open(struct inode *inode, struct file *file)
+{
+	struct rdh_node *node = container_of(inode->i_cdev, struct rdh_node, cdev);
+
+	file->private_data = (void *)node->heap;
+	return nonseekable_open(inode, file);
+}
+
+static long rdh_heap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return rdh_rust_heap_ioctl(file->private_data, cmd, arg);
+}
+
+/* A static table is the only way to set .owner = THIS_MODULE, which pins
+ * the module while a heap fd is open. */
+static const struct file_operations rdh_heap_fops = {
+	.owner = THIS_MODULE,
+	.open = rdh_heap_open,
+	.unlocked_ioctl = rdh_heap_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* devtmpfs places heaps under /dev/dma_heap/ (kasprintf is variadic). */
+static char *rdh_devnode(const struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "dma_heap/%s", dev_name(dev));
+}
+
+struct class *rdh_class_create(void)
+{
+	struct class *class = class_create("dma_heap");
+
+	if (!IS_ERR(class))
+		class->devnode = rdh_devnode;
+	return class;
+}
+
+/* Returns a node or an ERR_PTR; @heap is handed to the ioctl as is. */
+struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
+			      const void *heap)
+{
+	struct rdh_node *node;
+	int ret;
+
+	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	node->heap = heap;
+	cdev_init(&node->cdev, &rdh_heap_fops);
+	node->cdev.owner = THIS_MODULE;
+	ret = cdev_add(&node->cdev, devt, 1);
+	if (ret)
+		goto free;
+	node->dev = device_create(class, NULL, devt, NULL, "%s", name);
+	if (IS_ERR(node->dev)) {
+		ret = PTR_ERR(node->dev);
+		cdev_del(&node->cdev);
+		goto free;
+	}
+	return node;
+free:
+	kfree(node);
+	return ERR_PTR(ret);
+}
+
+void rdh_node_remove(struct class *class, struct rdh_node *node)
+{
+	device_destroy(class, node->dev->devt);
+	cdev_del(&node->cdev);
+	kfree(node);
+}
+
+/* ---- dma-buf export ---- */
+
+static int rdh_op_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
+{
+	return rdh_rust_attach(dmabuf->priv, a->dev, &a->priv);
+}
+
+static void rdh_op_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
+{
+	rdh_rust_detach(dmabuf->priv, a->priv);
+}
+
+static struct sg_table *rdh_op_map(struct dma_buf_attachment *a,
+				enum dma_data_direction dir)
+{
+	struct sg_table *table;
+	int ret = rdh_rust_map(a->dmabuf->priv, a->priv, dir, &table);
+
+	return ret ? ERR_PTR(ret) : table;
+}
+
+static void rdh_op_unmap(struct dma_buf_attachment *a, struct sg_table *table,
+		      enum dma_data_direction dir)
+{
+	rdh_rust_unmap(a->dmabuf->priv, a->priv, dir);
+}
+
+static int rdh_op_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
+{
+	return rdh_rust_begin_cpu_access(dmabuf->priv, dir);
+}
+
+static int rdh_op_end_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
+{
+	return rdh_rust_end_cpu_access(dmabuf->priv, dir);
+}
+
+static int rdh_op_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	return rdh_rust_mmap(dmabuf->priv, vma);
+}
+
+static int rdh_op_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	void *vaddr;
+	int ret = rdh_rust_vmap(dmabuf->priv, &vaddr);
+
+	if (!ret)
+		iosys_map_set_vaddr(map, vaddr);
+	return ret;
+}
+
+static void rdh_op_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	rdh_rust_vunmap(dmabuf->priv);
+	iosys_map_clear(map);
+}
+
+static void rdh_op_release(struct dma_buf *dmabuf)
+{
+	rdh_rust_release(dmabuf->priv);
+}
+
+/* One table for every heap: each op forwards to the buffer's Rust vtable. */
+static const struct dma_buf_ops rdh_dma_buf_ops = {
+	.attach = rdh_op_attach,
+	.detach = rdh_op_detach,
+	.map_dma_buf = rdh_op_map,
+	.unmap_dma_buf = rdh_op_unmap,
+	.begin_cpu_access = rdh_op_begin_cpu_access,
+	.end_cpu_access = rdh_op_end_cpu_access,
+	.mmap = rdh_op_mmap,
+	.vmap = rdh_op_vmap,
+	.vunmap = rdh_op_vunmap,
+	.release = rdh_op_release,
+};
+
+/* DEFINE_DMA_BUF_EXPORT_INFO sets .owner = THIS_MODULE, pinning the module
+ * for as long as any buffer it exported lives. */
+int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flags,
+		       struct dma_buf **out)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct dma_buf *dmabuf;
+
+	exp_info.exp_name = name;
+	exp_info.ops = &rdh_dma_buf_ops;
+	exp_info.size = size;
+	exp_info.flags = flags;
+	exp_info.priv = (void *)priv;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	*out = dmabuf;
+	return 0;
+}
+
+struct file *rdh_dma_buf_file(struct dma_buf *dmabuf)
+{
+	return dmabuf->file;
+}
+
+/* ---- pages, tables, mappings: macros and inline functions ---- */
+
+struct page *rdh_alloc_zeroed_pages(unsigned int order, bool opportunistic)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO;
+
+	if (opportunistic)
+		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM;
+	if (order)
+		gfp |= __GFP_COMP;
+	return alloc_pages(gfp, order);
+}
+
+struct page *rdh_nth_page(struct page *page, unsigned long n)
+{
+	return nth_page(page, n);
+}
+
+void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len)
+{
+	sg_set_page(sg, page, len, 0);
+}
+
+struct scatterlist *rdh_sg_first(struct sg_table *table)
+{
+	return table->sgl;
+}
+
+int rdh_dma_map_sgtable(struct device *dev, struct sg_table *table,
+			enum dma_data_direction dir)
+{
+	return dma_map_sgtable(dev, table, dir, 0);
+}
+
+void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table,
+			   enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(dev, table, dir, 0);
+}
+
+void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table,
+			  enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_cpu(dev, table, dir);
+}
+
+void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table,
+			     enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_device(dev, table, dir);
+}
+
+int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr,
+		    struct page *page, unsigned long len)
+{
+	return remap_pfn_range(vma, addr, page_to_pfn(page), len, vma->vm_page_prot);
+}
+
+bool rdh_vma_is_shared(const struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_SHARED;
+}
+
+void *rdh_vmap(struct page **pages, unsigned int count)
+{
+	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+}
+
+void rdh_vunmap(const void *vaddr)
+{
+	vunmap(vaddr);
+}
+
+void rdh_invalidate_kernel_vmap_range(void *vaddr, int size)
+{
+	invalidate_kernel_vmap_range(vaddr, size);
+}
+
+void rdh_flush_kernel_vmap_range(void *vaddr, int size)
+{
+	flush_kernel_vmap_range(vaddr, size);
+}
+
+bool rdh_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
+unsigned long rdh_totalram_pages(void)
+{
+	return totalram_pages();
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The seam between the Rust and C halves of rust_dma_heap.
+ *
+ * Rust declares the same functions in core/ffi.rs (what C provides) and
+ * defines the rdh_rust_* ones (core/ioctl.rs, core/dma_buf.rs).
+ */
+#ifndef RDH_GLUE_H
+#define RDH_GLUE_H
+
+#include <linux/types.h>
+#include <linux/dma-direction.h>
+
+struct class;
+struct device;
+struct dma_buf;
+struct file;
+struct page;
+struct rdh_node;
+struct scatterlist;
+struct sg_table;
+struct vm_area_struct;
+
+/* Implemented in Rust. */
+long rdh_rust_heap_ioctl(const void *heap, unsigned int cmd, unsigned long arg);
+int rdh_rust_attach(const void *buf, struct device *dev, void **attachment);
+void rdh_rust_detach(const void *buf, void *attachment);
+int rdh_rust_map(const void *buf, void *attachment, enum dma_data_direction dir,
+		 struct sg_table **table);
+void rdh_rust_unmap(const void *buf, void *attachment, enum dma_data_direction dir);
+int rdh_rust_begin_cpu_access(const void *buf, enum dma_data_direction dir);
+int rdh_rust_end_cpu_access(const void *buf, enum dma_data_direction dir);
+int rdh_rust_mmap(const void *buf, struct vm_area_struct *vma);
+int rdh_rust_vmap(const void *buf, void **vaddr);
+void rdh_rust_vunmap(const void *buf);
+void rdh_rust_release(const void *buf);
+
+/* Provided by glue.c. */
+bool rdh_param_system(void);
+struct class *rdh_class_create(void);
+struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name, const void *heap);
+void rdh_node_remove(struct class *class, struct rdh_node *node);
+int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flags, struct dma_buf **out);
+struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
+struct page *rdh_alloc_zeroed_pages(unsigned int order, bool opportunistic);
+struct page *rdh_nth_page(struct page *page, unsigned long n);
+void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len);
+struct scatterlist *rdh_sg_first(struct sg_table *table);
+int rdh_dma_map_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
+void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
+void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
+void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
+int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr, struct page *page, unsigned long len);
+bool rdh_vma_is_shared(const struct vm_area_struct *vma);
+void *rdh_vmap(struct page **pages, unsigned int count);
+void rdh_vunmap(const void *vaddr);
+void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
+void rdh_flush_kernel_vmap_range(void *vaddr, int size);
+bool rdh_fatal_signal_pending(void);
+unsigned long rdh_totalram_pages(void);
+
+#endif /* RDH_GLUE_H */

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pages from the buddy allocator, and runs of contiguous pages.
+
+use crate::ffi;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::prelude::*;
+
+/// The size of a page, in bytes.
+pub(crate) const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
+
+/// A run of physically contiguous pages, borrowed from their owner.
+///
+/// # Invariants
+///
+/// `first` points to the first of `count` (> 0) physically contiguous pages
+/// that stay allocated for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct PageRun<'a> {
+    first: NonNull<bindings::page>,
+    count: usize,
+    _owner: PhantomData<&'a ()>,
+}
+
+impl<'a> PageRun<'a> {
+    /// Creates a run.
+    ///
+    /// # Safety
+    ///
+    /// `first` must point to the first of `count` physically contiguous
+    /// pages that stay allocated for `'a`, and `count` must be non-zero.
+    pub(crate) unsafe fn from_raw(first: NonNull<bindings::page>, count: usize) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            first,
+            count,
+            _owner: PhantomData,
+        }
+    }
+
+    /// The number of pages in the run.
+    pub(crate) fn pages(&self) -> usize {
+        self.count
+    }
+
+    /// The length of the run in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.count * PAGE_SIZE
+    }
+
+    /// The `n`th page of the run, as a raw pointer for the C side.
+    ///
+    /// Returns `None` past the end of the run.
+    pub(crate) fn page_ptr(&self, n: usize) -> Option<*mut bindings::page> {
+        if n >= self.count {
+            return None;
+        }
+        // SAFETY: by the type invariant the run holds `count` contiguous
+        // pages, and `n` is within it.
+        Some(unsafe { ffi::rdh_nth_page(self.first.as_ptr(), n as _) })
+    }
+
+    /// The run from its `n`th page on, or `None` if `n` is past its end.
+    pub(crate) fn skip(&self, n: usize) -> Option<PageRun<'a>> {
+        let first = NonNull::new(self.page_ptr(n)?)?;
+        // INVARIANT: the tail of a contiguous run is a contiguous run with the
+        // same owner; `n < count`, so it is non-empty.
+        Some(Self {
+            first,
+            count: self.count - n,
+            _owner: PhantomData,
+        })
+    }
+
+    /// The first `n` pages of the run (all of it if `n` is larger).
+    pub(crate) fn take(&self, n: usize) -> PageRun<'a> {
+        // INVARIANT: a non-empty prefix of a contiguous run is contiguous.
+        Self {
+            first: self.first,
+            count: n.clamp(1, self.count),
+            _owner: PhantomData,
+        }
+    }
+}
+
+/// Whether an allocation may fail quickly instead of reclaiming memory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effort {
+    /// Try once: no reclaim, no retry, no warning. For high orders, where a
+    /// failure just means falling back to a smaller order.
+    Opportunistic,
+    /// The allocator's normal effort, reclaim included.
+    Normal,
+}
+
+/// `2^order` zeroed, physically contiguous pages from the buddy allocator,
+/// freed on drop.
+///
+/// # Invariants
+///
+/// `page` was returned by `alloc_pages()` for `order` and is owned by this
+/// value.
+pub(crate) struct BuddyPages {
+    page: NonNull<bindings::page>,
+    order: u32,
+}
+
+// SAFETY: the pages are plain memory owned by this value; any thread may
+// free them.
+unsafe impl Send for BuddyPages {}
+// SAFETY: shared access only reads the pointer and the order.
+unsafe impl Sync for BuddyPages {}
+
+impl BuddyPages {
+    /// The largest order the buddy allocator hands out.
+    pub(crate) const MAX_ORDER: u32 = bindings::MAX_PAGE_ORDER;
+
+    /// Allocates `2^order` zeroed pages (from highmem too, where it exists).
+    pub(crate) fn alloc_zeroed(order: u32, effort: Effort) -> Result<Self> {
+        if order > Self::MAX_ORDER {
+            return Err(EINVAL);
+        }
+        // SAFETY: any order up to MAX_PAGE_ORDER may be requested.
+        let page = unsafe { ffi::rdh_alloc_zeroed_pages(order, effort == Effort::Opportunistic) };
+        let page = NonNull::new(page).ok_or(ENOMEM)?;
+        // INVARIANT: the allocator returned these pages for `order`.
+        Ok(Self { page, order })
+    }
+
+    /// The order of the allocation.
+    pub(crate) fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// The pages, as one run.
+    pub(crate) fn run(&self) -> PageRun<'_> {
+        // SAFETY: by the type invariant, `page` heads `2^order` contiguous
+        // pages owned by `self`, so they live as long as the borrow.
+        unsafe { PageRun::from_raw(self.page, 1 << self.order) }
+    }
+}
+
+impl Drop for BuddyPages {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the pages were allocated with this
+        // order and are owned by `self`; nothing else frees them.
+        unsafe { bindings::__free_pages(self.page.as_ptr(), self.order) };
+    }
+}
+
+/// Stops a long allocation loop early when the calling task has been killed.
+pub(crate) fn fatal_signal_pending() -> bool {
+    // SAFETY: only reads the current task's signal state.
+    unsafe { ffi::rdh_fatal_signal_pending() }
+}
+
+/// The machine's RAM, in pages.
+pub(crate) fn total_ram_pages() -> usize {
+    // SAFETY: only reads a global counter.
+    unsafe { ffi::rdh_totalram_pages() as usize }
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The set of registered heaps and their device nodes.
+
+use crate::chardev::{DevtRegion, HeapClass, HeapNode};
+use crate::heap::Heap;
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::fmt;
+use kernel::str::CString;
+use kernel::sync::Arc;
+
+/// Device numbers reserved for heap nodes (upstream reserves 128).
+const MAX_NODES: u32 = 64;
+
+/// Every heap node, the device numbers they use and their class.
+///
+/// Fields drop in order: nodes before the numbers and class they use.
+pub(crate) struct Registry {
+    nodes: KVec<(CString, HeapNode)>,
+    region: DevtRegion,
+    class: HeapClass,
+}
+
+impl Registry {
+    /// Creates the `dma_heap` class, with no heap yet.
+    pub(crate) fn new() -> Result<Self> {
+        let class = HeapClass::new().inspect_err(|e| {
+            pr_err!("cannot create the dma_heap class ({:?}): is another heap core loaded?\n", e)
+        })?;
+        Ok(Self {
+            nodes: KVec::new(),
+            region: DevtRegion::new(MAX_NODES, c_str!("dma_heap"))?,
+            class,
+        })
+    }
+
+    /// The number of device nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn has(&self, name: &CStr) -> bool {
+        self.nodes.iter().any(|(n, _)| n.as_bytes() == name.as_bytes())
+    }
+
+    /// Registers `heap` under its own name and then each of `aliases`.
+    ///
+    /// Fails with `EEXIST` if the heap's own name is taken; an alias that is
+    /// taken is skipped with a warning, since aliases exist only to be found
+    /// under a name some client expects.
+    pub(crate) fn add(&mut self, heap: Arc<dyn Heap>, aliases: &[&CStr]) -> Result {
+        let name = heap.name();
+        if self.has(name) {
+            pr_err!("heap name {} registered twice\n", name);
+            return Err(EEXIST);
+        }
+        self.add_node(name, &heap)?;
+        for alias in aliases {
+            if self.has(alias) {
+                pr_warn!("{}: alias {} already names a heap; skipped\n", name, alias);
+                continue;
+            }
+            self.add_node(alias, &heap)?;
+        }
+        Ok(())
+    }
+
+    fn add_node(&mut self, name: &CStr, heap: &Arc<dyn Heap>) -> Result {
+        if name.as_bytes().is_empty() || name.as_bytes().contains(&b'/') {
+            return Err(EINVAL);
+        }
+        let index = u32::try_from(self.nodes.len()).map_err(|_| ENOSPC)?;
+        let devt = self.region.devt(index).ok_or(ENOSPC)?;
+        let owned = CString::try_from_fmt(fmt!("{}", name))?;
+        self.nodes.reserve(1, GFP_KERNEL)?;
+        let node = HeapNode::new(&self.class, devt, name, heap.clone())?;
+        self.nodes.push((owned, node), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Registers a heap, logging rather than failing: one heap that cannot be
+    /// registered must not take the others down with it.
+    pub(crate) fn add_or_warn(&mut self, heap: Result<Arc<dyn Heap>>, aliases: &[&CStr]) {
+        match heap.and_then(|heap| {
+            let name = heap.name();
+            self.add(heap, aliases).inspect_err(|e| pr_err!("heap {}: not registered ({:?})\n", name, e))
+        }) {
+            Ok(()) => (),
+            Err(e) => pr_err!("a heap failed to initialise ({:?})\n", e),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The system heap: buffers of any pages from the buddy allocator.
+//!
+//! Like upstream's system heap, a buffer is built from the largest chunks
+//! the allocator can give without effort (1 MiB, then 64 KiB), falling back
+//! to single pages, which the allocator may reclaim for. Large chunks make
+//! for short scatter-gather tables and fewer IOMMU/TLB entries. Pages come
+//! zeroed, so no buffer shows a previous owner's data.
+
+use crate::attachments::{Attachment, Attachments};
+use crate::device::DeviceRef;
+use crate::dma_buf::{Backing, BufferPages, DmaBuf, Exporter};
+use crate::heap::{FdFlags, Heap};
+use crate::mapping::{KernelAddress, SharedVmap};
+use crate::page::{fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE};
+use crate::sg_table::{DataDirection, MappedTable};
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// Chunk orders, largest first: 1 MiB, 64 KiB and 4 KiB with 4 KiB pages.
+const ORDERS: [u32; 3] = [8, 4, 0];
+
+pub(crate) struct SystemHeap;
+
+impl SystemHeap {
+    pub(crate) fn new() -> Result<Arc<dyn Heap>> {
+        Ok(Arc::new(SystemHeap, GFP_KERNEL)?)
+    }
+}
+
+impl Heap for SystemHeap {
+    fn name(&self) -> &'static CStr {
+        c_str!("system")
+    }
+
+    fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
+        let pages = Arc::new(SystemPages::alloc(len)?, GFP_KERNEL)?;
+        DmaBuf::export(self.name(), flags, pages, SystemBuffer::new())
+    }
+}
+
+/// A system-heap buffer's pages: chunks of decreasing order.
+pub(crate) struct SystemPages {
+    chunks: KVVec<BuddyPages>,
+}
+
+impl SystemPages {
+    /// Allocates `len` bytes (a multiple of the page size), largest chunks
+    /// first. Stops with `EINTR` if the caller is killed meanwhile; on any
+    /// failure every chunk already allocated is freed.
+    fn alloc(len: usize) -> Result<Self> {
+        let mut chunks = KVVec::new();
+        let mut remaining = len;
+        let mut max_order = ORDERS[0];
+        while remaining > 0 {
+            if fatal_signal_pending() {
+                return Err(EINTR);
+            }
+            let chunk = Self::alloc_largest(remaining, max_order)?;
+            remaining -= chunk.run().bytes();
+            // Once an order has failed, larger ones will not succeed now.
+            max_order = chunk.order();
+            chunks.push(chunk, GFP_KERNEL)?;
+        }
+        Ok(Self { chunks })
+    }
+
+    /// The largest chunk, of at most `max_order`, that fits in `remaining`.
+    fn alloc_largest(remaining: usize, max_order: u32) -> Result<BuddyPages> {
+        for order in ORDERS {
+            if order > max_order || PAGE_SIZE << order > remaining {
+                continue;
+            }
+            let effort = if order > 0 {
+                Effort::Opportunistic
+            } else {
+                Effort::Normal
+            };
+            if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort) {
+                return Ok(chunk);
+            }
+        }
+        Err(ENOMEM)
+    }
+}
+
+impl Backing for SystemPages {
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        self.chunks.iter().map(BuddyPages::run)
+    }
+}
+
+/// A system-heap buffer's state: its attachments and its kernel mapping.
+#[pin_data]
+pub(crate) struct SystemBuffer {
+    #[pin]
+    attachments: Attachments<SystemPages>,
+    #[pin]
+    vmap: SharedVmap<SystemPages>,
+}
+
+impl SystemBuffer {
+    fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            attachments <- Attachments::new(),
+            vmap <- SharedVmap::new(),
+        }? Error)
+    }
+}
+
+impl Exporter for SystemBuffer {
+    type Backing = SystemPages;
+    type Attachment = Arc<Attachment<SystemPages>>;
+
+    fn attach(&self, pages: &BufferPages<SystemPages>, dev: DeviceRef) -> Result<Self::Attachment> {
+        self.attachments.attach(pages, dev)
+    }
+
+    fn detach(&self, attachment: &Self::Attachment) {
+        self.attachments.detach(attachment)
+    }
+
+    fn map(&self, attachment: &Self::Attachment, dir: DataDirection) -> Result<MappedTable> {
+        attachment.map(dir)
+    }
+
+    fn unmap(&self, attachment: &Self::Attachment, _dir: DataDirection) {
+        attachment.unmap()
+    }
+
+    fn begin_cpu_access(&self, dir: DataDirection) -> Result {
+        self.vmap.invalidate();
+        self.attachments.sync_for_cpu(dir);
+        Ok(())
+    }
+
+    fn end_cpu_access(&self, dir: DataDirection) -> Result {
+        self.vmap.flush();
+        self.attachments.sync_for_device(dir);
+        Ok(())
+    }
+
+    fn vmap(&self, pages: &BufferPages<SystemPages>) -> Result<KernelAddress> {
+        self.vmap.get(pages)
+    }
+
+    fn vunmap(&self) {
+        self.vmap.put()
+    }
+}

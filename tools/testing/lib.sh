@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the scripts under tools/testing/: paths, the cache, messages.
+
+TESTING_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$TESTING_DIR/../.." && pwd)
+
+# Everything built (kernel sources, kernels, busybox, test programs) lives
+# in a cache outside the clone, keyed by what went into it.
+RDH_CACHE=${RDH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust-dma-heaps}
+RESULTS_DIR=${RESULTS_DIR:-$REPO_DIR/results}
+JOBS=${JOBS:-$(($(nproc) + 1))}
+KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+
+say() { echo ">>> $*" >&2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+hash_of() { sha256sum | cut -c1-16; }
+
+# Version strings of every tool whose output ends up in a kernel or module.
+toolchain_id() {
+	{
+		gcc --version | head -1
+		clang --version | head -1
+		rustc --version
+		bindgen --version
+		aarch64-linux-gnu-gcc --version | head -1
+	} 2>/dev/null
+}
+
+kernel_version_of_tarball() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+}
+
+# The make flags that select a flavour's architecture and compiler.
+kernel_make_flags() {
+	case $1 in
+	x86_64)	echo "ARCH=x86_64" ;;
+	debug)	echo "ARCH=x86_64 LLVM=1" ;;
+	arm64)	echo "ARCH=arm64 LLVM=1" ;;
+	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug)" ;;
+	esac
+}
+
+flavour_arch() {
+	case $1 in x86_64|debug) echo x86_64 ;; arm64) echo arm64 ;; esac
+}
+
+flavour_fragments() {
+	local k=$TESTING_DIR/kernel
+	case $1 in
+	x86_64)	echo "$k/base.config $k/x86_64.config $k/intree.config" ;;
+	debug)	echo "$k/base.config $k/x86_64.config $k/debug.config" ;;
+	arm64)	echo "$k/base.config $k/arm64.config" ;;
+	esac
+}
+
+# TCG, unless a probe shows KVM really boots this x86_64 kernel here: on
+# nested virtualisation /dev/kvm can exist and guests still hang. The result
+# is cached per host boot. RDH_ACCEL=tcg|kvm overrides.
+vm_accel() {
+	local image=$1
+	if [ -n "${RDH_ACCEL:-}" ]; then echo "$RDH_ACCEL"; return; fi
+	local cache
+	cache=/tmp/rdh-kvm-probe.$(cut -c1-8 /proc/sys/kernel/random/boot_id)
+	if [ ! -f "$cache" ]; then
+		local result=tcg tmp
+		if [ -w /dev/kvm ]; then
+			tmp=$(mktemp -d)
+			mkdir -p "$tmp/root/bin"
+			cp /bin/busybox "$tmp/root/bin/"
+			printf '#!/bin/busybox sh\n/bin/busybox echo KVM-PROBE-OK\n/bin/busybox reboot -f\n' \
+				>"$tmp/root/init"
+			chmod +x "$tmp/root/init"
+			(cd "$tmp/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initrd"
+			if timeout 30 qemu-system-x86_64 -accel kvm -cpu host -m 256 -nographic \
+				-no-reboot -monitor none -kernel "$image" -initrd "$tmp/initrd" \
+				-append "console=ttyS0 panic=-1" </dev/null 2>&1 | grep -q KVM-PROBE-OK; then
+				result=kvm
+			fi
+			rm -rf "$tmp"
+		fi
+		echo "$result" >"$cache"
+		say "VM acceleration: $result (probed)"
+	fi
+	cat "$cache"
+}
+
+# QEMU's own device tree for `-M virt` with the memory size given, plus a
+# reserved-memory node: the default CMA area (linux,cma, 64 MiB anywhere)
+# and a 32 MiB region reserved for the camera at 0x60000000.
+vm_arm64_dtb() {
+	local mem=$1
+	local key
+	key=$( { qemu-system-aarch64 --version | head -1; echo "$mem";
+		 cat "$TESTING_DIR/vm/reserved-memory.dtsi"; } | hash_of)
+	local out=$RDH_CACHE/dtb/virt-$key.dtb
+	if [ ! -f "$out" ]; then
+		mkdir -p "$RDH_CACHE/dtb"
+		local tmp
+		tmp=$(mktemp -d)
+		qemu-system-aarch64 -M "virt,dumpdtb=$tmp/virt.dtb" -cpu cortex-a57 \
+			-smp 2 -m "$mem" -nographic >/dev/null 2>&1
+		dtc -q -I dtb -O dts -o "$tmp/virt.dts" "$tmp/virt.dtb"
+		# Insert the node right after the root node's opening line.
+		awk -v inc="$TESTING_DIR/vm/reserved-memory.dtsi" '
+			!done && /^\/ \{/ { print; while ((getline l < inc) > 0) print l; done=1; next }
+			{ print }' "$tmp/virt.dts" >"$tmp/full.dts"
+		dtc -q -I dts -O dtb -o "$out" "$tmp/full.dts"
+		rm -rf "$tmp"
+	fi
+	echo "$out"
+}
