@@ -19,3 +19,19 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 .PHONY: all modules clean
+
+# ---- the project's own commands (they install what is missing first) ----
+
+demo:
+	@tools/testing/demo
+
+check:
+	@tools/testing/check
+
+check-quick:
+	@tools/testing/check --quick
+
+shell:
+	@tools/testing/run-in-vm --interactive
+
+.PHONY: demo check check-quick shell

@@ -79,7 +79,6 @@ extern "C" {
         page: *mut bindings::page,
         len: c_ulong,
     ) -> c_int;
-    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
     pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vunmap(vaddr: *const c_void);
     pub(crate) fn rdh_invalidate_kernel_vmap_range(vaddr: *mut c_void, size: c_int);

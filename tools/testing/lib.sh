@@ -110,3 +110,21 @@ vm_arm64_dtb() {
 	fi
 	echo "$out"
 }
+
+# Copy the module's sources (Kconfig, Kbuild, core/, heaps/, uapi/) to DEST,
+# touching only files whose content changed so kbuild rebuilds no more than
+# it must, and dropping files the repo no longer has.
+copy_module_sources() {
+	local dest=$1 f
+	mkdir -p "$dest"
+	(cd "$REPO_DIR" && find Kconfig Kbuild core heaps uapi -type f \
+		\( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name Kconfig -o -name Kbuild \)) |
+	while read -r f; do
+		mkdir -p "$dest/$(dirname "$f")"
+		cmp -s "$REPO_DIR/$f" "$dest/$f" || cp "$REPO_DIR/$f" "$dest/$f"
+	done
+	(cd "$dest" && find . -type f \( -name '*.rs' -o -name '*.c' -o -name '*.h' \)) |
+	while read -r f; do
+		[ -e "$REPO_DIR/$f" ] || rm -f "$dest/$f"
+	done
+}

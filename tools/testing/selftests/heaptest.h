@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the heap tests. */
+#ifndef RDH_HEAPTEST_H
+#define RDH_HEAPTEST_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+
+#include "tap.h"
+
+#define HEAP_DIR "/dev/dma_heap"
+#define MAX_HEAPS 32
+
+static char heap_names[MAX_HEAPS][256];
+
+/* Fills heap_names with the nodes under /dev/dma_heap, sorted; returns how many. */
+static inline int list_heaps(void)
+{
+	struct dirent *d;
+	int n = 0;
+	DIR *dir = opendir(HEAP_DIR);
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < MAX_HEAPS) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(heap_names[n++], sizeof(heap_names[0]), "%s", d->d_name);
+	}
+	closedir(dir);
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (strcmp(heap_names[i], heap_names[j]) > 0) {
+				char t[256];
+
+				memcpy(t, heap_names[i], 256);
+				memcpy(heap_names[i], heap_names[j], 256);
+				memcpy(heap_names[j], t, 256);
+			}
+	return n;
+}
+
+static inline int open_heap(const char *name, int flags)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), HEAP_DIR "/%s", name);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* Allocates @len bytes; returns the dma-buf fd or -errno. */
+static inline int heap_alloc(int heap_fd, uint64_t len)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0)
+		return -errno;
+	return data.fd;
+}
+
+/* The number of open file descriptors of this process. */
+static inline int count_fds(void)
+{
+	struct dirent *d;
+	int n = 0;
+	DIR *dir = opendir("/proc/self/fd");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n - 1; /* the directory's own fd */
+}
+
+/* The number of dma-bufs alive in the system, from debugfs. */
+static inline int count_dmabufs(void)
+{
+	char line[512];
+	int n = -1;
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Total %d objects", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+#endif

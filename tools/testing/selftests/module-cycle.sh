@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Module load/unload: 20 cycles, each allocating after the load; unload is
+# refused while a buffer or a heap fd is alive, and works once it is gone.
+#   module-cycle.sh MODULE.ko [CYCLES]
+mod=$1
+cycles=${2:-20}
+n=0
+check() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
+}
+echo "TAP version 13"
+
+good=0 i=0
+while [ $i -lt "$cycles" ]; do
+	if rmmod rust_dma_heap && [ ! -e /dev/dma_heap/system ] &&
+	   insmod "$mod" && [ -c /dev/dma_heap/system ] &&
+	   ./heap-util alloc system 1048576; then
+		good=$((good + 1))
+	fi
+	i=$((i + 1))
+done
+[ $good -eq "$cycles" ]; check $? "$cycles unload/load cycles, each allocating after the load ($good good)"
+
+rm -f /tmp/held
+./heap-util hold system 65536 /tmp/held &
+holder=$!
+i=0
+while [ ! -e /tmp/held ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /tmp/held ]; check $? "a process holds a buffer"
+! rmmod rust_dma_heap 2>/dev/null; check $? "unload is refused while a buffer is alive"
+[ -c /dev/dma_heap/system ]; check $? "the heap is still there after the refused unload"
+./heap-util alloc system 4096; check $? "the heap still allocates after the refused unload"
+kill $holder; wait $holder 2>/dev/null
+rmmod rust_dma_heap; check $? "unload works once the buffer is gone"
+insmod "$mod"; check $? "load works again"
+
+exec 3</dev/dma_heap/system
+! rmmod rust_dma_heap 2>/dev/null; check $? "unload is refused while a heap fd is open"
+exec 3<&-
+rmmod rust_dma_heap; check $? "unload works once the heap fd is closed"
+insmod "$mod"; check $? "load works again at the end"
+echo "1..$n"
