@@ -101,11 +101,14 @@ vm_arm64_dtb() {
 		qemu-system-aarch64 -M "virt,dumpdtb=$tmp/virt.dtb" -cpu cortex-a57 \
 			-smp 2 -m "$mem" -nographic >/dev/null 2>&1
 		dtc -q -I dtb -O dts -o "$tmp/virt.dts" "$tmp/virt.dtb"
-		# Insert the node right after the root node's opening line.
+		# Add the node as the root's last child (properties come first).
 		awk -v inc="$TESTING_DIR/vm/reserved-memory.dtsi" '
-			!done && /^\/ \{/ { print; while ((getline l < inc) > 0) print l; done=1; next }
-			{ print }' "$tmp/virt.dts" >"$tmp/full.dts"
-		dtc -q -I dts -O dtb -o "$out" "$tmp/full.dts"
+			{ line[NR] = $0 } /^};/ { last = NR }
+			END { for (i = 1; i <= NR; i++) {
+				if (i == last) while ((getline l < inc) > 0) print l
+				print line[i] } }' "$tmp/virt.dts" >"$tmp/full.dts"
+		dtc -q -I dts -O dtb -o "$out.tmp" "$tmp/full.dts" || { rm -rf "$tmp"; return 1; }
+		mv "$out.tmp" "$out"
 		rm -rf "$tmp"
 	fi
 	echo "$out"
