@@ -52,7 +52,11 @@ impl<B: Backing> Attachments<B> {
     }
 
     /// Attaches `dev`, with a fresh table over `pages`.
-    pub(crate) fn attach(&self, pages: &BufferPages<B>, dev: DeviceRef) -> Result<Arc<Attachment<B>>> {
+    pub(crate) fn attach(
+        &self,
+        pages: &BufferPages<B>,
+        dev: DeviceRef,
+    ) -> Result<Arc<Attachment<B>>> {
         let table = SgTable::new(pages)?;
         let attachment = Arc::pin_init(
             pin_init!(Attachment {

@@ -113,7 +113,12 @@ impl HeapNode {
         // SAFETY: `class` is live, `name` a valid string (copied by the
         // device core), and `private` stays valid for the node's lifetime.
         let node = unsafe {
-            ffi::rdh_node_add(class.ptr.as_ptr(), devt, name.as_char_ptr().cast(), private.cast::<c_void>())
+            ffi::rdh_node_add(
+                class.ptr.as_ptr(),
+                devt,
+                name.as_char_ptr().cast(),
+                private.cast::<c_void>(),
+            )
         };
         let node = kernel::error::from_err_ptr(node)?;
         // INVARIANT: the node was just added with `target` as private data.

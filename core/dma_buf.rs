@@ -216,7 +216,11 @@ impl<E: Exporter> Ops<E> {
     /// # Safety
     ///
     /// As [`Ops::buffer`]; `att` must be a live attachment of this buffer.
-    unsafe fn map(buf: *const c_void, att: *const c_void, dir: DataDirection) -> Result<MappedTable> {
+    unsafe fn map(
+        buf: *const c_void,
+        att: *const c_void,
+        dir: DataDirection,
+    ) -> Result<MappedTable> {
         // SAFETY: guaranteed by the caller.
         let (this, att) = unsafe { (Self::buffer(buf), AttachmentBox::<E>::borrow(att)) };
         this.exporter.map(att, dir)
@@ -319,7 +323,13 @@ impl DmaBuf {
         // SAFETY: `buf` is a valid object for the ops table's `rdh_rust_*`
         // callbacks; `name` is static; `out` is writable.
         let ret = unsafe {
-            ffi::rdh_dma_buf_export(buf, name.as_char_ptr().cast(), size, flags.raw() as c_int, &mut out)
+            ffi::rdh_dma_buf_export(
+                buf,
+                name.as_char_ptr().cast(),
+                size,
+                flags.raw() as c_int,
+                &mut out,
+            )
         };
         if ret != 0 {
             // SAFETY: the export failed, so the dma-buf core never took `buf`;
@@ -453,7 +463,10 @@ unsafe extern "C" fn rdh_rust_begin_cpu_access(
     dir: bindings::dma_data_direction,
 ) -> c_int {
     // SAFETY: see the function's safety requirements.
-    errno(DataDirection::from_raw(dir).and_then(|d| unsafe { (vtable(buf).begin_cpu_access)(buf, d) }))
+    errno(
+        DataDirection::from_raw(dir)
+            .and_then(|d| unsafe { (vtable(buf).begin_cpu_access)(buf, d) }),
+    )
 }
 
 /// # Safety
@@ -465,14 +478,19 @@ unsafe extern "C" fn rdh_rust_end_cpu_access(
     dir: bindings::dma_data_direction,
 ) -> c_int {
     // SAFETY: see the function's safety requirements.
-    errno(DataDirection::from_raw(dir).and_then(|d| unsafe { (vtable(buf).end_cpu_access)(buf, d) }))
+    errno(
+        DataDirection::from_raw(dir).and_then(|d| unsafe { (vtable(buf).end_cpu_access)(buf, d) }),
+    )
 }
 
 /// # Safety
 ///
 /// `buf` is a live buffer's `priv`; `vma` is being set up for its file.
 #[no_mangle]
-unsafe extern "C" fn rdh_rust_mmap(buf: *const c_void, vma: *mut bindings::vm_area_struct) -> c_int {
+unsafe extern "C" fn rdh_rust_mmap(
+    buf: *const c_void,
+    vma: *mut bindings::vm_area_struct,
+) -> c_int {
     // SAFETY: see the function's safety requirements.
     errno(unsafe { (vtable(buf).mmap)(buf, vma) })
 }

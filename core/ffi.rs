@@ -51,7 +51,11 @@ extern "C" {
     pub(crate) fn rdh_alloc_zeroed_pages(order: c_uint, opportunistic: bool)
         -> *mut bindings::page;
     pub(crate) fn rdh_nth_page(page: *mut bindings::page, n: c_ulong) -> *mut bindings::page;
-    pub(crate) fn rdh_sg_set_page(sg: *mut bindings::scatterlist, page: *mut bindings::page, len: c_uint);
+    pub(crate) fn rdh_sg_set_page(
+        sg: *mut bindings::scatterlist,
+        page: *mut bindings::page,
+        len: c_uint,
+    );
     pub(crate) fn rdh_sg_first(table: *mut bindings::sg_table) -> *mut bindings::scatterlist;
     pub(crate) fn rdh_dma_map_sgtable(
         dev: *mut bindings::device,

@@ -115,11 +115,15 @@ fn heap_ioctl(heap: &dyn Heap, cmd: u32, arg: usize) -> Result {
 ///
 /// `target` is the private data of a live heap node (a `NodeTarget`).
 #[no_mangle]
-unsafe extern "C" fn rdh_rust_heap_ioctl(target: *const c_void, cmd: c_uint, arg: c_ulong) -> c_long {
+unsafe extern "C" fn rdh_rust_heap_ioctl(
+    target: *const c_void,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_long {
     // SAFETY: open files of a node keep its target alive (`HeapNode`'s
     // invariant), and the caller passes the node's target.
     let target = unsafe { &*target.cast::<NodeTarget>() };
-    match heap_ioctl(&*target.heap, cmd, arg as usize) {
+    match heap_ioctl(&*target.heap, cmd, arg) {
         Ok(()) => 0,
         Err(e) => e.to_errno() as c_long,
     }

@@ -9,8 +9,8 @@ use crate::page::PAGE_SIZE;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_void;
-use kernel::prelude::*;
 use kernel::new_mutex;
+use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::types::Opaque;
 
@@ -127,19 +127,19 @@ impl Vma {
     pub(crate) fn start(&self) -> usize {
         // SAFETY: the VMA is valid (type invariant) and its range is stable
         // while the mmap lock is held.
-        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_start as usize }
+        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_start }
     }
 
     /// One past the last user address of the mapping.
     pub(crate) fn end(&self) -> usize {
         // SAFETY: as in `start`.
-        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_end as usize }
+        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_end }
     }
 
     /// The offset into the buffer, in pages.
     pub(crate) fn pgoff(&self) -> usize {
         // SAFETY: as in `start`.
-        unsafe { (*self.raw()).vm_pgoff as usize }
+        unsafe { (*self.raw()).vm_pgoff }
     }
 
     /// Maps the buffer's pages from `vm_pgoff` on, one `remap_pfn_range()`

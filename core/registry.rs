@@ -5,8 +5,8 @@
 use crate::chardev::{DevtRegion, HeapClass, HeapNode};
 use crate::heap::Heap;
 use kernel::c_str;
-use kernel::prelude::*;
 use kernel::fmt;
+use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;
 
@@ -26,7 +26,10 @@ impl Registry {
     /// Creates the `dma_heap` class, with no heap yet.
     pub(crate) fn new() -> Result<Self> {
         let class = HeapClass::new().inspect_err(|e| {
-            pr_err!("cannot create the dma_heap class ({:?}): is another heap core loaded?\n", e)
+            pr_err!(
+                "cannot create the dma_heap class ({:?}): is another heap core loaded?\n",
+                e
+            )
         })?;
         Ok(Self {
             nodes: KVec::new(),
@@ -41,7 +44,9 @@ impl Registry {
     }
 
     fn has(&self, name: &CStr) -> bool {
-        self.nodes.iter().any(|(n, _)| n.as_bytes() == name.as_bytes())
+        self.nodes
+            .iter()
+            .any(|(n, _)| n.as_bytes() == name.as_bytes())
     }
 
     /// Registers `heap` under its own name and then each of `aliases`.
@@ -84,7 +89,8 @@ impl Registry {
     pub(crate) fn add_or_warn(&mut self, heap: Result<Arc<dyn Heap>>, aliases: &[&CStr]) {
         match heap.and_then(|heap| {
             let name = heap.name();
-            self.add(heap, aliases).inspect_err(|e| pr_err!("heap {}: not registered ({:?})\n", name, e))
+            self.add(heap, aliases)
+                .inspect_err(|e| pr_err!("heap {}: not registered ({:?})\n", name, e))
         }) {
             Ok(()) => (),
             Err(e) => pr_err!("a heap failed to initialise ({:?})\n", e),

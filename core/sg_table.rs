@@ -134,7 +134,9 @@ impl<B: Backing> SgTable<B> {
         // INVARIANT: the table was just mapped for `dev` and `dir`.
         self.mapping = Some(DmaMapping { dev, dir });
         // SAFETY: `Opaque::get` never returns NULL for a boxed value.
-        Ok(MappedTable(unsafe { NonNull::new_unchecked(self.table.get()) }))
+        Ok(MappedTable(unsafe {
+            NonNull::new_unchecked(self.table.get())
+        }))
     }
 
     /// Unmaps the table, if it is mapped.

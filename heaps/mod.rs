@@ -12,6 +12,6 @@ mod system;
 /// Registers every enabled heap.
 pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
-        registry.add_or_warn(system::SystemHeap::new(), &[]);
+        registry.add_or_warn(system::heap(), &[]);
     }
 }

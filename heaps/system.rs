@@ -22,13 +22,12 @@ use kernel::sync::Arc;
 /// Chunk orders, largest first: 1 MiB, 64 KiB and 4 KiB with 4 KiB pages.
 const ORDERS: [u32; 3] = [8, 4, 0];
 
-pub(crate) struct SystemHeap;
-
-impl SystemHeap {
-    pub(crate) fn new() -> Result<Arc<dyn Heap>> {
-        Ok(Arc::new(SystemHeap, GFP_KERNEL)?)
-    }
+/// The system heap, ready to register.
+pub(crate) fn heap() -> Result<Arc<dyn Heap>> {
+    Ok(Arc::new(SystemHeap, GFP_KERNEL)?)
 }
+
+struct SystemHeap;
 
 impl Heap for SystemHeap {
     fn name(&self) -> &'static CStr {
