@@ -57,7 +57,7 @@ impl<B: Backing> Attachments<B> {
         pages: &BufferPages<B>,
         dev: DeviceRef,
     ) -> Result<Arc<Attachment<B>>> {
-        let table = SgTable::new(pages)?;
+        let table = SgTable::new(pages, dev.max_segment_size())?;
         let attachment = Arc::pin_init(
             pin_init!(Attachment {
                 dev,
@@ -85,16 +85,16 @@ impl<B: Backing> Attachments<B> {
     }
 
     /// Makes what devices wrote visible to the CPU, for every mapped table.
-    pub(crate) fn sync_for_cpu(&self, dir: DataDirection) {
+    pub(crate) fn sync_for_cpu(&self) {
         for a in self.list.lock().iter().flatten() {
-            a.table.lock().sync_for_cpu(dir);
+            a.table.lock().sync_for_cpu();
         }
     }
 
     /// Makes what the CPU wrote visible to devices, for every mapped table.
-    pub(crate) fn sync_for_device(&self, dir: DataDirection) {
+    pub(crate) fn sync_for_device(&self) {
         for a in self.list.lock().iter().flatten() {
-            a.table.lock().sync_for_device(dir);
+            a.table.lock().sync_for_device();
         }
     }
 }

@@ -38,6 +38,12 @@ impl DeviceRef {
     pub(crate) fn as_raw(&self) -> *mut bindings::device {
         self.dev.as_ptr()
     }
+
+    /// The longest scatterlist segment the device can take, in bytes.
+    pub(crate) fn max_segment_size(&self) -> usize {
+        // SAFETY: a live device (type invariant).
+        unsafe { crate::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize }
+    }
 }
 
 impl Drop for DeviceRef {

@@ -29,10 +29,11 @@
 //! while calling back into the dma-buf core; lockdep checks this in the
 //! debug kernel.
 
+use crate::attachments::{Attachment, Attachments};
 use crate::device::DeviceRef;
 use crate::ffi;
 use crate::heap::FdFlags;
-use crate::mapping::{KernelAddress, Vma};
+use crate::mapping::{KernelAddress, SharedVmap, Vma};
 use crate::page::PageRun;
 use crate::sg_table::{DataDirection, MappedTable};
 use core::marker::PhantomData;
@@ -42,11 +43,6 @@ use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
-
-/// `EOPNOTSUPP`, which 6.12's `kernel::error::code` does not name.
-pub(crate) fn eopnotsupp() -> Error {
-    Error::from_errno(-(bindings::EOPNOTSUPP as i32))
-}
 
 /// The memory behind a buffer.
 pub(crate) trait Backing: Send + Sync + 'static {
@@ -81,36 +77,65 @@ impl<B: Backing> BufferPages<B> {
 /// The dma-buf operations of a heap's buffers.
 ///
 /// `Self` is the heap's per-buffer state; dropping it (with the pages) is the
-/// buffer's release.
+/// buffer's release. Every operation has a default that does what a buffer
+/// of CPU-accessible pages needs: a table per attached device, mapped and
+/// synced for that device, a kernel mapping shared by every `vmap` user, and
+/// `mmap` of the whole buffer from `vm_pgoff` on. A heap gives the state the
+/// defaults work on ([`Exporter::state`]) and overrides what it does
+/// differently.
 pub(crate) trait Exporter: Send + Sync + Sized + 'static {
     /// The buffer's memory.
     type Backing: Backing;
-    /// What the exporter keeps per attached device.
-    type Attachment: Send + Sync;
 
-    /// A device attaches to the buffer.
+    /// The state the default operations keep.
+    fn state(&self) -> &BufferState<Self::Backing>;
+
+    /// The buffer's attached devices.
+    fn attachments(&self) -> &Attachments<Self::Backing> {
+        &self.state().attachments
+    }
+
+    /// The buffer's kernel mapping.
+    fn kernel_mapping(&self) -> &SharedVmap<Self::Backing> {
+        &self.state().vmap
+    }
+
+    /// A device attaches: it gets its own table over the buffer's pages.
     fn attach(
         &self,
         pages: &BufferPages<Self::Backing>,
         dev: DeviceRef,
-    ) -> Result<Self::Attachment>;
+    ) -> Result<AttachmentRef<Self>> {
+        self.attachments().attach(pages, dev)
+    }
 
-    /// A device detaches; `attachment` is dropped afterwards.
-    fn detach(&self, attachment: &Self::Attachment);
+    /// A device detaches; the attachment is dropped afterwards.
+    fn detach(&self, attachment: &AttachmentRef<Self>) {
+        self.attachments().detach(attachment)
+    }
 
     /// Maps the buffer for the attached device.
-    fn map(&self, attachment: &Self::Attachment, dir: DataDirection) -> Result<MappedTable>;
+    fn map(&self, attachment: &AttachmentRef<Self>, dir: DataDirection) -> Result<MappedTable> {
+        attachment.map(dir)
+    }
 
     /// Undoes [`Exporter::map`].
-    fn unmap(&self, attachment: &Self::Attachment, dir: DataDirection);
+    fn unmap(&self, attachment: &AttachmentRef<Self>, _dir: DataDirection) {
+        attachment.unmap()
+    }
 
-    /// The CPU is about to access the buffer.
+    /// The CPU is about to access the buffer: make what devices wrote
+    /// visible to it, through the kernel mapping and every mapped table.
     fn begin_cpu_access(&self, _dir: DataDirection) -> Result {
+        self.kernel_mapping().invalidate();
+        self.attachments().sync_for_cpu();
         Ok(())
     }
 
-    /// The CPU has finished accessing the buffer.
+    /// The CPU has finished: make what it wrote visible to devices.
     fn end_cpu_access(&self, _dir: DataDirection) -> Result {
+        self.kernel_mapping().flush();
+        self.attachments().sync_for_device();
         Ok(())
     }
 
@@ -121,13 +146,37 @@ pub(crate) trait Exporter: Send + Sync + Sized + 'static {
     }
 
     /// Maps the whole buffer into kernel virtual memory.
-    fn vmap(&self, _pages: &BufferPages<Self::Backing>) -> Result<KernelAddress> {
-        Err(eopnotsupp())
+    fn vmap(&self, pages: &BufferPages<Self::Backing>) -> Result<KernelAddress> {
+        self.kernel_mapping().get(pages)
     }
 
     /// Undoes one [`Exporter::vmap`].
-    fn vunmap(&self) {}
+    fn vunmap(&self) {
+        self.kernel_mapping().put()
+    }
 }
+
+/// What the default operations keep for a buffer: its attached devices and
+/// its kernel mapping.
+#[pin_data]
+pub(crate) struct BufferState<B: Backing> {
+    #[pin]
+    attachments: Attachments<B>,
+    #[pin]
+    vmap: SharedVmap<B>,
+}
+
+impl<B: Backing> BufferState<B> {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            attachments <- Attachments::new(),
+            vmap <- SharedVmap::new(),
+        })
+    }
+}
+
+/// What an exporter keeps per attached device.
+pub(crate) type AttachmentRef<E> = Arc<Attachment<<E as Exporter>::Backing>>;
 
 /// Type-erased entry points of one exporter type.
 struct VTable {
@@ -160,7 +209,7 @@ struct Exported<X: Exporter> {
 }
 
 type ExportedBox<E> = Pin<KBox<Exported<E>>>;
-type AttachmentBox<E> = KBox<<E as Exporter>::Attachment>;
+type AttachmentBox<E> = KBox<AttachmentRef<E>>;
 
 struct Ops<E: Exporter>(PhantomData<E>);
 

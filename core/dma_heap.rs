@@ -15,6 +15,8 @@ use kernel::prelude::*;
 
 mod attachments;
 mod chardev;
+#[cfg(rdh_cma)]
+mod cma;
 mod device;
 mod dma_buf;
 mod fd;

@@ -19,7 +19,7 @@ macro_rules! opaque {
     )*};
 }
 
-opaque!(dma_buf, rdh_node, class);
+opaque!(dma_buf, rdh_node, class, cma);
 
 // Some `bindings` structs (`lockdep_map` without lockdep, for one) are empty
 // in some configurations, which makes the lint fire on pointers to them in
@@ -27,6 +27,9 @@ opaque!(dma_buf, rdh_node, class);
 #[allow(improper_ctypes)]
 extern "C" {
     pub(crate) fn rdh_param_system() -> bool;
+    pub(crate) fn rdh_param_cma() -> bool;
+    pub(crate) fn rdh_param_cma_aliases() -> *const u8;
+    pub(crate) fn rdh_param_cma_regions() -> *const u8;
 
     pub(crate) fn rdh_class_create() -> *mut class;
     pub(crate) fn class_destroy(class: *mut class);
@@ -77,6 +80,7 @@ extern "C" {
         table: *mut bindings::sg_table,
         dir: bindings::dma_data_direction,
     );
+    pub(crate) fn rdh_dma_max_seg_size(dev: *mut bindings::device) -> c_uint;
     pub(crate) fn rdh_remap_pages(
         vma: *mut bindings::vm_area_struct,
         addr: c_ulong,
@@ -89,4 +93,27 @@ extern "C" {
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
+    pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
+    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
+}
+
+// The CMA allocator, exported to modules by the project's kernel patch
+// (0001-mm-cma-export-the-CMA-allocator-to-modules) or Android's GKI.
+#[cfg(rdh_cma)]
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn rdh_cma_default_area() -> *mut cma;
+    pub(crate) fn cma_alloc(
+        cma: *mut cma,
+        count: c_ulong,
+        align: c_uint,
+        no_warn: bool,
+    ) -> *mut bindings::page;
+    pub(crate) fn cma_release(cma: *mut cma, pages: *const bindings::page, count: c_ulong) -> bool;
+    pub(crate) fn cma_get_name(cma: *const cma) -> *const u8;
+    pub(crate) fn cma_get_size(cma: *const cma) -> c_ulong;
+    pub(crate) fn cma_for_each_area(
+        it: Option<unsafe extern "C" fn(cma: *mut cma, data: *mut c_void) -> c_int>,
+        data: *mut c_void,
+    ) -> c_int;
 }

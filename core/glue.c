@@ -45,6 +45,35 @@ bool rdh_param_system(void)
 	return system;
 }
 
+static bool cma = true;
+module_param(cma, bool, 0444);
+MODULE_PARM_DESC(cma, "Register CMA heaps, where the kernel exports its CMA allocator (default: Y)");
+
+static char *cma_aliases = "linux,cma:default_cma_region";
+module_param(cma_aliases, charp, 0444);
+MODULE_PARM_DESC(cma_aliases,
+		 "Further names of the default CMA area's heap, ':'-separated (default: linux,cma:default_cma_region)");
+
+static char *cma_regions = "all";
+module_param(cma_regions, charp, 0444);
+MODULE_PARM_DESC(cma_regions,
+		 "Which other CMA areas become heaps: all, none, or area names ':'-separated (default: all)");
+
+bool rdh_param_cma(void)
+{
+	return cma;
+}
+
+const char *rdh_param_cma_aliases(void)
+{
+	return cma_aliases ?: "";
+}
+
+const char *rdh_param_cma_regions(void)
+{
+	return cma_regions ?: "";
+}
+
 /* ---- the /dev/dma_heap/<name> character devices ---- */
 
 /* One node per heap name; the cdev is embedded, so it cannot be in Rust. */
@@ -268,16 +297,35 @@ void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table,
 	dma_unmap_sgtable(dev, table, dir, 0);
 }
 
+/*
+ * Syncs go segment by segment through the DMA addresses only: while an
+ * importer holds the mapping, the dma-buf core may have scrambled the page
+ * links of the table it was given (CONFIG_DMABUF_DEBUG does, to catch
+ * importers that peek at pages), so the table's pages must not be used.
+ */
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table,
 			  enum dma_data_direction dir)
 {
-	dma_sync_sgtable_for_cpu(dev, table, dir);
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sgtable_dma_sg(table, sg, i)
+		dma_sync_single_for_cpu(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
 }
 
 void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table,
 			     enum dma_data_direction dir)
 {
-	dma_sync_sgtable_for_device(dev, table, dir);
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sgtable_dma_sg(table, sg, i)
+		dma_sync_single_for_device(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+}
+
+unsigned int rdh_dma_max_seg_size(struct device *dev)
+{
+	return dma_get_max_seg_size(dev);
 }
 
 int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr,
@@ -288,7 +336,7 @@ int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr,
 
 bool rdh_vma_is_shared(const struct vm_area_struct *vma)
 {
-	return vma->vm_flags & VM_SHARED;
+	return vma->vm_flags & (VM_SHARED | VM_MAYSHARE);
 }
 
 void *rdh_vmap(struct page **pages, unsigned int count)
@@ -320,3 +368,22 @@ unsigned long rdh_totalram_pages(void)
 {
 	return totalram_pages();
 }
+
+/* Zeroes @count pages from @page, which may be highmem (clear_highpage()
+ * maps each page as needed; it is inline). */
+void rdh_zero_pages(struct page *page, unsigned long count)
+{
+	unsigned long i;
+
+	for (i = 0; i < count; i++)
+		clear_highpage(nth_page(page, i));
+}
+
+#ifdef RDH_HAVE_CMA
+/* ---- CMA: exported by the kernel patch (or Android's GKI); see Kbuild ---- */
+
+struct cma *rdh_cma_default_area(void)
+{
+	return dma_contiguous_default_area;
+}
+#endif

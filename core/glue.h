@@ -12,6 +12,7 @@
 #include <linux/dma-direction.h>
 
 struct class;
+struct cma;
 struct device;
 struct dma_buf;
 struct file;
@@ -37,6 +38,9 @@ void rdh_rust_release(const void *buf);
 
 /* Provided by glue.c. */
 bool rdh_param_system(void);
+bool rdh_param_cma(void);
+const char *rdh_param_cma_aliases(void);
+const char *rdh_param_cma_regions(void);
 struct class *rdh_class_create(void);
 struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name, const void *heap);
 void rdh_node_remove(struct class *class, struct rdh_node *node);
@@ -50,6 +54,7 @@ int rdh_dma_map_sgtable(struct device *dev, struct sg_table *table, enum dma_dat
 void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
 void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
+unsigned int rdh_dma_max_seg_size(struct device *dev);
 int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr, struct page *page, unsigned long len);
 bool rdh_vma_is_shared(const struct vm_area_struct *vma);
 void *rdh_vmap(struct page **pages, unsigned int count);
@@ -58,5 +63,7 @@ void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);
 bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
+void rdh_zero_pages(struct page *page, unsigned long count);
+struct cma *rdh_cma_default_area(void);
 
 #endif /* RDH_GLUE_H */

@@ -142,6 +142,13 @@ impl Vma {
         unsafe { (*self.raw()).vm_pgoff }
     }
 
+    /// Whether the mapping is shared (`MAP_SHARED`, even of a read-only
+    /// file) rather than private.
+    pub(crate) fn is_shared(&self) -> bool {
+        // SAFETY: the VMA is valid (type invariant).
+        unsafe { ffi::rdh_vma_is_shared(self.raw()) }
+    }
+
     /// Maps the buffer's pages from `vm_pgoff` on, one `remap_pfn_range()`
     /// per contiguous run: no page faults later, and (as `VM_PFNMAP`) not
     /// counted in anyone's RSS. A mapping past the buffer's end is `EINVAL`.

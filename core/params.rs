@@ -6,9 +6,42 @@
 //! with `module_param()` in `glue.c` and read here.
 
 use crate::ffi;
+use kernel::str::CStr;
 
 /// Whether the system heap is registered (`system=`, default on).
 pub(crate) fn system_heap_enabled() -> bool {
     // SAFETY: `rdh_param_system` only reads a module parameter.
     unsafe { ffi::rdh_param_system() }
+}
+
+/// Whether CMA heaps are registered (`cma=`, default on).
+pub(crate) fn cma_heaps_enabled() -> bool {
+    // SAFETY: `rdh_param_cma` only reads a module parameter.
+    unsafe { ffi::rdh_param_cma() }
+}
+
+/// Reads a string parameter.
+///
+/// # Safety
+///
+/// `ptr` must be a NUL-terminated string that stays unchanged while the
+/// module is loaded (a read-only `charp` parameter).
+unsafe fn string_param(ptr: *const u8) -> &'static CStr {
+    // SAFETY: guaranteed by the caller; the parameters are read-only (0444),
+    // so the string outlives every use inside the module.
+    unsafe { CStr::from_char_ptr(ptr.cast()) }
+}
+
+/// Further names of the default CMA area's heap (`cma_aliases=`),
+/// ':'-separated.
+pub(crate) fn cma_aliases() -> &'static CStr {
+    // SAFETY: a read-only charp parameter.
+    unsafe { string_param(ffi::rdh_param_cma_aliases()) }
+}
+
+/// Which other CMA areas become heaps (`cma_regions=`): `all`, `none`, or
+/// ':'-separated area names.
+pub(crate) fn cma_regions() -> &'static CStr {
+    // SAFETY: a read-only charp parameter.
+    unsafe { string_param(ffi::rdh_param_cma_regions()) }
 }

@@ -62,6 +62,9 @@ impl Registry {
         }
         self.add_node(name, &heap)?;
         for alias in aliases {
+            if alias.as_bytes() == name.as_bytes() {
+                continue;
+            }
             if self.has(alias) {
                 pr_warn!("{}: alias {} already names a heap; skipped\n", name, alias);
                 continue;

@@ -40,7 +40,7 @@ impl DataDirection {
     }
 }
 
-/// The longest scatterlist entry we build: `sg->length` is 32 bits.
+/// The longest scatterlist entry we ever build: `sg->length` is 32 bits.
 const MAX_SEGMENT: usize = 1 << 31;
 
 /// A table mapped for a device, as handed to an importer.
@@ -82,12 +82,17 @@ unsafe impl<B: Backing> Send for SgTable<B> {}
 unsafe impl<B: Backing> Sync for SgTable<B> {}
 
 impl<B: Backing> SgTable<B> {
-    /// Builds a table over all of `pages`, one entry per contiguous run (runs
-    /// longer than 2 GiB take several).
-    pub(crate) fn new(pages: &BufferPages<B>) -> Result<Self> {
-        let segments = |bytes: usize| bytes.div_ceil(MAX_SEGMENT);
-        let nents: usize = pages.runs().map(|r| segments(r.bytes())).sum();
-        let nents = u32::try_from(nents).map_err(|_| ENOMEM)?;
+    /// Builds a table over all of `pages` for a device that takes segments
+    /// of at most `max_segment` bytes: one entry per contiguous run, or
+    /// several where a run is longer than that.
+    pub(crate) fn new(pages: &BufferPages<B>, max_segment: usize) -> Result<Self> {
+        // Whole pages, at least one; no arithmetic here can overflow.
+        let seg_pages = (max_segment.min(MAX_SEGMENT) / PAGE_SIZE).max(1);
+        let mut nents: u32 = 0;
+        for run in pages.runs() {
+            let n = u32::try_from(run.pages().div_ceil(seg_pages)).map_err(|_| ENOMEM)?;
+            nents = nents.checked_add(n).ok_or(ENOMEM)?;
+        }
         let table = KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?;
 
         // SAFETY: `table` points to writable memory for an `sg_table`.
@@ -100,7 +105,7 @@ impl<B: Backing> SgTable<B> {
         for run in pages.runs() {
             let mut rest = Some(run);
             while let Some(part) = rest {
-                let take = part.pages().min(MAX_SEGMENT / PAGE_SIZE);
+                let take = part.pages().min(seg_pages);
                 let head = part.take(take);
                 rest = part.skip(take);
                 let Some(page) = head.page_ptr(0) else { break };
@@ -149,18 +154,24 @@ impl<B: Backing> SgTable<B> {
     }
 
     /// Makes the device's writes visible to the CPU, if the table is mapped.
-    pub(crate) fn sync_for_cpu(&self, dir: DataDirection) {
+    ///
+    /// The DMA API wants a sync in the direction of the mapping, whatever the
+    /// CPU is about to do, so that is the direction used.
+    pub(crate) fn sync_for_cpu(&self) {
         if let Some(m) = &self.mapping {
-            // SAFETY: the table is mapped for `m.dev` (type invariant).
-            unsafe { ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
+            // SAFETY: the table is mapped for `m.dev` with `m.dir` (type
+            // invariant).
+            unsafe { ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), m.dir.as_raw()) };
         }
     }
 
     /// Makes the CPU's writes visible to the device, if the table is mapped.
-    pub(crate) fn sync_for_device(&self, dir: DataDirection) {
+    pub(crate) fn sync_for_device(&self) {
         if let Some(m) = &self.mapping {
-            // SAFETY: the table is mapped for `m.dev` (type invariant).
-            unsafe { ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
+            // SAFETY: as in `sync_for_cpu`.
+            unsafe {
+                ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), m.dir.as_raw())
+            };
         }
     }
 }

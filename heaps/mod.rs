@@ -7,11 +7,23 @@
 use crate::params;
 use crate::registry::Registry;
 
+#[cfg(rdh_cma)]
+mod cma;
 mod system;
 
 /// Registers every enabled heap.
 pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
         registry.add_or_warn(system::heap(), &[]);
+    }
+    #[cfg(rdh_cma)]
+    if params::cma_heaps_enabled() {
+        cma::register(registry);
+    }
+    #[cfg(not(rdh_cma))]
+    if params::cma_heaps_enabled() {
+        kernel::pr_info!(
+            "no CMA heaps: this kernel does not export the CMA allocator to modules\n"
+        );
     }
 }

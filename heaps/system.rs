@@ -8,13 +8,9 @@
 //! for short scatter-gather tables and fewer IOMMU/TLB entries. Pages come
 //! zeroed, so no buffer shows a previous owner's data.
 
-use crate::attachments::{Attachment, Attachments};
-use crate::device::DeviceRef;
-use crate::dma_buf::{Backing, BufferPages, DmaBuf, Exporter};
+use crate::dma_buf::{Backing, BufferState, DmaBuf, Exporter};
 use crate::heap::{FdFlags, Heap};
-use crate::mapping::{KernelAddress, SharedVmap};
 use crate::page::{fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE};
-use crate::sg_table::{DataDirection, MappedTable};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -41,7 +37,7 @@ impl Heap for SystemHeap {
 }
 
 /// A system-heap buffer's pages: chunks of decreasing order.
-pub(crate) struct SystemPages {
+struct SystemPages {
     chunks: KVVec<BuddyPages>,
 }
 
@@ -91,61 +87,29 @@ impl Backing for SystemPages {
     }
 }
 
-/// A system-heap buffer's state: its attachments and its kernel mapping.
+/// A system-heap buffer.
+///
+/// Every dma-buf operation is the [`Exporter`] default: per-device tables,
+/// CPU-access sync of each mapped table and of the kernel mapping, a shared
+/// refcounted `vmap`, and `mmap` (shared or private) of the whole buffer.
 #[pin_data]
-pub(crate) struct SystemBuffer {
+struct SystemBuffer {
     #[pin]
-    attachments: Attachments<SystemPages>,
-    #[pin]
-    vmap: SharedVmap<SystemPages>,
+    state: BufferState<SystemPages>,
 }
 
 impl SystemBuffer {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            attachments <- Attachments::new(),
-            vmap <- SharedVmap::new(),
+            state <- BufferState::new(),
         }? Error)
     }
 }
 
 impl Exporter for SystemBuffer {
     type Backing = SystemPages;
-    type Attachment = Arc<Attachment<SystemPages>>;
 
-    fn attach(&self, pages: &BufferPages<SystemPages>, dev: DeviceRef) -> Result<Self::Attachment> {
-        self.attachments.attach(pages, dev)
-    }
-
-    fn detach(&self, attachment: &Self::Attachment) {
-        self.attachments.detach(attachment)
-    }
-
-    fn map(&self, attachment: &Self::Attachment, dir: DataDirection) -> Result<MappedTable> {
-        attachment.map(dir)
-    }
-
-    fn unmap(&self, attachment: &Self::Attachment, _dir: DataDirection) {
-        attachment.unmap()
-    }
-
-    fn begin_cpu_access(&self, dir: DataDirection) -> Result {
-        self.vmap.invalidate();
-        self.attachments.sync_for_cpu(dir);
-        Ok(())
-    }
-
-    fn end_cpu_access(&self, dir: DataDirection) -> Result {
-        self.vmap.flush();
-        self.attachments.sync_for_device(dir);
-        Ok(())
-    }
-
-    fn vmap(&self, pages: &BufferPages<SystemPages>) -> Result<KernelAddress> {
-        self.vmap.get(pages)
-    }
-
-    fn vunmap(&self) {
-        self.vmap.put()
+    fn state(&self) -> &BufferState<SystemPages> {
+        &self.state
     }
 }

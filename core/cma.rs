@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CMA areas and contiguous allocations from them.
+//!
+//! Available when the kernel exports its CMA allocator to modules (see
+//! `Kbuild`); the module is then built with `--cfg rdh_cma`.
+
+use crate::ffi;
+use crate::page::PageRun;
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::ffi::{c_int, c_void};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+/// The largest alignment, as a page order, CMA gives an allocation
+/// (`CONFIG_CMA_ALIGNMENT`).
+pub(crate) const MAX_ALIGN_ORDER: u32 = bindings::CONFIG_CMA_ALIGNMENT;
+
+/// One CMA area.
+///
+/// # Invariants
+///
+/// `ptr` is a CMA area; areas are set up at boot and never freed.
+#[derive(Clone, Copy)]
+pub(crate) struct CmaArea {
+    ptr: NonNull<ffi::cma>,
+}
+
+// SAFETY: CMA areas are global and the CMA API locks internally.
+unsafe impl Send for CmaArea {}
+// SAFETY: as above.
+unsafe impl Sync for CmaArea {}
+
+impl CmaArea {
+    /// The default area (`cma=` or a `linux,cma-default` node), if any.
+    pub(crate) fn default_area() -> Option<Self> {
+        // SAFETY: only reads a global set at boot.
+        let ptr = unsafe { ffi::rdh_cma_default_area() };
+        // INVARIANT: a non-NULL default area is a CMA area.
+        NonNull::new(ptr).map(|ptr| Self { ptr })
+    }
+
+    /// Every CMA area, the default one included, in creation order.
+    pub(crate) fn all() -> Result<KVec<Self>> {
+        /// Adds one area to the `KVec<CmaArea>` behind `data`.
+        ///
+        /// # Safety
+        ///
+        /// `data` must point to a `KVec<CmaArea>` nobody else uses meanwhile.
+        unsafe extern "C" fn collect(cma: *mut ffi::cma, data: *mut c_void) -> c_int {
+            // SAFETY: `data` is the `KVec` passed below, exclusively ours for
+            // the duration of `cma_for_each_area()`.
+            let areas = unsafe { &mut *data.cast::<KVec<CmaArea>>() };
+            match NonNull::new(cma) {
+                // INVARIANT: the iterator only yields CMA areas.
+                Some(ptr) => match areas.push(CmaArea { ptr }, GFP_KERNEL) {
+                    Ok(()) => 0,
+                    Err(_) => ENOMEM.to_errno(),
+                },
+                None => 0,
+            }
+        }
+        let mut areas = KVec::new();
+        // SAFETY: `collect` matches the iterator's signature and `areas`
+        // outlives the call.
+        let ret = unsafe {
+            ffi::cma_for_each_area(
+                Some(collect),
+                core::ptr::addr_of_mut!(areas).cast::<c_void>(),
+            )
+        };
+        kernel::error::to_result(ret)?;
+        Ok(areas)
+    }
+
+    /// The area's name: `reserved` for the command line's area, the
+    /// reserved-memory node's name for a device-tree area.
+    pub(crate) fn name(&self) -> &'static CStr {
+        // SAFETY: an area's name is a NUL-terminated string inside the area,
+        // which is never freed (type invariant).
+        unsafe { CStr::from_char_ptr(ffi::cma_get_name(self.ptr.as_ptr()).cast()) }
+    }
+
+    /// The area's size in bytes.
+    pub(crate) fn size(&self) -> usize {
+        // SAFETY: a valid area (type invariant).
+        unsafe { ffi::cma_get_size(self.ptr.as_ptr()) }
+    }
+
+    /// Whether two handles name the same area.
+    pub(crate) fn is(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// Allocates `count` contiguous pages aligned to `2^align_order` pages.
+    /// The pages are not zeroed. Fails quietly with `ENOMEM`.
+    pub(crate) fn alloc(&self, count: usize, align_order: u32) -> Result<CmaPages> {
+        if count == 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: a valid area (type invariant); `no_warn`, since running
+        // out is an ordinary outcome for a heap.
+        let first = unsafe { ffi::cma_alloc(self.ptr.as_ptr(), count, align_order, true) };
+        let first = NonNull::new(first).ok_or(ENOMEM)?;
+        // INVARIANT: `cma_alloc()` just gave us these pages.
+        Ok(CmaPages {
+            area: *self,
+            first,
+            count,
+        })
+    }
+}
+
+/// Physically contiguous pages from a CMA area, given back on drop.
+///
+/// # Invariants
+///
+/// `first..first + count` was allocated from `area` by `cma_alloc()` and is
+/// owned by this value.
+pub(crate) struct CmaPages {
+    area: CmaArea,
+    first: NonNull<bindings::page>,
+    count: usize,
+}
+
+// SAFETY: the pages are plain memory owned by this value.
+unsafe impl Send for CmaPages {}
+// SAFETY: shared access only reads the pointers.
+unsafe impl Sync for CmaPages {}
+
+impl CmaPages {
+    /// The pages, as one run.
+    pub(crate) fn run(&self) -> PageRun<'_> {
+        // SAFETY: by the type invariant we own `count` contiguous pages from
+        // `first`, alive as long as `self`.
+        unsafe { PageRun::from_raw(self.first, self.count) }
+    }
+
+    /// Zeroes `count` pages from page `start`, clamped to the allocation.
+    pub(crate) fn zero(&mut self, start: usize, count: usize) {
+        let count = count.min(self.count.saturating_sub(start));
+        if let Some(page) = self.run().page_ptr(start) {
+            // SAFETY: the pages are ours (type invariant), not yet shared
+            // with anyone (we hold `&mut self`), and `start + count` is
+            // within the allocation.
+            unsafe { ffi::rdh_zero_pages(page, count) };
+        }
+    }
+}
+
+impl Drop for CmaPages {
+    fn drop(&mut self) {
+        // SAFETY: the pages came from `area` and are given back only here
+        // (type invariant).
+        unsafe { ffi::cma_release(self.area.ptr.as_ptr(), self.first.as_ptr(), self.count) };
+    }
+}

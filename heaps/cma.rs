@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CMA heaps: physically contiguous buffers, one heap per CMA area.
+//!
+//! For devices that cannot scatter (displays without an IOMMU, camera
+//! pipelines): each buffer is one contiguous block from its heap's own area,
+//! aligned like upstream's CMA heap (to its size rounded up to a power of
+//! two, at most `2^CONFIG_CMA_ALIGNMENT` pages) and zeroed before anyone
+//! sees it. There is no fallback to other memory: an area that is full
+//! answers `ENOMEM`.
+//!
+//! The default area answers to its own name and to the aliases clients
+//! expect (`cma_aliases=`); every other area becomes a heap named after it
+//! (`cma_regions=` chooses which).
+
+use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
+use crate::dma_buf::{Backing, BufferPages, BufferState, DmaBuf, Exporter};
+use crate::heap::{FdFlags, Heap};
+use crate::mapping::Vma;
+use crate::page::{fatal_signal_pending, PageRun, PAGE_SIZE};
+use crate::params;
+use crate::registry::Registry;
+use kernel::fmt;
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::Arc;
+
+/// Pages zeroed between two checks for a fatal signal: 1 MiB.
+const ZERO_STEP: usize = 256;
+
+/// Registers the default area's heap (with its aliases) and a heap for each
+/// other area `cma_regions=` selects.
+pub(crate) fn register(registry: &mut Registry) {
+    let default = CmaArea::default_area();
+    if let Some(area) = default {
+        let names = split_names(params::cma_aliases()).unwrap_or_else(|e| {
+            pr_err!("cma_aliases: cannot parse ({:?}); no aliases\n", e);
+            KVec::new()
+        });
+        let mut aliases = KVec::new();
+        for name in names.iter() {
+            if aliases.push(&**name, GFP_KERNEL).is_err() {
+                break;
+            }
+        }
+        registry.add_or_warn(heap(area), &aliases);
+    }
+    let areas = match CmaArea::all() {
+        Ok(areas) => areas,
+        Err(e) => return pr_err!("cannot list the CMA areas ({:?})\n", e),
+    };
+    let wanted = params::cma_regions();
+    for area in areas.iter().filter(|a| !default.is_some_and(|d| d.is(a))) {
+        if region_selected(wanted, area.name()) {
+            registry.add_or_warn(heap(*area), &[]);
+        }
+    }
+}
+
+/// Splits a ':'-separated list of names (DT node names never contain ':').
+fn split_names(list: &CStr) -> Result<KVec<CString>> {
+    let mut names = KVec::new();
+    for name in list
+        .as_bytes()
+        .split(|&b| b == b':')
+        .filter(|n| !n.is_empty())
+    {
+        let name = core::str::from_utf8(name).map_err(|_| EINVAL)?;
+        names.push(CString::try_from_fmt(fmt!("{}", name))?, GFP_KERNEL)?;
+    }
+    Ok(names)
+}
+
+/// Whether `cma_regions=` (`all`, `none` or a list of names) selects `name`.
+fn region_selected(wanted: &CStr, name: &CStr) -> bool {
+    match wanted.as_bytes() {
+        b"all" => true,
+        b"none" | b"" => false,
+        list => list.split(|&b| b == b':').any(|n| n == name.as_bytes()),
+    }
+}
+
+fn heap(area: CmaArea) -> Result<Arc<dyn Heap>> {
+    Ok(Arc::new(CmaHeap { area }, GFP_KERNEL)?)
+}
+
+struct CmaHeap {
+    area: CmaArea,
+}
+
+/// The alignment upstream gives a buffer of `pages` pages, as an order.
+fn align_order(pages: usize) -> u32 {
+    pages
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(MAX_ALIGN_ORDER)
+}
+
+impl Heap for CmaHeap {
+    fn name(&self) -> &'static CStr {
+        self.area.name()
+    }
+
+    fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
+        let count = len / PAGE_SIZE;
+        if len > self.area.size() {
+            return Err(ENOMEM);
+        }
+        let mut pages = self.area.alloc(count, align_order(count))?;
+        // Zero in steps, giving up (and the pages back) if the caller is
+        // killed meanwhile: a dying process should not wait for gigabytes.
+        let mut start = 0;
+        while start < count {
+            if fatal_signal_pending() {
+                return Err(EINTR);
+            }
+            pages.zero(start, ZERO_STEP);
+            start += ZERO_STEP;
+        }
+        let pages = Arc::new(CmaBacking { pages }, GFP_KERNEL)?;
+        DmaBuf::export(self.name(), flags, pages, CmaBuffer::new())
+    }
+}
+
+/// A CMA buffer's memory: one contiguous block.
+struct CmaBacking {
+    pages: CmaPages,
+}
+
+impl Backing for CmaBacking {
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        core::iter::once(self.pages.run())
+    }
+}
+
+/// A CMA-heap buffer: the [`Exporter`] defaults, except that, like
+/// upstream's CMA heap, it can only be mapped shared.
+#[pin_data]
+struct CmaBuffer {
+    #[pin]
+    state: BufferState<CmaBacking>,
+}
+
+impl CmaBuffer {
+    fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            state <- BufferState::new(),
+        }? Error)
+    }
+}
+
+impl Exporter for CmaBuffer {
+    type Backing = CmaBacking;
+
+    fn state(&self) -> &BufferState<CmaBacking> {
+        &self.state
+    }
+
+    fn mmap(&self, pages: &BufferPages<CmaBacking>, vma: &Vma) -> Result {
+        if !vma.is_shared() {
+            return Err(EINVAL);
+        }
+        vma.map_pages(pages)
+    }
+}
