@@ -87,7 +87,8 @@ vm_accel() {
 
 # QEMU's own device tree for `-M virt` with the memory size given, plus a
 # reserved-memory node: the default CMA area (linux,cma, 64 MiB anywhere)
-# and a 32 MiB region reserved for the camera at 0x60000000.
+# and a 48 MiB region reserved for the camera at 0x60000000 (upstream's
+# kselftest needs a little over 32 MiB in every heap it tests).
 vm_arm64_dtb() {
 	local mem=$1
 	local key
