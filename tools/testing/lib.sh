@@ -34,15 +34,15 @@ kernel_version_of_tarball() {
 # The make flags that select a flavour's architecture and compiler.
 kernel_make_flags() {
 	case $1 in
-	x86_64)	echo "ARCH=x86_64" ;;
+	x86_64|upstream) echo "ARCH=x86_64" ;;
 	debug)	echo "ARCH=x86_64 LLVM=1" ;;
 	arm64)	echo "ARCH=arm64 LLVM=1" ;;
-	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug)" ;;
+	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream)" ;;
 	esac
 }
 
 flavour_arch() {
-	case $1 in x86_64|debug) echo x86_64 ;; arm64) echo arm64 ;; esac
+	case $1 in x86_64|debug|upstream) echo x86_64 ;; arm64) echo arm64 ;; esac
 }
 
 flavour_fragments() {
@@ -51,6 +51,16 @@ flavour_fragments() {
 	x86_64)	echo "$k/base.config $k/x86_64.config $k/intree.config" ;;
 	debug)	echo "$k/base.config $k/x86_64.config $k/debug.config" ;;
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
+	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;
+	esac
+}
+
+# The kernel patches a flavour is built with: all of them, except for the
+# upstream reference kernel, which is 6.12 as released.
+flavour_patches() {
+	case $1 in
+	upstream) ;;
+	*) ls "$TESTING_DIR"/kernel/patches/*.patch ;;
 	esac
 }
 

@@ -126,6 +126,41 @@ static void test_no_stale_data(void)
 	tap_ok(clean, "%s: no new buffer shows an old buffer's data", heap_name);
 }
 
+static long status_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			sscanf(line + strlen(key) + 1, "%ld", &v);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Heap mappings are made whole at mmap time (no fault per page) and, being
+ * PFN mappings, count in no one's RSS: a buffer must not be charged to
+ * whichever process happens to map it. */
+static void test_mapping_not_rss(void)
+{
+	size_t len = 1024 * PAGE;
+	int fd = heap_alloc(heap, len);
+	long before = status_kb("RssFile") + status_kb("RssShmem");
+	volatile uint8_t *p = map(fd, len, 0);
+	unsigned long sum = 0;
+
+	for (size_t i = 0; p != MAP_FAILED && i < len; i += PAGE)
+		sum += p[i];
+	tap_ok(p != MAP_FAILED && status_kb("RssFile") + status_kb("RssShmem") - before < 64,
+	       "%s: a touched 4 MiB mapping adds nothing to RSS (%ld kB -> %ld kB, sum %lu)", heap_name,
+	       before, status_kb("RssFile") + status_kb("RssShmem"), sum);
+	if (p != MAP_FAILED)
+		munmap((void *)p, len);
+	close(fd);
+}
+
 static int buf_sync(int fd, uint64_t flags)
 {
 	struct dma_buf_sync s = { .flags = flags };
@@ -338,6 +373,7 @@ int main(int argc, char **argv)
 		return tap_finish();
 	bufs = count_dmabufs();
 	test_mmap_offsets();
+	test_mapping_not_rss();
 	test_no_stale_data();
 	test_sync_flags();
 	test_fork();

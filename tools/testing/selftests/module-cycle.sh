@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Module load/unload: 20 cycles, each allocating after the load; unload is
-# refused while a buffer or a heap fd is alive, and works once it is gone.
+# refused while a buffer or a heap fd is alive, and works once it is gone;
+# the module parameters switch heaps and names on and off.
 #   module-cycle.sh MODULE.ko [CYCLES]
 mod=$1
 cycles=${2:-20}
@@ -42,4 +43,27 @@ exec 3</dev/dma_heap/system
 exec 3<&-
 rmmod rust_dma_heap; check $? "unload works once the heap fd is closed"
 insmod "$mod"; check $? "load works again at the end"
+# Module parameters. Each variant: reload, look at the nodes, allocate.
+all=$(ls /dev/dma_heap | wc -l)
+reload() {
+	rmmod rust_dma_heap && insmod "$mod" "$@"
+}
+alloc_all() {
+	for h in $(ls /dev/dma_heap); do ./heap-util alloc "$h" 65536 || return 1; done
+}
+reload system=0 && [ ! -e /dev/dma_heap/system ] &&
+	[ "$(ls /dev/dma_heap | wc -l)" -eq $((all - 1)) ] && alloc_all
+check $? "system=0: no system heap, every other heap still allocates"
+reload cma=0 && [ "$(ls /dev/dma_heap)" = system ] && alloc_all
+check $? "cma=0: the system heap alone"
+reload cma_aliases=gralloc-fb
+[ ! -e /dev/dma_heap/default_cma_region ] && [ -c /dev/dma_heap/gralloc-fb ] && alloc_all
+check $? "cma_aliases=gralloc-fb: the default area answers to that name instead"
+reload cma_aliases=system:linux,cma && [ -c /dev/dma_heap/system ] && alloc_all &&
+	dmesg | grep -q "alias system already names a heap"
+check $? "an alias that is already a heap's name is skipped with a warning"
+reload cma_regions=none && [ ! -e /dev/dma_heap/camera@60000000 ] && alloc_all
+check $? "cma_regions=none: no heap for the other CMA areas"
+reload && [ "$(ls /dev/dma_heap | wc -l)" -eq "$all" ]
+check $? "default parameters again: all $all heaps"
 echo "1..$n"
