@@ -97,6 +97,7 @@ extern "C" {
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
+    pub(crate) fn rdh_available_unmovable_pages() -> c_ulong;
     pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
     pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
 }

@@ -389,6 +389,15 @@ unsigned long rdh_totalram_pages(void)
 	return totalram_pages();
 }
 
+/* MemAvailable less free CMA pages, which unmovable allocations (ours) can
+ * never use. global_zone_page_state() is inline. */
+unsigned long rdh_available_unmovable_pages(void)
+{
+	long avail = si_mem_available() - global_zone_page_state(NR_FREE_CMA_PAGES);
+
+	return avail > 0 ? avail : 0;
+}
+
 /* Zeroes @count pages from @page, which may be highmem (clear_highpage()
  * maps each page as needed; it is inline). */
 void rdh_zero_pages(struct page *page, unsigned long count)

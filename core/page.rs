@@ -156,6 +156,14 @@ pub(crate) fn fatal_signal_pending() -> bool {
     unsafe { ffi::rdh_fatal_signal_pending() }
 }
 
+/// Memory an unmovable allocation could get now without the OOM killer, in
+/// pages: `MemAvailable` (free memory plus what reclaim can give back) less
+/// free CMA pages, which only movable allocations may use.
+pub(crate) fn available_ram_pages() -> usize {
+    // SAFETY: only reads memory counters.
+    unsafe { ffi::rdh_available_unmovable_pages() }
+}
+
 /// The machine's RAM, in pages.
 pub(crate) fn total_ram_pages() -> usize {
     // SAFETY: only reads a global counter.

@@ -10,7 +10,7 @@
 
 use crate::dma_buf::{Backing, BufferState, DmaBuf, Exporter};
 use crate::heap::{FdFlags, Heap};
-use crate::page::{fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE};
+use crate::page::{available_ram_pages, fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -31,6 +31,12 @@ impl Heap for SystemHeap {
     }
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
+        // A buffer larger than all memory available now could only be had
+        // by the OOM killer, which would pick some innocent process: the
+        // buffer's pages are charged to no one. Refuse it instead.
+        if len / PAGE_SIZE > available_ram_pages() {
+            return Err(ENOMEM);
+        }
         let pages = Arc::new(SystemPages::alloc(len)?, GFP_KERNEL)?;
         DmaBuf::export(self.name(), flags, pages, SystemBuffer::new())
     }

@@ -50,7 +50,7 @@ static inline int open_heap(const char *name, int flags)
 {
 	char path[300];
 
-	snprintf(path, sizeof(path), HEAP_DIR "/%s", name);
+	snprintf(path, sizeof(path), HEAP_DIR "/%.255s", name);
 	return open(path, flags | O_CLOEXEC);
 }
 
