@@ -19,7 +19,9 @@ macro_rules! opaque {
     )*};
 }
 
-opaque!(dma_buf, rdh_node, class, cma);
+opaque!(dma_buf, rdh_node, class);
+#[cfg(rdh_cma)]
+opaque!(cma);
 
 // Some `bindings` structs (`lockdep_map` without lockdep, for one) are empty
 // in some configurations, which makes the lint fire on pointers to them in
@@ -28,8 +30,6 @@ opaque!(dma_buf, rdh_node, class, cma);
 extern "C" {
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_cma() -> bool;
-    pub(crate) fn rdh_param_cma_aliases() -> *const u8;
-    pub(crate) fn rdh_param_cma_regions() -> *const u8;
 
     pub(crate) fn rdh_class_create() -> *mut class;
     pub(crate) fn class_destroy(class: *mut class);
@@ -98,15 +98,18 @@ extern "C" {
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
     pub(crate) fn rdh_available_unmovable_pages() -> c_ulong;
-    pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
-    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
 }
 
 // The CMA allocator, exported to modules by the project's kernel patch
-// (0001-mm-cma-export-the-CMA-allocator-to-modules) or Android's GKI.
+// (0001-mm-cma-export-the-CMA-allocator-to-modules) or Android's GKI, and
+// the glue only the CMA heaps use.
 #[cfg(rdh_cma)]
 #[allow(improper_ctypes)]
 extern "C" {
+    pub(crate) fn rdh_param_cma_aliases() -> *const u8;
+    pub(crate) fn rdh_param_cma_regions() -> *const u8;
+    pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
+    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
     pub(crate) fn rdh_cma_default_area() -> *mut cma;
     pub(crate) fn cma_alloc(
         cma: *mut cma,

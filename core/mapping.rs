@@ -144,6 +144,7 @@ impl Vma {
 
     /// Whether the mapping is shared (`MAP_SHARED`, even of a read-only
     /// file) rather than private.
+    #[cfg(rdh_cma)]
     pub(crate) fn is_shared(&self) -> bool {
         // SAFETY: the VMA is valid (type invariant).
         unsafe { ffi::rdh_vma_is_shared(self.raw()) }

@@ -6,6 +6,7 @@
 //! with `module_param()` in `glue.c` and read here.
 
 use crate::ffi;
+#[cfg(rdh_cma)]
 use kernel::str::CStr;
 
 /// Whether the system heap is registered (`system=`, default on).
@@ -21,6 +22,7 @@ pub(crate) fn cma_heaps_enabled() -> bool {
 }
 
 /// Reads a string parameter.
+#[cfg(rdh_cma)]
 ///
 /// # Safety
 ///
@@ -34,6 +36,7 @@ unsafe fn string_param(ptr: *const u8) -> &'static CStr {
 
 /// Further names of the default CMA area's heap (`cma_aliases=`),
 /// ':'-separated.
+#[cfg(rdh_cma)]
 pub(crate) fn cma_aliases() -> &'static CStr {
     // SAFETY: a read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_cma_aliases()) }
@@ -41,6 +44,7 @@ pub(crate) fn cma_aliases() -> &'static CStr {
 
 /// Which other CMA areas become heaps (`cma_regions=`): `all`, `none`, or
 /// ':'-separated area names.
+#[cfg(rdh_cma)]
 pub(crate) fn cma_regions() -> &'static CStr {
     // SAFETY: a read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_cma_regions()) }

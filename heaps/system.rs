@@ -10,7 +10,9 @@
 
 use crate::dma_buf::{Backing, BufferState, DmaBuf, Exporter};
 use crate::heap::{FdFlags, Heap};
-use crate::page::{available_ram_pages, fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE};
+use crate::page::{
+    available_ram_pages, fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE,
+};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
