@@ -34,4 +34,12 @@ check-quick:
 shell:
 	@tools/testing/run-in-vm --interactive
 
-.PHONY: demo check check-quick shell
+# The bug hunt at larger sizes (x86_64 and the debug kernel), with figures.
+stress:
+	@tools/testing/check --stress
+
+# heap-fuzz for SECONDS (default 300); SEED= replays, FLAVOUR= picks the kernel.
+fuzz:
+	@SECONDS_TO_FUZZ=$(or $(SECONDS),300) tools/testing/fuzz
+
+.PHONY: demo check check-quick shell stress fuzz

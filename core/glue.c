@@ -348,10 +348,40 @@ unsigned int rdh_dma_max_seg_size(struct device *dev)
 	return dma_get_max_seg_size(dev);
 }
 
+/*
+ * Maps @len bytes of contiguous pages at @addr, as VM_PFNMAP.
+ *
+ * remap_pfn_range() over a whole VMA takes x86 PAT's whole-VMA tracking
+ * (VM_PAT), and if it then fails part-way (a page table cannot be
+ * allocated), 6.12 tears it down through a path that WARNs in
+ * untrack_pfn(), as fault injection shows. So a shared VMA is never handed
+ * to it whole: the first page of a multi-page VMA is mapped on its own, and
+ * a one-page VMA with vmf_insert_pfn(). Private (COW) mappings must be
+ * remapped whole or not at all (remap_pfn_range() refuses part of one), so
+ * they go as they are.
+ */
 int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, unsigned long len)
 {
-	return remap_pfn_range(vma, addr, page_to_pfn(page), len, vma->vm_page_prot);
+	unsigned long pfn = page_to_pfn(page);
+	vm_fault_t fault;
+	int ret;
+
+	if (is_cow_mapping(vma->vm_flags) || addr != vma->vm_start ||
+	    len != vma->vm_end - vma->vm_start)
+		return remap_pfn_range(vma, addr, pfn, len, vma->vm_page_prot);
+	if (len > PAGE_SIZE) {
+		ret = remap_pfn_range(vma, addr, pfn, PAGE_SIZE, vma->vm_page_prot);
+		if (ret)
+			return ret;
+		return remap_pfn_range(vma, addr + PAGE_SIZE, pfn + 1, len - PAGE_SIZE,
+				       vma->vm_page_prot);
+	}
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	fault = vmf_insert_pfn(vma, addr, pfn);
+	if (fault & VM_FAULT_OOM)
+		return -ENOMEM;
+	return fault & VM_FAULT_ERROR ? -EFAULT : 0;
 }
 
 bool rdh_vma_is_shared(const struct vm_area_struct *vma)

@@ -14,8 +14,18 @@ check() {
 }
 echo "TAP version 13"
 
-good=0 i=0
+# Every fourth cycle a process holds a buffer across the unload attempt,
+# which must then be refused; it is released and the cycle goes on.
+good=0 i=0 refused=0
 while [ $i -lt "$cycles" ]; do
+	if [ $((i % 4)) -eq 3 ]; then
+		rm -f /tmp/held
+		./heap-util hold system 65536 /tmp/held &
+		holder=$!
+		while [ ! -e /tmp/held ]; do sleep 0.05; done
+		rmmod rust_dma_heap 2>/dev/null || refused=$((refused + 1))
+		kill $holder; wait $holder 2>/dev/null
+	fi
 	if rmmod rust_dma_heap && [ ! -e /dev/dma_heap/system ] &&
 	   insmod "$mod" && [ -c /dev/dma_heap/system ] &&
 	   ./heap-util alloc system 1048576; then
@@ -24,6 +34,7 @@ while [ $i -lt "$cycles" ]; do
 	i=$((i + 1))
 done
 [ $good -eq "$cycles" ]; check $? "$cycles unload/load cycles, each allocating after the load ($good good)"
+[ $refused -eq $((cycles / 4)) ]; check $? "every unload attempted while a buffer lived was refused ($refused)"
 
 rm -f /tmp/held
 ./heap-util hold system 65536 /tmp/held &
@@ -66,4 +77,5 @@ reload cma_regions=none && [ ! -e /dev/dma_heap/camera@60000000 ] && alloc_all
 check $? "cma_regions=none: no heap for the other CMA areas"
 reload && [ "$(ls /dev/dma_heap | wc -l)" -eq "$all" ]
 check $? "default parameters again: all $all heaps"
+echo "# figures: operations=$((cycles * 2 + 12))"
 echo "1..$n"

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		.count = NBUF, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF,
 	};
 	int video, heap, sys, fds[NBUF], type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	int frames = 0, patterned = 0, refused = 0, accepted = 0;
+	int frames = 0, patterned = 0, refused = 0, accepted = 0, holes[24];
 	uint8_t *maps[NBUF];
 	size_t size;
 	bool queued = true;
@@ -131,6 +131,13 @@ int main(int argc, char **argv)
 	 * not physically contiguous must be refused (vb2-dma-contig needs one
 	 * contiguous chunk) with an error, not a crash. */
 	sys = open_heap("system", O_RDONLY);
+	/* Leave 1 MiB holes between held 1 MiB blocks, so that the 4 MiB
+	 * buffers below are made of scattered chunks rather than, by chance,
+	 * of adjacent ones. */
+	for (int i = 0; i < 24; i++)
+		holes[i] = heap_alloc(sys, 1 << 20);
+	for (int i = 0; i < 24; i += 2)
+		close(holes[i]);
 	for (int i = 0; i < 8; i++) {
 		int fd = heap_alloc(sys, 4 << 20), ret;
 
@@ -151,6 +158,8 @@ int main(int argc, char **argv)
 	tap_ok(refused > 0 && refused + accepted == 8,
 	       "non-contiguous system-heap buffers are refused with EFAULT (%d refused, %d contiguous by chance)",
 	       refused, accepted);
+	for (int i = 1; i < 24; i += 2)
+		close(holes[i]);
 	req.count = 0;
 	tap_ok(!ioctl(video, VIDIOC_REQBUFS, &req), "buffers are released");
 	close(video);
