@@ -5,12 +5,7 @@
 # rust_dma_heap fails with one clear message and changes nothing.
 #   coexist.sh MODULE.ko
 mod=$1
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
-}
-echo "TAP version 13"
+. ./tap.sh
 before=$(ls /dev/dma_heap | tr '\n' ' ')
 [ -n "$before" ]; check $? "the C heaps are there: $before"
 ! insmod "$mod" 2>/dev/null; check $? "loading rust_dma_heap fails"
@@ -22,4 +17,4 @@ check $? "and nothing else (no half-registered state to clean up)"
 ! grep -q rust_dma_heap /proc/modules; check $? "the module is not left loaded"
 [ "$(ls /dev/dma_heap | tr '\n' ' ')" = "$before" ]; check $? "the C heaps' nodes are untouched"
 ./heap-util alloc system 1048576; check $? "the C system heap still allocates"
-echo "1..$n"
+tap_end

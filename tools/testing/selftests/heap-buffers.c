@@ -128,16 +128,7 @@ static void test_no_stale_data(void)
 
 static long status_kb(const char *key)
 {
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			sscanf(line + strlen(key) + 1, "%ld", &v);
-	if (f)
-		fclose(f);
-	return v;
+	return proc_kb("/proc/self/status", key);
 }
 
 /* Heap mappings are made whole at mmap time (no fault per page) and, being

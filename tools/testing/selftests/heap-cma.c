@@ -220,30 +220,6 @@ static bool mixed_cycles(int heap, const char *area, int cycles)
 	return cma_stat(area, "used") == used0;
 }
 
-static void set_oom_score_adj(int adj)
-{
-	FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-	if (f) {
-		fprintf(f, "%d\n", adj);
-		fclose(f);
-	}
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			sscanf(line + strlen(key) + 1, "%ld", &v);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /*
  * The camera guarantee: with R bytes reserved for the camera and buffers of
  * S bytes (A bytes once aligned), floor(R / A) buffers can be had while

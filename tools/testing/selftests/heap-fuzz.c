@@ -308,14 +308,7 @@ int main(int argc, char **argv)
 		 (unsigned long long)seed, max_ops);
 	/* If memory ever ran out, the OOM killer should take the fuzzer (and
 	 * fail the run) rather than find nothing to kill. */
-	{
-		FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-		if (f) {
-			fputs("1000\n", f);
-			fclose(f);
-		}
-	}
+	set_oom_score_adj(1000);
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 	sysinfo(&si);

@@ -22,30 +22,6 @@
 
 static const char *heap_name = "system";
 
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			sscanf(line + strlen(key) + 1, "%ld", &v);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static void set_oom_score_adj(int adj)
-{
-	FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-	if (f) {
-		fprintf(f, "%d\n", adj);
-		fclose(f);
-	}
-}
-
 /* MemAvailable is back within @slack_kb of @before (page cache and slab
  * shift a little on their own). */
 static int memory_back(long before, long slack_kb)

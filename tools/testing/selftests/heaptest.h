@@ -99,4 +99,35 @@ static inline int count_dmabufs(void)
 	return n;
 }
 
+/* A "Key: value kB" line of a /proc file (meminfo, self/status); -1 if absent. */
+static inline long proc_kb(const char *path, const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			sscanf(line + strlen(key) + 1, "%ld", &v);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static inline long meminfo_kb(const char *key)
+{
+	return proc_kb("/proc/meminfo", key);
+}
+
+/* Makes this process the OOM killer's first (1000) or last (-1000) choice. */
+static inline void set_oom_score_adj(int adj)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", adj);
+		fclose(f);
+	}
+}
+
 #endif

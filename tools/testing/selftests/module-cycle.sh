@@ -7,12 +7,7 @@
 #   module-cycle.sh MODULE.ko [CYCLES]
 mod=$1
 cycles=${2:-20}
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
-}
-echo "TAP version 13"
+. ./tap.sh
 
 # Every fourth cycle a process holds a buffer across the unload attempt,
 # which must then be refused; it is released and the cycle goes on.
@@ -78,4 +73,4 @@ check $? "cma_regions=none: no heap for the other CMA areas"
 reload && [ "$(ls /dev/dma_heap | wc -l)" -eq "$all" ]
 check $? "default parameters again: all $all heaps"
 echo "# figures: operations=$((cycles * 2 + 12))"
-echo "1..$n"
+tap_end

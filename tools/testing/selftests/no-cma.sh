@@ -5,12 +5,7 @@
 # (RDH_CMA=n): it loads with the system heap alone and says so.
 #   no-cma.sh MODULE.ko
 mod=$1
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
-}
-echo "TAP version 13"
+. ./tap.sh
 rmmod rust_dma_heap 2>/dev/null
 insmod "$mod"; check $? "the module without CMA support loads"
 [ "$(ls /dev/dma_heap)" = system ]; check $? "the system heap alone: $(ls /dev/dma_heap | tr '\n' ' ')"
@@ -19,4 +14,4 @@ check $? "the kernel log says why there are no CMA heaps"
 ./heap-util alloc system 1048576; check $? "the system heap allocates"
 rmmod rust_dma_heap; check $? "and unloads"
 insmod /rust_dma_heap.ko; check $? "the full module loads again"
-echo "1..$n"
+tap_end
