@@ -245,8 +245,11 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `dev` is valid for the call, as the caller guarantees.
         let dev = unsafe { DeviceRef::get(dev) };
+        // Allocated first: once the exporter has recorded the attachment,
+        // nothing may fail and leave that record behind.
+        let slot = KBox::<AttachmentRef<E>>::new_uninit(GFP_KERNEL)?;
         let attachment = this.exporter.attach(&this.pages, dev)?;
-        Ok(KBox::new(attachment, GFP_KERNEL)?.into_foreign())
+        Ok(slot.write(attachment).into_foreign())
     }
 
     /// # Safety
