@@ -94,7 +94,15 @@ fn heap_ioctl(heap: &dyn Heap, cmd: u32, arg: usize) -> Result {
     }
     let ksize = in_size.max(out_size).max(drv_size);
 
-    let mut kdata = KVec::from_elem(0u8, ksize, GFP_KERNEL)?;
+    // Like upstream: on the stack when small (always, for today's ABI).
+    let mut on_stack = [0u8; 128];
+    let mut on_heap;
+    let kdata: &mut [u8] = if ksize <= on_stack.len() {
+        &mut on_stack[..ksize]
+    } else {
+        on_heap = KVec::from_elem(0u8, ksize, GFP_KERNEL)?;
+        &mut on_heap[..]
+    };
     UserSlice::new(arg, in_size)
         .reader()
         .read_slice(&mut kdata[..in_size])?;
