@@ -46,6 +46,13 @@ impl DeviceRef {
     }
 }
 
+impl Clone for DeviceRef {
+    fn clone(&self) -> Self {
+        // SAFETY: we hold a reference, so `dev` is valid (type invariant).
+        unsafe { Self::get(self.dev) }
+    }
+}
+
 impl Drop for DeviceRef {
     fn drop(&mut self) {
         // SAFETY: by the type invariant we own one reference.

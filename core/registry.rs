@@ -7,7 +7,7 @@ use crate::heap::Heap;
 use kernel::c_str;
 use kernel::fmt;
 use kernel::prelude::*;
-use kernel::str::CString;
+use kernel::str::{BStr, CString};
 use kernel::sync::Arc;
 
 /// Device numbers reserved for heap nodes (upstream reserves 128).
@@ -43,30 +43,37 @@ impl Registry {
         self.nodes.len()
     }
 
-    fn has(&self, name: &CStr) -> bool {
-        self.nodes
-            .iter()
-            .any(|(n, _)| n.as_bytes() == name.as_bytes())
+    fn has(&self, name: &[u8]) -> bool {
+        self.nodes.iter().any(|(n, _)| n.as_bytes() == name)
     }
 
-    /// Registers `heap` under its own name and then each of `aliases`.
+    /// Registers `heap` under its own name and then each of `aliases`
+    /// (empty ones are ignored).
     ///
     /// Fails with `EEXIST` if the heap's own name is taken; an alias that is
     /// taken is skipped with a warning, since aliases exist only to be found
     /// under a name some client expects.
-    pub(crate) fn add(&mut self, heap: Arc<dyn Heap>, aliases: &[&CStr]) -> Result {
+    pub(crate) fn add<'a>(
+        &mut self,
+        heap: Arc<dyn Heap>,
+        aliases: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result {
         let name = heap.name();
-        if self.has(name) {
+        if self.has(name.as_bytes()) {
             pr_err!("heap name {} registered twice\n", name);
             return Err(EEXIST);
         }
-        self.add_node(name, &heap)?;
+        self.add_node(name.as_bytes(), &heap)?;
         for alias in aliases {
-            if alias.as_bytes() == name.as_bytes() {
+            if alias.is_empty() || alias == name.as_bytes() {
                 continue;
             }
             if self.has(alias) {
-                pr_warn!("{}: alias {} already names a heap; skipped\n", name, alias);
+                pr_warn!(
+                    "{}: alias {} already names a heap; skipped\n",
+                    name,
+                    BStr::from_bytes(alias)
+                );
                 continue;
             }
             self.add_node(alias, &heap)?;
@@ -74,29 +81,34 @@ impl Registry {
         Ok(())
     }
 
-    fn add_node(&mut self, name: &CStr, heap: &Arc<dyn Heap>) -> Result {
-        if name.as_bytes().is_empty() || name.as_bytes().contains(&b'/') {
+    fn add_node(&mut self, name: &[u8], heap: &Arc<dyn Heap>) -> Result {
+        if name.is_empty() || name.contains(&b'/') {
             return Err(EINVAL);
         }
         let index = u32::try_from(self.nodes.len()).map_err(|_| ENOSPC)?;
         let devt = self.region.devt(index).ok_or(ENOSPC)?;
-        let owned = CString::try_from_fmt(fmt!("{}", name))?;
+        let name = core::str::from_utf8(name).map_err(|_| EINVAL)?;
+        let name = CString::try_from_fmt(fmt!("{}", name))?;
         self.nodes.reserve(1, GFP_KERNEL)?;
-        let node = HeapNode::new(&self.class, devt, name, heap.clone())?;
-        self.nodes.push((owned, node), GFP_KERNEL)?;
+        let node = HeapNode::new(&self.class, devt, &name, heap.clone())?;
+        self.nodes.push((name, node), GFP_KERNEL)?;
         Ok(())
     }
 
     /// Registers a heap, logging rather than failing: one heap that cannot be
     /// registered must not take the others down with it.
-    pub(crate) fn add_or_warn(&mut self, heap: Result<Arc<dyn Heap>>, aliases: &[&CStr]) {
-        match heap.and_then(|heap| {
-            let name = heap.name();
-            self.add(heap, aliases)
-                .inspect_err(|e| pr_err!("heap {}: not registered ({:?})\n", name, e))
-        }) {
-            Ok(()) => (),
-            Err(e) => pr_err!("a heap failed to initialise ({:?})\n", e),
+    pub(crate) fn add_or_warn<'a>(
+        &mut self,
+        heap: Result<Arc<dyn Heap>>,
+        aliases: impl IntoIterator<Item = &'a [u8]>,
+    ) {
+        let heap = match heap {
+            Ok(heap) => heap,
+            Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
+        };
+        let name = heap.name();
+        if let Err(e) = self.add(heap, aliases) {
+            pr_err!("heap {}: not registered ({:?})\n", name, e);
         }
     }
 }

@@ -152,8 +152,7 @@ impl<B: Backing> SgTable<B> {
         }
         // SAFETY: `Opaque::get` never returns NULL for a boxed value.
         let handed_out = MappedTable(unsafe { NonNull::new_unchecked(export.get()) });
-        // SAFETY: `dev` is a live device, as `DeviceRef` guarantees.
-        let dev = unsafe { DeviceRef::get(NonNull::new_unchecked(dev.as_raw())) };
+        let dev = dev.clone();
         // INVARIANT: the table was just mapped for `dev` and `dir`, and
         // `export` mirrors it.
         self.mapping = Some(DmaMapping { dev, dir, export });

@@ -20,9 +20,7 @@ use crate::mapping::Vma;
 use crate::page::{fatal_signal_pending, PageRun, PAGE_SIZE};
 use crate::params;
 use crate::registry::Registry;
-use kernel::fmt;
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::Arc;
 
 /// Pages zeroed between two checks for a fatal signal: 1 MiB.
@@ -33,17 +31,7 @@ const ZERO_STEP: usize = 256;
 pub(crate) fn register(registry: &mut Registry) {
     let default = CmaArea::default_area();
     if let Some(area) = default {
-        let names = split_names(params::cma_aliases()).unwrap_or_else(|e| {
-            pr_err!("cma_aliases: cannot parse ({:?}); no aliases\n", e);
-            KVec::new()
-        });
-        let mut aliases = KVec::new();
-        for name in names.iter() {
-            if aliases.push(&**name, GFP_KERNEL).is_err() {
-                break;
-            }
-        }
-        registry.add_or_warn(heap(area), &aliases);
+        registry.add_or_warn(heap(area), names(params::cma_aliases()));
     }
     let areas = match CmaArea::all() {
         Ok(areas) => areas,
@@ -52,23 +40,14 @@ pub(crate) fn register(registry: &mut Registry) {
     let wanted = params::cma_regions();
     for area in areas.iter().filter(|a| !default.is_some_and(|d| d.is(a))) {
         if region_selected(wanted, area.name()) {
-            registry.add_or_warn(heap(*area), &[]);
+            registry.add_or_warn(heap(*area), []);
         }
     }
 }
 
-/// Splits a ':'-separated list of names (DT node names never contain ':').
-fn split_names(list: &CStr) -> Result<KVec<CString>> {
-    let mut names = KVec::new();
-    for name in list
-        .as_bytes()
-        .split(|&b| b == b':')
-        .filter(|n| !n.is_empty())
-    {
-        let name = core::str::from_utf8(name).map_err(|_| EINVAL)?;
-        names.push(CString::try_from_fmt(fmt!("{}", name))?, GFP_KERNEL)?;
-    }
-    Ok(names)
+/// The names in a ':'-separated list (DT node names never contain ':').
+fn names(list: &CStr) -> impl Iterator<Item = &[u8]> {
+    list.as_bytes().split(|&b| b == b':')
 }
 
 /// Whether `cma_regions=` (`all`, `none` or a list of names) selects `name`.
@@ -76,7 +55,7 @@ fn region_selected(wanted: &CStr, name: &CStr) -> bool {
     match wanted.as_bytes() {
         b"all" => true,
         b"none" | b"" => false,
-        list => list.split(|&b| b == b':').any(|n| n == name.as_bytes()),
+        _ => names(wanted).any(|n| n == name.as_bytes()),
     }
 }
 

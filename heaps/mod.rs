@@ -14,7 +14,7 @@ mod system;
 /// Registers every enabled heap.
 pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
-        registry.add_or_warn(system::heap(), &[]);
+        registry.add_or_warn(system::heap(), []);
     }
     #[cfg(rdh_cma)]
     if params::cma_heaps_enabled() {
