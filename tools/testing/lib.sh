@@ -45,6 +45,15 @@ flavour_arch() {
 	case $1 in x86_64|debug|upstream) echo x86_64 ;; arm64) echo arm64 ;; esac
 }
 
+# The kernel command line a flavour's VMs boot with: x86_64 kernels get
+# their default CMA area from cma= (arm64 from the device tree).
+flavour_cmdline() {
+	case $1 in
+	arm64) echo "" ;;
+	*) echo "cma=64M tsc=unstable" ;;
+	esac
+}
+
 flavour_fragments() {
 	local k=$TESTING_DIR/kernel
 	case $1 in
