@@ -34,22 +34,22 @@ kernel_version_of_tarball() {
 # The make flags that select a flavour's architecture and compiler.
 kernel_make_flags() {
 	case $1 in
-	x86_64|upstream|gki) echo "ARCH=x86_64" ;;
+	x86_64|upstream) echo "ARCH=x86_64" ;;
 	debug)	echo "ARCH=x86_64 LLVM=1" ;;
-	arm64)	echo "ARCH=arm64 LLVM=1" ;;
+	arm64|gki) echo "ARCH=arm64 LLVM=1" ;;
 	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki)" ;;
 	esac
 }
 
 flavour_arch() {
-	case $1 in x86_64|debug|upstream|gki) echo x86_64 ;; arm64) echo arm64 ;; esac
+	case $1 in x86_64|debug|upstream) echo x86_64 ;; arm64|gki) echo arm64 ;; esac
 }
 
 # The kernel command line a flavour's VMs boot with: x86_64 kernels get
 # their default CMA area from cma= (arm64 from the device tree).
 flavour_cmdline() {
 	case $1 in
-	arm64) echo "" ;;
+	arm64|gki) echo "" ;;
 	*) echo "cma=64M tsc=unstable" ;;
 	esac
 }
@@ -61,7 +61,7 @@ flavour_fragments() {
 	debug)	echo "$k/base.config $k/x86_64.config $k/debug.config" ;;
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
 	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;
-	gki)	echo "$k/base.config $k/x86_64.config $k/gki.config" ;;
+	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
 	esac
 }
 
