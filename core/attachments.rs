@@ -1,32 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-device attachments of a buffer, each with its own scatter-gather
-//! table: the state most heaps keep for `attach`, `map` and CPU-access sync.
+//! table.
+//!
+//! A child of `dma_buf.rs`: the core attaches, maps, unmaps and detaches;
+//! heaps never see an attachment.
 
+use super::sg_table::{DataDirection, SgTable};
+use crate::buffer::{Backing, BufferPages};
 use crate::device::DeviceRef;
-use crate::dma_buf::{Backing, BufferPages};
-use crate::sg_table::{DataDirection, MappedTable, SgTable};
+use core::ptr::NonNull;
+use kernel::bindings;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
-/// One device's attachment: its device and its own copy of the table, so
-/// that each device can map the buffer independently.
+/// One device's attachment: its device and its own table, so that each
+/// device can map the buffer independently.
 #[pin_data]
-pub(crate) struct Attachment<B: Backing> {
+pub(super) struct Attachment<B: Backing> {
     dev: DeviceRef,
     #[pin]
     table: Mutex<SgTable<B>>,
 }
 
 impl<B: Backing> Attachment<B> {
-    /// Maps the table for the attached device.
-    pub(crate) fn map(&self, dir: DataDirection) -> Result<MappedTable> {
+    /// Maps the table for the attached device; see [`SgTable::map`].
+    pub(super) fn map(&self, dir: DataDirection) -> Result<NonNull<bindings::sg_table>> {
         self.table.lock().map(&self.dev, dir)
     }
 
     /// Unmaps the table.
-    pub(crate) fn unmap(&self) {
+    pub(super) fn unmap(&self) {
         self.table.lock().unmap()
     }
 }
@@ -36,23 +41,27 @@ impl<B: Backing> Attachment<B> {
 /// A detached attachment leaves an empty slot, reused by the next attach
 /// (6.12's `KVec` cannot remove elements).
 ///
-/// Lock order: the list lock, then an attachment's table lock. Both nest
-/// inside the dma-buf reservation lock.
+/// Locking, as 6.12's dma-buf core calls us: `map` and `unmap` run under
+/// the buffer's reservation lock and take only an attachment's table lock;
+/// `attach`, `detach` and the CPU-access syncs run without the reservation
+/// lock and take the list lock, then table locks. Neither lock is held while
+/// calling into the dma-buf core, so the order is always: reservation lock,
+/// list lock, table lock.
 #[pin_data]
-pub(crate) struct Attachments<B: Backing> {
+pub(super) struct Attachments<B: Backing> {
     #[pin]
     list: Mutex<KVec<Option<Arc<Attachment<B>>>>>,
 }
 
 impl<B: Backing> Attachments<B> {
-    pub(crate) fn new() -> impl PinInit<Self> {
+    pub(super) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             list <- new_mutex!(KVec::new()),
         })
     }
 
     /// Attaches `dev`, with a fresh table over `pages`.
-    pub(crate) fn attach(
+    pub(super) fn attach(
         &self,
         pages: &BufferPages<B>,
         dev: DeviceRef,
@@ -73,8 +82,9 @@ impl<B: Backing> Attachments<B> {
         Ok(attachment)
     }
 
-    /// Forgets `attachment`; its table is freed with its last reference.
-    pub(crate) fn detach(&self, attachment: &Arc<Attachment<B>>) {
+    /// Forgets `attachment`; its table is unmapped and freed with its last
+    /// reference.
+    pub(super) fn detach(&self, attachment: &Arc<Attachment<B>>) {
         let mut list = self.list.lock();
         if let Some(slot) = list
             .iter_mut()
@@ -85,16 +95,16 @@ impl<B: Backing> Attachments<B> {
     }
 
     /// Makes what devices wrote visible to the CPU, for every mapped table.
-    pub(crate) fn sync_for_cpu(&self) {
+    pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         for a in self.list.lock().iter().flatten() {
-            a.table.lock().sync_for_cpu();
+            a.table.lock().sync_for_cpu(dir);
         }
     }
 
     /// Makes what the CPU wrote visible to devices, for every mapped table.
-    pub(crate) fn sync_for_device(&self) {
+    pub(super) fn sync_for_device(&self, dir: DataDirection) {
         for a in self.list.lock().iter().flatten() {
-            a.table.lock().sync_for_device();
+            a.table.lock().sync_for_device(dir);
         }
     }
 }

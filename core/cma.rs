@@ -5,8 +5,9 @@
 //! Available when the kernel exports its CMA allocator to modules (see
 //! `Kbuild`); the module is then built with `--cfg rdh_cma`.
 
+use crate::buffer::Backing;
 use crate::ffi;
-use crate::page::PageRun;
+use crate::page::{fatal_signal_pending, PageRun};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
@@ -35,8 +36,8 @@ unsafe impl Sync for CmaArea {}
 impl CmaArea {
     /// The default area (`cma=` or a `linux,cma-default` node), if any.
     pub(crate) fn default_area() -> Option<Self> {
-        // SAFETY: only reads a global set at boot.
-        let ptr = unsafe { ffi::rdh_cma_default_area() };
+        // SAFETY: with no device, only reads the default area, set at boot.
+        let ptr = unsafe { ffi::dev_get_cma_area(core::ptr::null_mut()) };
         // INVARIANT: a non-NULL default area is a CMA area.
         NonNull::new(ptr).map(|ptr| Self { ptr })
     }
@@ -137,15 +138,31 @@ impl CmaPages {
         unsafe { PageRun::from_raw(self.first, self.count) }
     }
 
-    /// Zeroes `count` pages from page `start`, clamped to the allocation.
-    pub(crate) fn zero(&mut self, start: usize, count: usize) {
-        let count = count.min(self.count.saturating_sub(start));
-        if let Some(page) = self.run().page_ptr(start) {
-            // SAFETY: the pages are ours (type invariant), not yet shared
-            // with anyone (we hold `&mut self`), and `start + count` is
-            // within the allocation.
-            unsafe { ffi::rdh_zero_pages(page, count) };
+    /// Zeroes the pages, one at a time (highmem pages are mapped for it),
+    /// stopping with `EINTR` when the calling task is killed.
+    pub(crate) fn zero(&mut self) -> Result {
+        let run = self.run();
+        for n in 0..run.pages() {
+            // Every 1 MiB.
+            if n % 256 == 0 && fatal_signal_pending() {
+                return Err(EINTR);
+            }
+            if let Some(page) = run.page_ptr(n) {
+                // SAFETY: a page of ours (type invariant) that nobody else
+                // uses yet: we hold `&mut self`, and pages are only shared
+                // once they are exported, which takes `self` by value.
+                unsafe { ffi::rdh_clear_highpage(page) };
+            }
         }
+        Ok(())
+    }
+}
+
+// SAFETY: the pages stay allocated, ours alone, until `CmaPages` is dropped
+// (type invariant), and `runs` returns the same single run every time.
+unsafe impl Backing for CmaPages {
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        core::iter::once(self.run())
     }
 }
 

@@ -2,15 +2,30 @@
 
 //! Exporting buffers as dma-bufs.
 //!
-//! A heap describes a buffer with two things: its pages (a [`Backing`]) and
-//! an [`Exporter`], the dma-buf operations it implements. [`DmaBuf::export`]
-//! puts both in one object owned by the dma-buf and registers it with the
-//! dma-buf core.
+//! A heap describes a buffer with two things: the owner of its pages (a
+//! [`Backing`]) and an [`Exporter`], the buffer's policy. [`DmaBuf::export`]
+//! puts both, with the state the core keeps per buffer (attached devices,
+//! kernel mapping), in one object owned by the dma-buf, and registers it
+//! with the dma-buf core.
+//!
+//! # What the core does and what a heap decides
+//!
+//! The core implements every dma-buf operation whose pairing matters for
+//! memory safety: `attach`/`detach`, `map`/`unmap` (per-device tables, see
+//! `sg_table.rs`), `vmap`/`vunmap` (one counted kernel mapping) and
+//! `release`. Those live in child modules of this file and are private to
+//! it, so no heap can call an undo function or keep a table or an address
+//! past its unmapping. A heap decides through the [`Exporter`] hooks, each
+//! of which gets a handle that can only do safe things: `mmap` gets an
+//! [`MmapRequest`] it may refuse or map once; `begin_cpu_access` and
+//! `end_cpu_access` get a [`CpuAccess`] whose syncs may be called any number
+//! of times. `Documentation/soundness.md` goes through every item `heaps/`
+//! can reach.
 //!
 //! `glue.c` has a single `struct dma_buf_ops` for every heap; each of its
 //! entries calls an `rdh_rust_*` function below, which finds the buffer's
 //! [`VTable`] (a `const`, one per exporter type) at the start of the
-//! buffer's object and calls the exporter's method through it.
+//! buffer's object and calls the core's implementation for that type.
 //!
 //! # Lifetimes the dma-buf core guarantees
 //!
@@ -22,20 +37,29 @@
 //!
 //! # Locking
 //!
-//! The dma-buf core calls `map`, `unmap`, `vmap`, `vunmap` and `mmap` with
-//! the buffer's reservation lock held, and `attach`, `detach`,
-//! `begin_cpu_access` and `end_cpu_access` without it. An exporter's own
-//! locks therefore nest inside the reservation lock and must never be held
-//! while calling back into the dma-buf core; lockdep checks this in the
-//! debug kernel.
+//! In 6.12 the dma-buf core calls `map`, `unmap`, `vmap` and `vunmap` with
+//! the buffer's reservation lock held, and `attach`, `detach`, `mmap`,
+//! `begin_cpu_access` and `end_cpu_access` without it. The core's own locks
+//! (`attachments.rs`, `vmap.rs`) nest inside the reservation lock and are
+//! never held while calling back into the dma-buf core; lockdep checks this
+//! in the debug kernel.
 
-use crate::attachments::{Attachment, Attachments};
+#[path = "attachments.rs"]
+mod attachments;
+#[path = "sg_table.rs"]
+mod sg_table;
+#[path = "vma.rs"]
+mod vma;
+#[path = "vmap.rs"]
+mod vmap;
+
+pub(crate) use sg_table::DataDirection;
+pub(crate) use vma::MmapRequest;
+
+use crate::buffer::{Backing, BufferPages};
 use crate::device::DeviceRef;
 use crate::ffi;
-use crate::heap::FdFlags;
-use crate::mapping::{KernelAddress, SharedVmap, Vma};
-use crate::page::PageRun;
-use crate::sg_table::{DataDirection, MappedTable};
+use attachments::{Attachment, Attachments};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -43,156 +67,104 @@ use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
+use vma::Vma;
+use vmap::SharedVmap;
 
-/// The memory behind a buffer.
-pub(crate) trait Backing: Send + Sync + 'static {
-    /// The buffer's pages as runs of contiguous pages, in buffer order.
-    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_;
-}
-
-/// The pages of one exported buffer.
+/// A buffer's policy: what a heap decides about its buffers.
 ///
-/// Only [`DmaBuf::export`] makes one, and only the buffer's own operations
-/// see it, so whatever is mapped from it (into a device, the kernel, or a
-/// process) belongs to the buffer being operated on and outlives the mapping.
-pub(crate) struct BufferPages<B: Backing>(Arc<B>);
-
-impl<B: Backing> BufferPages<B> {
-    /// The pages, shared: tables and mappings keep them alive with this.
-    pub(crate) fn arc(&self) -> &Arc<B> {
-        &self.0
-    }
-
-    /// The buffer's runs of pages.
-    pub(crate) fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        self.0.runs()
-    }
-
-    /// The buffer's size in bytes.
-    pub(crate) fn size(&self) -> usize {
-        self.runs().map(|r| r.bytes()).sum()
-    }
-}
-
-/// The dma-buf operations of a heap's buffers.
-///
-/// `Self` is the heap's per-buffer state; dropping it (with the pages) is the
-/// buffer's release. Every operation has a default that does what a buffer
-/// of CPU-accessible pages needs: a table per attached device, mapped and
-/// synced for that device, a kernel mapping shared by every `vmap` user, and
-/// `mmap` of the whole buffer from `vm_pgoff` on. A heap gives the state the
-/// defaults work on ([`Exporter::state`]) and overrides what it does
-/// differently.
+/// `Self` is the heap's per-buffer state, dropped at the buffer's release
+/// (before its pages). Every hook has a default that does what a buffer of
+/// ordinary cached pages needs; a heap overrides what it does differently.
 pub(crate) trait Exporter: Send + Sync + Sized + 'static {
-    /// The buffer's memory.
+    /// The owner of the buffer's pages.
     type Backing: Backing;
 
-    /// The state the default operations keep.
-    fn state(&self) -> &BufferState<Self::Backing>;
-
-    /// The buffer's attached devices.
-    fn attachments(&self) -> &Attachments<Self::Backing> {
-        &self.state().attachments
+    /// Maps the buffer into a process: by default, any mapping the request
+    /// allows (see [`MmapRequest::map`]).
+    fn mmap(&self, request: MmapRequest<'_, Self::Backing>) -> Result {
+        request.map()
     }
 
-    /// The buffer's kernel mapping.
-    fn kernel_mapping(&self) -> &SharedVmap<Self::Backing> {
-        &self.state().vmap
-    }
-
-    /// A device attaches: it gets its own table over the buffer's pages.
-    fn attach(
-        &self,
-        pages: &BufferPages<Self::Backing>,
-        dev: DeviceRef,
-    ) -> Result<AttachmentRef<Self>> {
-        self.attachments().attach(pages, dev)
-    }
-
-    /// A device detaches; the attachment is dropped afterwards.
-    fn detach(&self, attachment: &AttachmentRef<Self>) {
-        self.attachments().detach(attachment)
-    }
-
-    /// Maps the buffer for the attached device.
-    fn map(&self, attachment: &AttachmentRef<Self>, dir: DataDirection) -> Result<MappedTable> {
-        attachment.map(dir)
-    }
-
-    /// Undoes [`Exporter::map`].
-    fn unmap(&self, attachment: &AttachmentRef<Self>, _dir: DataDirection) {
-        attachment.unmap()
-    }
-
-    /// The CPU is about to access the buffer: make what devices wrote
-    /// visible to it, through the kernel mapping and every mapped table.
-    fn begin_cpu_access(&self, _dir: DataDirection) -> Result {
-        self.kernel_mapping().invalidate();
-        self.attachments().sync_for_cpu();
+    /// The CPU is about to access the buffer in direction `dir`: by default,
+    /// make what devices wrote visible to it.
+    fn begin_cpu_access(&self, cpu: CpuAccess<'_, Self::Backing>, dir: DataDirection) -> Result {
+        cpu.sync_for_cpu(dir);
         Ok(())
     }
 
-    /// The CPU has finished: make what it wrote visible to devices.
-    fn end_cpu_access(&self, _dir: DataDirection) -> Result {
-        self.kernel_mapping().flush();
-        self.attachments().sync_for_device();
+    /// The CPU has finished accessing the buffer in direction `dir`: by
+    /// default, make what it wrote visible to devices.
+    fn end_cpu_access(&self, cpu: CpuAccess<'_, Self::Backing>, dir: DataDirection) -> Result {
+        cpu.sync_for_device(dir);
         Ok(())
     }
+}
 
-    /// Maps the buffer into a process. The dma-buf core has checked that
-    /// `vma` does not extend past the buffer.
-    fn mmap(&self, pages: &BufferPages<Self::Backing>, vma: &Vma) -> Result {
-        vma.map_pages(pages)
+/// Cache maintenance of one buffer for CPU access, handed to the
+/// [`Exporter`] hooks. Syncing is always safe, as often as a heap likes.
+pub(crate) struct CpuAccess<'a, B: Backing> {
+    attachments: &'a Attachments<B>,
+    vmap: &'a SharedVmap<B>,
+}
+
+impl<B: Backing> CpuAccess<'_, B> {
+    /// Makes what devices wrote visible to the CPU, which is about to access
+    /// the buffer in direction `dir`: through every mapped table, in that
+    /// direction, and through the kernel mapping.
+    pub(crate) fn sync_for_cpu(&self, dir: DataDirection) {
+        self.vmap.sync_for_cpu();
+        self.attachments.sync_for_cpu(dir);
     }
 
-    /// Maps the whole buffer into kernel virtual memory.
-    fn vmap(&self, pages: &BufferPages<Self::Backing>) -> Result<KernelAddress> {
-        self.kernel_mapping().get(pages)
-    }
-
-    /// Undoes one [`Exporter::vmap`].
-    fn vunmap(&self) {
-        self.kernel_mapping().put()
+    /// Makes what the CPU did in direction `dir` visible to devices, through
+    /// the kernel mapping and every mapped table.
+    pub(crate) fn sync_for_device(&self, dir: DataDirection) {
+        self.vmap.sync_for_device();
+        self.attachments.sync_for_device(dir);
     }
 }
 
-/// What the default operations keep for a buffer: its attached devices and
-/// its kernel mapping.
-#[pin_data]
-pub(crate) struct BufferState<B: Backing> {
-    #[pin]
-    attachments: Attachments<B>,
-    #[pin]
-    vmap: SharedVmap<B>,
-}
+/// The flags of a new buffer's file: `O_ACCMODE` and
+/// `O_CLOEXEC` bits only (the ioctl has rejected any other).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FdFlags(u32);
 
-impl<B: Backing> BufferState<B> {
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            attachments <- Attachments::new(),
-            vmap <- SharedVmap::new(),
-        })
+impl FdFlags {
+    /// Flags the ioctl accepts, as upstream's `DMA_HEAP_VALID_FD_FLAGS`.
+    pub(crate) const VALID: u32 = kernel::bindings::O_CLOEXEC | kernel::bindings::O_ACCMODE;
+
+    /// Returns the flags if they hold only valid bits.
+    pub(crate) fn new(raw: u32) -> Option<Self> {
+        (raw & !Self::VALID == 0).then_some(Self(raw))
+    }
+
+    pub(crate) fn raw(self) -> u32 {
+        self.0
     }
 }
-
-/// What an exporter keeps per attached device.
-pub(crate) type AttachmentRef<E> = Arc<Attachment<<E as Exporter>::Backing>>;
 
 /// Type-erased entry points of one exporter type.
 struct VTable {
     attach: unsafe fn(*const c_void, NonNull<bindings::device>) -> Result<*const c_void>,
     detach: unsafe fn(*const c_void, *const c_void),
-    map: unsafe fn(*const c_void, *const c_void, DataDirection) -> Result<MappedTable>,
-    unmap: unsafe fn(*const c_void, *const c_void, DataDirection),
+    map: unsafe fn(
+        *const c_void,
+        *const c_void,
+        DataDirection,
+    ) -> Result<NonNull<bindings::sg_table>>,
+    unmap: unsafe fn(*const c_void, *const c_void),
     begin_cpu_access: unsafe fn(*const c_void, DataDirection) -> Result,
     end_cpu_access: unsafe fn(*const c_void, DataDirection) -> Result,
     mmap: unsafe fn(*const c_void, *mut bindings::vm_area_struct) -> Result,
-    vmap: unsafe fn(*const c_void) -> Result<KernelAddress>,
+    vmap: unsafe fn(*const c_void) -> Result<NonNull<c_void>>,
     vunmap: unsafe fn(*const c_void),
     release: unsafe fn(*const c_void),
 }
 
 /// The object behind a dma-buf's `priv`.
+///
+/// Fields drop in declaration order: the heap's state, the core's
+/// (attachments and kernel mapping, all undone by then), then the pages.
 ///
 /// # Invariants
 ///
@@ -203,13 +175,26 @@ struct VTable {
 #[pin_data]
 struct Exported<X: Exporter> {
     vtable: &'static VTable,
-    pages: BufferPages<X::Backing>,
     #[pin]
     exporter: X,
+    #[pin]
+    attachments: Attachments<X::Backing>,
+    #[pin]
+    vmap: SharedVmap<X::Backing>,
+    pages: BufferPages<X::Backing>,
+}
+
+impl<X: Exporter> Exported<X> {
+    fn cpu(&self) -> CpuAccess<'_, X::Backing> {
+        CpuAccess {
+            attachments: &self.attachments,
+            vmap: &self.vmap,
+        }
+    }
 }
 
 type ExportedBox<E> = Pin<KBox<Exported<E>>>;
-type AttachmentBox<E> = KBox<AttachmentRef<E>>;
+type AttachmentBox<E> = KBox<Arc<Attachment<<E as Exporter>::Backing>>>;
 
 struct Ops<E: Exporter>(PhantomData<E>);
 
@@ -245,10 +230,10 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `dev` is valid for the call, as the caller guarantees.
         let dev = unsafe { DeviceRef::get(dev) };
-        // Allocated first: once the exporter has recorded the attachment,
-        // nothing may fail and leave that record behind.
-        let slot = KBox::<AttachmentRef<E>>::new_uninit(GFP_KERNEL)?;
-        let attachment = this.exporter.attach(&this.pages, dev)?;
+        // Allocated first: once the attachment is recorded, nothing may
+        // fail and leave that record behind.
+        let slot = AttachmentBox::<E>::new_uninit(GFP_KERNEL)?;
+        let attachment = this.attachments.attach(&this.pages, dev)?;
         Ok(slot.write(attachment).into_foreign())
     }
 
@@ -262,29 +247,27 @@ impl<E: Exporter> Ops<E> {
         // SAFETY: `att` came from `into_foreign` in `attach` and is given
         // back exactly once, here.
         let att = unsafe { AttachmentBox::<E>::from_foreign(att) };
-        this.exporter.detach(&att);
+        this.attachments.detach(&att);
     }
 
     /// # Safety
     ///
     /// As [`Ops::buffer`]; `att` must be a live attachment of this buffer.
     unsafe fn map(
-        buf: *const c_void,
+        _buf: *const c_void,
         att: *const c_void,
         dir: DataDirection,
-    ) -> Result<MappedTable> {
+    ) -> Result<NonNull<bindings::sg_table>> {
         // SAFETY: guaranteed by the caller.
-        let (this, att) = unsafe { (Self::buffer(buf), AttachmentBox::<E>::borrow(att)) };
-        this.exporter.map(att, dir)
+        unsafe { AttachmentBox::<E>::borrow(att) }.map(dir)
     }
 
     /// # Safety
     ///
     /// As [`Ops::map`].
-    unsafe fn unmap(buf: *const c_void, att: *const c_void, dir: DataDirection) {
+    unsafe fn unmap(_buf: *const c_void, att: *const c_void) {
         // SAFETY: guaranteed by the caller.
-        let (this, att) = unsafe { (Self::buffer(buf), AttachmentBox::<E>::borrow(att)) };
-        this.exporter.unmap(att, dir)
+        unsafe { AttachmentBox::<E>::borrow(att) }.unmap()
     }
 
     /// # Safety
@@ -292,7 +275,8 @@ impl<E: Exporter> Ops<E> {
     /// As [`Ops::buffer`].
     unsafe fn begin_cpu_access(buf: *const c_void, dir: DataDirection) -> Result {
         // SAFETY: guaranteed by the caller.
-        unsafe { Self::buffer(buf) }.exporter.begin_cpu_access(dir)
+        let this = unsafe { Self::buffer(buf) };
+        this.exporter.begin_cpu_access(this.cpu(), dir)
     }
 
     /// # Safety
@@ -300,34 +284,35 @@ impl<E: Exporter> Ops<E> {
     /// As [`Ops::buffer`].
     unsafe fn end_cpu_access(buf: *const c_void, dir: DataDirection) -> Result {
         // SAFETY: guaranteed by the caller.
-        unsafe { Self::buffer(buf) }.exporter.end_cpu_access(dir)
+        let this = unsafe { Self::buffer(buf) };
+        this.exporter.end_cpu_access(this.cpu(), dir)
     }
 
     /// # Safety
     ///
     /// As [`Ops::buffer`]; `vma` must be a VMA the dma-buf core is setting up
-    /// for this buffer.
+    /// for this buffer, not extending past it.
     unsafe fn mmap(buf: *const c_void, vma: *mut bindings::vm_area_struct) -> Result {
         // SAFETY: guaranteed by the caller.
         let (this, vma) = unsafe { (Self::buffer(buf), Vma::from_raw(vma)) };
-        this.exporter.mmap(&this.pages, vma)
+        this.exporter.mmap(MmapRequest::new(vma, &this.pages))
     }
 
     /// # Safety
     ///
     /// As [`Ops::buffer`].
-    unsafe fn vmap(buf: *const c_void) -> Result<KernelAddress> {
+    unsafe fn vmap(buf: *const c_void) -> Result<NonNull<c_void>> {
         // SAFETY: guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
-        this.exporter.vmap(&this.pages)
+        this.vmap.get(&this.pages)
     }
 
     /// # Safety
     ///
-    /// As [`Ops::buffer`].
+    /// As [`Ops::buffer`]; pairs with one successful [`Ops::vmap`].
     unsafe fn vunmap(buf: *const c_void) {
         // SAFETY: guaranteed by the caller.
-        unsafe { Self::buffer(buf) }.exporter.vunmap()
+        unsafe { Self::buffer(buf) }.vmap.put()
     }
 
     /// # Safety
@@ -353,22 +338,24 @@ pub(crate) struct DmaBuf {
 unsafe impl Send for DmaBuf {}
 
 impl DmaBuf {
-    /// Exports a buffer made of `pages` with the operations of `E`.
+    /// Exports a buffer of the pages `backing` owns, with the policy of `E`.
     ///
     /// `name` becomes the exporter name shown in
     /// `/sys/kernel/debug/dma_buf/bufinfo`. On failure everything is freed.
     pub(crate) fn export<E: Exporter>(
         name: &'static CStr,
         flags: FdFlags,
-        pages: Arc<E::Backing>,
+        backing: E::Backing,
         exporter: impl PinInit<E, Error>,
     ) -> Result<Self> {
-        let pages = BufferPages(pages);
+        let pages = BufferPages::new(backing)?;
         let size = pages.size();
         let init = try_pin_init!(Exported::<E> {
             vtable: &Ops::<E>::VTABLE,
-            pages,
             exporter <- exporter,
+            attachments <- Attachments::new(),
+            vmap <- SharedVmap::new(),
+            pages,
         }? Error);
         let buf = KBox::pin_init(init, GFP_KERNEL)?.into_foreign();
         let mut out = core::ptr::null_mut();
@@ -484,7 +471,7 @@ unsafe extern "C" fn rdh_rust_map(
     match unsafe { (vtable(buf).map)(buf, att, dir) } {
         Ok(table) => {
             // SAFETY: `out` is writable.
-            unsafe { *out = table.as_raw() };
+            unsafe { *out = table.as_ptr() };
             0
         }
         Err(e) => e.to_errno(),
@@ -500,10 +487,11 @@ unsafe extern "C" fn rdh_rust_unmap(
     att: *mut c_void,
     dir: bindings::dma_data_direction,
 ) {
-    if let Ok(dir) = DataDirection::from_raw(dir) {
-        // SAFETY: see the function's safety requirements.
-        unsafe { (vtable(buf).unmap)(buf, att, dir) }
-    }
+    // The core remembers how it mapped the table; `dir` is the importer's,
+    // given at map time.
+    let _ = dir;
+    // SAFETY: see the function's safety requirements.
+    unsafe { (vtable(buf).unmap)(buf, att) }
 }
 
 /// # Safety
@@ -556,7 +544,7 @@ unsafe extern "C" fn rdh_rust_vmap(buf: *const c_void, out: *mut *mut c_void) ->
     match unsafe { (vtable(buf).vmap)(buf) } {
         Ok(addr) => {
             // SAFETY: `out` is writable.
-            unsafe { *out = addr.as_raw() };
+            unsafe { *out = addr.as_ptr() };
             0
         }
         Err(e) => e.to_errno(),

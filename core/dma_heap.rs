@@ -13,7 +13,7 @@
 
 use kernel::prelude::*;
 
-mod attachments;
+mod buffer;
 mod chardev;
 #[cfg(rdh_cma)]
 mod cma;
@@ -23,11 +23,9 @@ mod fd;
 mod ffi;
 mod heap;
 mod ioctl;
-mod mapping;
 mod page;
 mod params;
 mod registry;
-mod sg_table;
 
 #[path = "../heaps/mod.rs"]
 mod heaps;

@@ -3,17 +3,24 @@
 //! Reserving a file descriptor and installing a buffer's file in it.
 
 use crate::dma_buf::DmaBuf;
+use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::prelude::*;
 
 /// An unused file descriptor of the current process, reserved for a buffer.
 ///
+/// A reservation belongs to the task that made it (descriptors are per
+/// process, and `fd_install()`/`put_unused_fd()` act on the current task's
+/// table), so, like mainline's `FileDescriptorReservation`, it is neither
+/// `Send` nor `Sync`.
+///
 /// # Invariants
 ///
-/// `fd` was returned by `get_unused_fd_flags()` and is neither installed nor
-/// released yet.
+/// `fd` was returned by `get_unused_fd_flags()` in the current task and is
+/// neither installed nor released yet.
 pub(crate) struct FdReservation {
     fd: u32,
+    _not_send: PhantomData<*mut ()>,
 }
 
 impl FdReservation {
@@ -23,8 +30,12 @@ impl FdReservation {
         // SAFETY: only touches the current task's descriptor table.
         let fd = unsafe { bindings::get_unused_fd_flags(flags) };
         let fd = u32::try_from(fd).map_err(|_| Error::from_errno(fd))?;
-        // INVARIANT: a fresh reservation.
-        Ok(Self { fd })
+        // INVARIANT: a fresh reservation of the current task, which the
+        // value cannot leave (it is not `Send`).
+        Ok(Self {
+            fd,
+            _not_send: PhantomData,
+        })
     }
 
     /// The descriptor's number, as userspace will see it.
@@ -48,3 +59,14 @@ impl Drop for FdReservation {
         unsafe { bindings::put_unused_fd(self.fd) };
     }
 }
+
+/// Fails to build if `FdReservation` is ever `Send`: the call below is then
+/// ambiguous between the two impls.
+const _: fn() = || {
+    trait AmbiguousIfSend<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+    <FdReservation as AmbiguousIfSend<_>>::check();
+};

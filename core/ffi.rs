@@ -4,7 +4,8 @@
 //!
 //! 6.12's `bindings` crate lacks these; `glue.c` wraps each in a few lines.
 //! Structs that `bindings` does not describe are only ever handled here as
-//! opaque pointers: their layout is known to C alone.
+//! opaque pointers: their layout is known to C alone. `glue.h` declares the
+//! same functions; `tools/testing/lint` checks that the two agree.
 
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
@@ -23,11 +24,32 @@ opaque!(dma_buf, rdh_node, class);
 #[cfg(rdh_cma)]
 opaque!(cma);
 
+/// `struct rdh_gfp_bits` in `glue.h`: GFP bits the bindings lack.
+#[repr(C)]
+pub(crate) struct GfpBits {
+    pub(crate) highuser: bindings::gfp_t,
+    pub(crate) zero: bindings::gfp_t,
+    pub(crate) nowarn: bindings::gfp_t,
+    pub(crate) noretry: bindings::gfp_t,
+    pub(crate) retry_mayfail: bindings::gfp_t,
+    pub(crate) reclaim: bindings::gfp_t,
+    pub(crate) comp: bindings::gfp_t,
+}
+
+/// The GFP bits, as `glue.c` defines them.
+pub(crate) fn gfp() -> &'static GfpBits {
+    // SAFETY: `rdh_gfp` is a `const` object in `glue.c`, initialised at
+    // build time and never written.
+    unsafe { &rdh_gfp }
+}
+
 // Some `bindings` structs (`lockdep_map` without lockdep, for one) are empty
 // in some configurations, which makes the lint fire on pointers to them in
 // those configurations only; `expect` would fail in the others.
 #[allow(improper_ctypes)]
 extern "C" {
+    static rdh_gfp: GfpBits;
+
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_cma() -> bool;
 
@@ -51,24 +73,19 @@ extern "C" {
     pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
     pub(crate) fn dma_buf_put(dmabuf: *mut dma_buf);
 
-    pub(crate) fn rdh_alloc_zeroed_pages(order: c_uint, opportunistic: bool)
-        -> *mut bindings::page;
     pub(crate) fn rdh_nth_page(page: *mut bindings::page, n: c_ulong) -> *mut bindings::page;
+    pub(crate) fn rdh_page_to_pfn(page: *mut bindings::page) -> c_ulong;
     pub(crate) fn rdh_sg_set_page(
         sg: *mut bindings::scatterlist,
         page: *mut bindings::page,
         len: c_uint,
     );
     pub(crate) fn rdh_sg_first(table: *mut bindings::sg_table) -> *mut bindings::scatterlist;
-    pub(crate) fn rdh_dma_map_sgtable(
-        dev: *mut bindings::device,
-        table: *mut bindings::sg_table,
-        dir: bindings::dma_data_direction,
-    ) -> c_int;
     pub(crate) fn rdh_dma_unmap_sgtable(
         dev: *mut bindings::device,
         table: *mut bindings::sg_table,
         dir: bindings::dma_data_direction,
+        attrs: c_ulong,
     );
     pub(crate) fn rdh_dma_sync_for_cpu(
         dev: *mut bindings::device,
@@ -85,32 +102,25 @@ extern "C" {
         src: *mut bindings::sg_table,
     ) -> c_int;
     pub(crate) fn rdh_dma_max_seg_size(dev: *mut bindings::device) -> c_uint;
-    pub(crate) fn rdh_remap_pages(
-        vma: *mut bindings::vm_area_struct,
-        addr: c_ulong,
-        page: *mut bindings::page,
-        len: c_ulong,
-    ) -> c_int;
+    pub(crate) fn rdh_vm_flags_set(vma: *mut bindings::vm_area_struct, flags: c_ulong);
     pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vunmap(vaddr: *const c_void);
     pub(crate) fn rdh_invalidate_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
-    pub(crate) fn rdh_available_unmovable_pages() -> c_ulong;
 }
 
 // The CMA allocator, exported to modules by the project's kernel patch
-// (0001-mm-cma-export-the-CMA-allocator-to-modules) or Android's GKI, and
-// the glue only the CMA heaps use.
+// (0001-mm-cma-export-the-CMA-allocator-to-modules), Android's GKI and
+// mainline 7.2 and later, and the glue only the CMA heaps use.
 #[cfg(rdh_cma)]
 #[allow(improper_ctypes)]
 extern "C" {
     pub(crate) fn rdh_param_cma_aliases() -> *const u8;
     pub(crate) fn rdh_param_cma_regions() -> *const u8;
-    pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
-    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
-    pub(crate) fn rdh_cma_default_area() -> *mut cma;
+    pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
+    pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
     pub(crate) fn cma_alloc(
         cma: *mut cma,
         count: c_ulong,

@@ -10,7 +10,7 @@
  * wrapper in core/.  No policy lives here: the Rust side decides, this file
  * translates.
  *
- * Functions named rdh_rust_* are implemented in Rust (core/file.rs and
+ * Functions named rdh_rust_* are implemented in Rust (core/ioctl.rs and
  * core/dma_buf.rs); everything else is provided to Rust (core/ffi.rs).
  */
 #include <linux/cdev.h>
@@ -259,20 +259,33 @@ struct file *rdh_dma_buf_file(struct dma_buf *dmabuf)
 
 /* ---- pages, tables, mappings: macros and inline functions ---- */
 
-struct page *rdh_alloc_zeroed_pages(unsigned int order, bool opportunistic)
-{
-	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO;
-
-	if (opportunistic)
-		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM;
-	if (order)
-		gfp |= __GFP_COMP;
-	return alloc_pages(gfp, order);
-}
+/*
+ * GFP bits the Rust side composes its allocation policy from: 6.12's
+ * bindings lack them (they are macros over an enum of bit numbers).
+ */
+const struct rdh_gfp_bits rdh_gfp = {
+	.highuser = GFP_HIGHUSER,
+	.zero = __GFP_ZERO,
+	.nowarn = __GFP_NOWARN,
+	.noretry = __GFP_NORETRY,
+	.retry_mayfail = __GFP_RETRY_MAYFAIL,
+	.reclaim = __GFP_RECLAIM,
+	.comp = __GFP_COMP,
+};
 
 struct page *rdh_nth_page(struct page *page, unsigned long n)
 {
 	return nth_page(page, n);
+}
+
+unsigned long rdh_page_to_pfn(struct page *page)
+{
+	return page_to_pfn(page);
+}
+
+void rdh_clear_highpage(struct page *page)
+{
+	clear_highpage(page);
 }
 
 void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len)
@@ -285,26 +298,10 @@ struct scatterlist *rdh_sg_first(struct sg_table *table)
 	return table->sgl;
 }
 
-/*
- * A dma-buf's pages are routinely mapped for several devices at once, which
- * the DMA API's debug code reports as overlapping mappings unless the
- * mapping skips the CPU cache maintenance. So map without it and do that
- * maintenance right after, explicitly: the same effect as a plain mapping.
- */
-int rdh_dma_map_sgtable(struct device *dev, struct sg_table *table,
-			enum dma_data_direction dir)
-{
-	int ret = dma_map_sgtable(dev, table, dir, DMA_ATTR_SKIP_CPU_SYNC);
-
-	if (!ret)
-		dma_sync_sgtable_for_device(dev, table, dir);
-	return ret;
-}
-
 void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table,
-			   enum dma_data_direction dir)
+			   enum dma_data_direction dir, unsigned long attrs)
 {
-	dma_unmap_sgtable(dev, table, dir, 0);
+	dma_unmap_sgtable(dev, table, dir, attrs);
 }
 
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table,
@@ -319,13 +316,8 @@ void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table,
 	dma_sync_sgtable_for_device(dev, table, dir);
 }
 
-/*
- * Copies a mapped table, DMA addresses included, into @dst (set up here).
- * The importer is handed the copy: with CONFIG_DMABUF_DEBUG the dma-buf core
- * scrambles the page links of the table it hands out, and the exporter's
- * own table must stay intact for its cache maintenance. Both tables have
- * the same layout, so entries pair up one to one.
- */
+/* Copies a mapped table, DMA addresses included, into @dst (set up here);
+ * both tables then have the same layout, entry for entry. */
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src)
 {
 	struct scatterlist *s, *d;
@@ -348,45 +340,9 @@ unsigned int rdh_dma_max_seg_size(struct device *dev)
 	return dma_get_max_seg_size(dev);
 }
 
-/*
- * Maps @len bytes of contiguous pages at @addr, as VM_PFNMAP.
- *
- * remap_pfn_range() over a whole VMA takes x86 PAT's whole-VMA tracking
- * (VM_PAT), and if it then fails part-way (a page table cannot be
- * allocated), 6.12 tears it down through a path that WARNs in
- * untrack_pfn(), as fault injection shows. So a shared VMA is never handed
- * to it whole: the first page of a multi-page VMA is mapped on its own, and
- * a one-page VMA with vmf_insert_pfn(). Private (COW) mappings must be
- * remapped whole or not at all (remap_pfn_range() refuses part of one), so
- * they go as they are.
- */
-int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr,
-		    struct page *page, unsigned long len)
+void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {
-	unsigned long pfn = page_to_pfn(page);
-	vm_fault_t fault;
-	int ret;
-
-	if (is_cow_mapping(vma->vm_flags) || addr != vma->vm_start ||
-	    len != vma->vm_end - vma->vm_start)
-		return remap_pfn_range(vma, addr, pfn, len, vma->vm_page_prot);
-	if (len > PAGE_SIZE) {
-		ret = remap_pfn_range(vma, addr, pfn, PAGE_SIZE, vma->vm_page_prot);
-		if (ret)
-			return ret;
-		return remap_pfn_range(vma, addr + PAGE_SIZE, pfn + 1, len - PAGE_SIZE,
-				       vma->vm_page_prot);
-	}
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	fault = vmf_insert_pfn(vma, addr, pfn);
-	if (fault & VM_FAULT_OOM)
-		return -ENOMEM;
-	return fault & VM_FAULT_ERROR ? -EFAULT : 0;
-}
-
-bool rdh_vma_is_shared(const struct vm_area_struct *vma)
-{
-	return vma->vm_flags & (VM_SHARED | VM_MAYSHARE);
+	vm_flags_set(vma, flags);
 }
 
 void *rdh_vmap(struct page **pages, unsigned int count)
@@ -418,31 +374,3 @@ unsigned long rdh_totalram_pages(void)
 {
 	return totalram_pages();
 }
-
-/* MemAvailable less free CMA pages, which unmovable allocations (ours) can
- * never use. global_zone_page_state() is inline. */
-unsigned long rdh_available_unmovable_pages(void)
-{
-	long avail = si_mem_available() - global_zone_page_state(NR_FREE_CMA_PAGES);
-
-	return avail > 0 ? avail : 0;
-}
-
-/* Zeroes @count pages from @page, which may be highmem (clear_highpage()
- * maps each page as needed; it is inline). */
-void rdh_zero_pages(struct page *page, unsigned long count)
-{
-	unsigned long i;
-
-	for (i = 0; i < count; i++)
-		clear_highpage(nth_page(page, i));
-}
-
-#ifdef RDH_HAVE_CMA
-/* ---- CMA: exported by the kernel patch (or Android's GKI); see Kbuild ---- */
-
-struct cma *rdh_cma_default_area(void)
-{
-	return dma_contiguous_default_area;
-}
-#endif

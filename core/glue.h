@@ -37,6 +37,11 @@ void rdh_rust_vunmap(const void *buf);
 void rdh_rust_release(const void *buf);
 
 /* Provided by glue.c. */
+struct rdh_gfp_bits {
+	gfp_t highuser, zero, nowarn, noretry, retry_mayfail, reclaim, comp;
+};
+extern const struct rdh_gfp_bits rdh_gfp;
+
 bool rdh_param_system(void);
 bool rdh_param_cma(void);
 const char *rdh_param_cma_aliases(void);
@@ -46,26 +51,23 @@ struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
 void rdh_node_remove(struct class *class, struct rdh_node *node);
 int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flags, struct dma_buf **out);
 struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
-struct page *rdh_alloc_zeroed_pages(unsigned int order, bool opportunistic);
 struct page *rdh_nth_page(struct page *page, unsigned long n);
+unsigned long rdh_page_to_pfn(struct page *page);
+void rdh_clear_highpage(struct page *page);
 void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len);
 struct scatterlist *rdh_sg_first(struct sg_table *table);
-int rdh_dma_map_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
-void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
+void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir,
+			   unsigned long attrs);
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
 void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
 unsigned int rdh_dma_max_seg_size(struct device *dev);
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src);
-int rdh_remap_pages(struct vm_area_struct *vma, unsigned long addr, struct page *page, unsigned long len);
-bool rdh_vma_is_shared(const struct vm_area_struct *vma);
+void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 void *rdh_vmap(struct page **pages, unsigned int count);
 void rdh_vunmap(const void *vaddr);
 void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);
 bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
-unsigned long rdh_available_unmovable_pages(void);
-void rdh_zero_pages(struct page *page, unsigned long count);
-struct cma *rdh_cma_default_area(void);
 
 #endif /* RDH_GLUE_H */

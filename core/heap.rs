@@ -2,27 +2,8 @@
 
 //! The interface between the heap core and a heap.
 
-use crate::dma_buf::DmaBuf;
+use crate::dma_buf::{DmaBuf, FdFlags};
 use kernel::prelude::*;
-
-/// The flags a heap receives for a new buffer's file: `O_ACCMODE` and
-/// `O_CLOEXEC` bits only (the ioctl has rejected any other).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FdFlags(u32);
-
-impl FdFlags {
-    /// Flags the ioctl accepts, as upstream's `DMA_HEAP_VALID_FD_FLAGS`.
-    pub(crate) const VALID: u32 = kernel::bindings::O_CLOEXEC | kernel::bindings::O_ACCMODE;
-
-    /// Returns the flags if they hold only valid bits.
-    pub(crate) fn new(raw: u32) -> Option<Self> {
-        (raw & !Self::VALID == 0).then_some(Self(raw))
-    }
-
-    pub(crate) fn raw(self) -> u32 {
-        self.0
-    }
-}
 
 /// A source of dma-bufs, exposed as one or more `/dev/dma_heap/<name>` nodes.
 pub(crate) trait Heap: Send + Sync {

@@ -9,9 +9,9 @@
 //! than ours, so older and newer callers both work.
 
 use crate::chardev::NodeTarget;
-use crate::dma_buf::DmaBuf;
+use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::fd::FdReservation;
-use crate::heap::{FdFlags, Heap};
+use crate::heap::Heap;
 use crate::page::{total_ram_pages, PAGE_SIZE};
 use kernel::bindings;
 use kernel::ffi::{c_long, c_uint, c_ulong, c_void};

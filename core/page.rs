@@ -50,6 +50,11 @@ impl<'a> PageRun<'a> {
         self.count * PAGE_SIZE
     }
 
+    /// The first page.
+    pub(crate) fn first(&self) -> NonNull<bindings::page> {
+        self.first
+    }
+
     /// The `n`th page of the run, as a raw pointer for the C side.
     ///
     /// Returns `None` past the end of the run.
@@ -83,16 +88,39 @@ impl<'a> PageRun<'a> {
             _owner: PhantomData,
         }
     }
+
+    /// The page frame number of the first page.
+    pub(crate) fn pfn(&self) -> usize {
+        // SAFETY: `first` is a valid page (type invariant).
+        unsafe { ffi::rdh_page_to_pfn(self.first.as_ptr()) as usize }
+    }
 }
 
-/// Whether an allocation may fail quickly instead of reclaiming memory.
+/// How hard an allocation may try before it fails.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Effort {
     /// Try once: no reclaim, no retry, no warning. For high orders, where a
     /// failure just means falling back to a smaller order.
     Opportunistic,
-    /// The allocator's normal effort, reclaim included.
-    Normal,
+    /// Reclaim, compact and swap, but fail rather than call the OOM killer:
+    /// a heap buffer is charged to no process, so the killer would pick an
+    /// innocent one. A failure is an ordinary `ENOMEM` for the caller, so it
+    /// is not warned about either.
+    MayFail,
+}
+
+/// The GFP flags the allocator gets for a heap's pages.
+fn gfp(order: u32, effort: Effort) -> bindings::gfp_t {
+    let f = ffi::gfp();
+    let mut gfp = f.highuser | f.zero | f.nowarn;
+    gfp = match effort {
+        Effort::Opportunistic => (gfp | f.noretry) & !f.reclaim,
+        Effort::MayFail => gfp | f.retry_mayfail,
+    };
+    if order > 0 {
+        gfp |= f.comp;
+    }
+    gfp
 }
 
 /// `2^order` zeroed, physically contiguous pages from the buddy allocator,
@@ -122,8 +150,9 @@ impl BuddyPages {
         if order > Self::MAX_ORDER {
             return Err(EINVAL);
         }
-        // SAFETY: any order up to MAX_PAGE_ORDER may be requested.
-        let page = unsafe { ffi::rdh_alloc_zeroed_pages(order, effort == Effort::Opportunistic) };
+        // SAFETY: any order up to MAX_PAGE_ORDER may be requested, with any
+        // combination of GFP flags.
+        let page = unsafe { bindings::alloc_pages(gfp(order, effort), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         // INVARIANT: the allocator returned these pages for `order`.
         Ok(Self { page, order })
@@ -154,14 +183,6 @@ impl Drop for BuddyPages {
 pub(crate) fn fatal_signal_pending() -> bool {
     // SAFETY: only reads the current task's signal state.
     unsafe { ffi::rdh_fatal_signal_pending() }
-}
-
-/// Memory an unmovable allocation could get now without the OOM killer, in
-/// pages: `MemAvailable` (free memory plus what reclaim can give back) less
-/// free CMA pages, which only movable allocations may use.
-pub(crate) fn available_ram_pages() -> usize {
-    // SAFETY: only reads memory counters.
-    unsafe { ffi::rdh_available_unmovable_pages() }
 }
 
 /// The machine's RAM, in pages.

@@ -1,9 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Scatter-gather tables over a buffer's pages, and their DMA mappings.
+//!
+//! A child of `dma_buf.rs`: only the core's dma-buf operations map and
+//! unmap tables, so every mapping is paired with its unmapping by the core.
+//!
+//! # Cache maintenance
+//!
+//! Whatever direction an importer asks for, its table is mapped
+//! `DMA_BIDIRECTIONAL`, and the CPU-access syncs use the CPU's direction:
+//! - the first sync after mapping is for the device, bidirectional: it
+//!   writes back what the CPU wrote (the zeroes of a new buffer included)
+//!   before the device can see the memory. Syncing in the importer's
+//!   direction there would, for `DMA_FROM_DEVICE` on CPUs where that only
+//!   invalidates (32-bit ARM), throw those writes away and let the device
+//!   and later the CPU see the previous owner's data;
+//! - `begin_cpu_access`/`end_cpu_access` sync every mapped table in the
+//!   direction the CPU gives, as upstream's heaps do, so a buffer mapped
+//!   `FROM_DEVICE` by one device and `TO_DEVICE` by another never has the
+//!   CPU's writes invalidated at `SYNC_END`;
+//! - unmapping syncs for the CPU in the importer's direction, as a plain
+//!   `dma_unmap_sgtable()` would.
+//!
+//! A bidirectional mapping may be synced in any direction, so this is quiet
+//! under `CONFIG_DMA_API_DEBUG`. Tables are mapped with
+//! `DMA_ATTR_SKIP_CPU_SYNC` and synced explicitly, because the DMA-API debug
+//! code reports overlapping mappings (one buffer, several devices) unless
+//! the mapping skips the CPU sync.
 
+use crate::buffer::{Backing, BufferPages};
 use crate::device::DeviceRef;
-use crate::dma_buf::{Backing, BufferPages};
 use crate::ffi;
 use crate::page::PAGE_SIZE;
 use core::ptr::NonNull;
@@ -43,22 +69,15 @@ impl DataDirection {
 /// The longest scatterlist entry we ever build: `sg->length` is 32 bits.
 const MAX_SEGMENT: usize = 1 << 31;
 
-/// A table mapped for a device, as handed to an importer.
-///
-/// Only [`SgTable::map`] makes one; the pointer stays valid until the table
-/// is unmapped or dropped. It is a copy of the mapped table (see
-/// [`SgTable::map`]).
-pub(crate) struct MappedTable(NonNull<bindings::sg_table>);
-
-impl MappedTable {
-    pub(crate) fn as_raw(&self) -> *mut bindings::sg_table {
-        self.0.as_ptr()
-    }
-}
+/// The mapping of a table: every table is mapped this way (see the module
+/// documentation).
+const MAP_DIR: DataDirection = DataDirection::Bidirectional;
+const MAP_ATTRS: usize = bindings::DMA_ATTR_SKIP_CPU_SYNC as usize;
 
 struct DmaMapping {
     dev: DeviceRef,
-    dir: DataDirection,
+    /// The direction the importer asked for.
+    importer_dir: DataDirection,
     /// The importer's copy of the mapped table.
     export: KBox<Opaque<bindings::sg_table>>,
 }
@@ -70,9 +89,9 @@ struct DmaMapping {
 ///
 /// `table` was set up by `sg_alloc_table()` and lists pages of `_pages`,
 /// which this value keeps alive. If `mapping` is `Some`, the table is
-/// DMA-mapped for that device and direction, and `mapping.export` is a
-/// copy of it set up by `rdh_sg_table_mirror()`.
-pub(crate) struct SgTable<B: Backing> {
+/// DMA-mapped for that device with `MAP_DIR` and `MAP_ATTRS`, and
+/// `mapping.export` is a copy of it set up by `rdh_sg_table_mirror()`.
+pub(super) struct SgTable<B: Backing> {
     table: KBox<Opaque<bindings::sg_table>>,
     mapping: Option<DmaMapping>,
     _pages: Arc<B>,
@@ -89,7 +108,7 @@ impl<B: Backing> SgTable<B> {
     /// Builds a table over all of `pages` for a device that takes segments
     /// of at most `max_segment` bytes: one entry per contiguous run, or
     /// several where a run is longer than that.
-    pub(crate) fn new(pages: &BufferPages<B>, max_segment: usize) -> Result<Self> {
+    pub(super) fn new(pages: &BufferPages<B>, max_segment: usize) -> Result<Self> {
         // Whole pages, at least one; no arithmetic here can overflow.
         let seg_pages = (max_segment.min(MAX_SEGMENT) / PAGE_SIZE).max(1);
         let mut nents: u32 = 0;
@@ -106,90 +125,125 @@ impl<B: Backing> SgTable<B> {
         // SAFETY: `sg_alloc_table()` succeeded, so the list holds `nents`
         // entries starting at `sgl`.
         let mut sg = unsafe { ffi::rdh_sg_first(table.get()) };
+        // `pages` lists its runs once, at export, and returns that list on
+        // every call, so this loop visits exactly the `nents` segments
+        // counted above.
         for run in pages.runs() {
             let mut rest = Some(run);
             while let Some(part) = rest {
                 let take = part.pages().min(seg_pages);
                 let head = part.take(take);
                 rest = part.skip(take);
-                let Some(page) = head.page_ptr(0) else { break };
-                // SAFETY: `sg` is one of the `nents` entries (we counted the
-                // same segments above); `page` heads `head.bytes()` bytes of
-                // contiguous pages that `pages` keeps alive.
-                unsafe { ffi::rdh_sg_set_page(sg, page, head.bytes() as u32) };
+                if sg.is_null() {
+                    break;
+                }
+                // SAFETY: `sg` is one of the `nents` entries; `head` is
+                // `head.bytes()` (<= MAX_SEGMENT) bytes of contiguous pages
+                // that `pages` keeps alive.
+                unsafe { ffi::rdh_sg_set_page(sg, head.first().as_ptr(), head.bytes() as u32) };
                 // SAFETY: `sg` is a valid entry; the last call returns NULL.
                 sg = unsafe { bindings::sg_next(sg) };
             }
         }
-        // INVARIANT: the table lists the pages of `pages`, whose `Arc` we keep.
+        // INVARIANT: the table lists the pages of `pages`, kept alive.
         Ok(Self {
             table,
             mapping: None,
-            _pages: pages.arc().clone(),
+            _pages: pages.keep_alive(),
         })
     }
 
-    /// Maps the table for `dev`. A table is mapped at most once at a time.
+    /// Maps the table for `dev`, for an importer that asked for `dir`, and
+    /// returns the importer's copy, valid until [`SgTable::unmap`] or drop.
+    /// A table is mapped at most once at a time.
     ///
     /// The importer gets a copy of the mapped table, so that what it (or the
     /// dma-buf core's debug checks) does to its table never reaches the one
     /// this value syncs and unmaps.
-    pub(crate) fn map(&mut self, dev: &DeviceRef, dir: DataDirection) -> Result<MappedTable> {
+    pub(super) fn map(
+        &mut self,
+        dev: &DeviceRef,
+        dir: DataDirection,
+    ) -> Result<NonNull<bindings::sg_table>> {
         if self.mapping.is_some() {
             return Err(EBUSY);
         }
         let export = KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?;
         // SAFETY: `dev` is a live device; the table is valid (invariant) and
         // not mapped.
-        let ret = unsafe { ffi::rdh_dma_map_sgtable(dev.as_raw(), self.table.get(), dir.as_raw()) };
+        let ret = unsafe {
+            bindings::dma_map_sgtable(dev.as_raw(), self.table.get(), MAP_DIR.as_raw(), MAP_ATTRS)
+        };
         kernel::error::to_result(ret)?;
+        // SAFETY: just mapped for `dev` with `MAP_DIR`; see the module
+        // documentation for why this first sync is bidirectional.
+        unsafe { ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), MAP_DIR.as_raw()) };
         // SAFETY: `export` is writable memory for a table; ours is mapped.
         let ret = unsafe { ffi::rdh_sg_table_mirror(export.get(), self.table.get()) };
         if let Err(e) = kernel::error::to_result(ret) {
-            // SAFETY: we just mapped the table for `dev` and `dir`.
-            unsafe { ffi::rdh_dma_unmap_sgtable(dev.as_raw(), self.table.get(), dir.as_raw()) };
+            // SAFETY: we just mapped the table for `dev` this way.
+            unsafe {
+                ffi::rdh_dma_unmap_sgtable(
+                    dev.as_raw(),
+                    self.table.get(),
+                    MAP_DIR.as_raw(),
+                    MAP_ATTRS,
+                )
+            };
             return Err(e);
         }
         // SAFETY: `Opaque::get` never returns NULL for a boxed value.
-        let handed_out = MappedTable(unsafe { NonNull::new_unchecked(export.get()) });
-        let dev = dev.clone();
-        // INVARIANT: the table was just mapped for `dev` and `dir`, and
-        // `export` mirrors it.
-        self.mapping = Some(DmaMapping { dev, dir, export });
+        let handed_out = unsafe { NonNull::new_unchecked(export.get()) };
+        // INVARIANT: the table was just mapped for `dev`, and `export`
+        // mirrors it.
+        self.mapping = Some(DmaMapping {
+            dev: dev.clone(),
+            importer_dir: dir,
+            export,
+        });
         Ok(handed_out)
     }
 
     /// Unmaps the table, if it is mapped, and frees the importer's copy.
-    pub(crate) fn unmap(&mut self) {
+    pub(super) fn unmap(&mut self) {
         if let Some(m) = self.mapping.take() {
             // SAFETY: by the type invariant the table is mapped for `m.dev`
-            // and `m.dir`, and `m.export` was set up by `sg_alloc_table()`.
+            // with `MAP_DIR` and `MAP_ATTRS`, and `m.export` was set up by
+            // `sg_alloc_table()`; a bidirectional mapping may be synced in
+            // any direction.
             unsafe {
-                ffi::rdh_dma_unmap_sgtable(m.dev.as_raw(), self.table.get(), m.dir.as_raw());
+                ffi::rdh_dma_sync_for_cpu(
+                    m.dev.as_raw(),
+                    self.table.get(),
+                    m.importer_dir.as_raw(),
+                );
+                ffi::rdh_dma_unmap_sgtable(
+                    m.dev.as_raw(),
+                    self.table.get(),
+                    MAP_DIR.as_raw(),
+                    MAP_ATTRS,
+                );
                 bindings::sg_free_table(m.export.get());
             }
         }
     }
 
-    /// Makes the device's writes visible to the CPU, if the table is mapped.
-    ///
-    /// The DMA API wants a sync in the direction of the mapping, whatever the
-    /// CPU is about to do, so that is the direction used.
-    pub(crate) fn sync_for_cpu(&self) {
+    /// Makes the device's writes visible to the CPU, which is about to
+    /// access the buffer in direction `dir`, if the table is mapped.
+    pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
-            // SAFETY: the table is mapped for `m.dev` with `m.dir` (type
-            // invariant).
-            unsafe { ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), m.dir.as_raw()) };
+            // SAFETY: the table is mapped bidirectionally for `m.dev` (type
+            // invariant), so any direction may be synced.
+            unsafe { ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
         }
     }
 
-    /// Makes the CPU's writes visible to the device, if the table is mapped.
-    pub(crate) fn sync_for_device(&self) {
+    /// Makes what the CPU did in direction `dir` visible to the device, if
+    /// the table is mapped.
+    pub(super) fn sync_for_device(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
             // SAFETY: as in `sync_for_cpu`.
-            unsafe {
-                ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), m.dir.as_raw())
-            };
+            unsafe { ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
         }
     }
 }

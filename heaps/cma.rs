@@ -14,17 +14,13 @@
 //! (`cma_regions=` chooses which).
 
 use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
-use crate::dma_buf::{Backing, BufferPages, BufferState, DmaBuf, Exporter};
-use crate::heap::{FdFlags, Heap};
-use crate::mapping::Vma;
-use crate::page::{fatal_signal_pending, PageRun, PAGE_SIZE};
+use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::heap::Heap;
+use crate::page::PAGE_SIZE;
 use crate::params;
 use crate::registry::Registry;
 use kernel::prelude::*;
 use kernel::sync::Arc;
-
-/// Pages zeroed between two checks for a fatal signal: 1 MiB.
-const ZERO_STEP: usize = 256;
 
 /// Registers the default area's heap (with its aliases) and a heap for each
 /// other area `cma_regions=` selects.
@@ -86,59 +82,24 @@ impl Heap for CmaHeap {
             return Err(ENOMEM);
         }
         let mut pages = self.area.alloc(count, align_order(count))?;
-        // Zero in steps, giving up (and the pages back) if the caller is
-        // killed meanwhile: a dying process should not wait for gigabytes.
-        let mut start = 0;
-        while start < count {
-            if fatal_signal_pending() {
-                return Err(EINTR);
-            }
-            pages.zero(start, ZERO_STEP);
-            start += ZERO_STEP;
-        }
-        let pages = Arc::new(CmaBacking { pages }, GFP_KERNEL)?;
-        DmaBuf::export(self.name(), flags, pages, CmaBuffer::new())
-    }
-}
-
-/// A CMA buffer's memory: one contiguous block.
-struct CmaBacking {
-    pages: CmaPages,
-}
-
-impl Backing for CmaBacking {
-    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        core::iter::once(self.pages.run())
+        // Gives up (and the pages back) with `EINTR` if the caller is killed
+        // meanwhile: a dying process should not wait for gigabytes.
+        pages.zero()?;
+        DmaBuf::export(self.name(), flags, pages, CmaBuffer)
     }
 }
 
 /// A CMA-heap buffer: the [`Exporter`] defaults, except that, like
 /// upstream's CMA heap, it can only be mapped shared.
-#[pin_data]
-struct CmaBuffer {
-    #[pin]
-    state: BufferState<CmaBacking>,
-}
-
-impl CmaBuffer {
-    fn new() -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            state <- BufferState::new(),
-        }? Error)
-    }
-}
+struct CmaBuffer;
 
 impl Exporter for CmaBuffer {
-    type Backing = CmaBacking;
+    type Backing = CmaPages;
 
-    fn state(&self) -> &BufferState<CmaBacking> {
-        &self.state
-    }
-
-    fn mmap(&self, pages: &BufferPages<CmaBacking>, vma: &Vma) -> Result {
-        if !vma.is_shared() {
+    fn mmap(&self, request: MmapRequest<'_, CmaPages>) -> Result {
+        if !request.is_shared() {
             return Err(EINVAL);
         }
-        vma.map_pages(pages)
+        request.map()
     }
 }

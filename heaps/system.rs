@@ -4,15 +4,17 @@
 //!
 //! Like upstream's system heap, a buffer is built from the largest chunks
 //! the allocator can give without effort (1 MiB, then 64 KiB), falling back
-//! to single pages, which the allocator may reclaim for. Large chunks make
-//! for short scatter-gather tables and fewer IOMMU/TLB entries. Pages come
-//! zeroed, so no buffer shows a previous owner's data.
+//! to single pages, which the allocator may reclaim and swap for. Large
+//! chunks make for short scatter-gather tables and fewer IOMMU/TLB entries.
+//! Pages come zeroed, so no buffer shows a previous owner's data.
+//!
+//! Unlike upstream, running out of memory fails the allocation with
+//! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
+//! to no process, so the killer would pick an innocent one.
 
-use crate::dma_buf::{Backing, BufferState, DmaBuf, Exporter};
-use crate::heap::{FdFlags, Heap};
-use crate::page::{
-    available_ram_pages, fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE,
-};
+use crate::dma_buf::{DmaBuf, Exporter, FdFlags};
+use crate::heap::Heap;
+use crate::page::{fatal_signal_pending, BuddyPages, Effort, PAGE_SIZE};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -33,91 +35,54 @@ impl Heap for SystemHeap {
     }
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
-        // A buffer larger than all memory available now could only be had
-        // by the OOM killer, which would pick some innocent process: the
-        // buffer's pages are charged to no one. Refuse it instead.
-        if len / PAGE_SIZE > available_ram_pages() {
-            return Err(ENOMEM);
+        let chunks = alloc_chunks(len)?;
+        DmaBuf::export(self.name(), flags, chunks, SystemBuffer)
+    }
+}
+
+/// Allocates `len` bytes (a multiple of the page size), largest chunks
+/// first. Stops with `EINTR` if the caller is killed meanwhile; on any
+/// failure every chunk already allocated is freed.
+fn alloc_chunks(len: usize) -> Result<KVVec<BuddyPages>> {
+    let mut chunks = KVVec::new();
+    let mut remaining = len;
+    let mut max_order = ORDERS[0];
+    while remaining > 0 {
+        if fatal_signal_pending() {
+            return Err(EINTR);
         }
-        let pages = Arc::new(SystemPages::alloc(len)?, GFP_KERNEL)?;
-        DmaBuf::export(self.name(), flags, pages, SystemBuffer::new())
+        let chunk = alloc_largest(remaining, max_order)?;
+        remaining -= chunk.run().bytes();
+        // Once an order has failed, larger ones will not succeed now.
+        max_order = chunk.order();
+        chunks.push(chunk, GFP_KERNEL)?;
     }
+    Ok(chunks)
 }
 
-/// A system-heap buffer's pages: chunks of decreasing order.
-struct SystemPages {
-    chunks: KVVec<BuddyPages>,
-}
-
-impl SystemPages {
-    /// Allocates `len` bytes (a multiple of the page size), largest chunks
-    /// first. Stops with `EINTR` if the caller is killed meanwhile; on any
-    /// failure every chunk already allocated is freed.
-    fn alloc(len: usize) -> Result<Self> {
-        let mut chunks = KVVec::new();
-        let mut remaining = len;
-        let mut max_order = ORDERS[0];
-        while remaining > 0 {
-            if fatal_signal_pending() {
-                return Err(EINTR);
-            }
-            let chunk = Self::alloc_largest(remaining, max_order)?;
-            remaining -= chunk.run().bytes();
-            // Once an order has failed, larger ones will not succeed now.
-            max_order = chunk.order();
-            chunks.push(chunk, GFP_KERNEL)?;
+/// The largest chunk, of at most `max_order`, that fits in `remaining`.
+fn alloc_largest(remaining: usize, max_order: u32) -> Result<BuddyPages> {
+    for order in ORDERS {
+        if order > max_order || PAGE_SIZE << order > remaining {
+            continue;
         }
-        Ok(Self { chunks })
-    }
-
-    /// The largest chunk, of at most `max_order`, that fits in `remaining`.
-    fn alloc_largest(remaining: usize, max_order: u32) -> Result<BuddyPages> {
-        for order in ORDERS {
-            if order > max_order || PAGE_SIZE << order > remaining {
-                continue;
-            }
-            let effort = if order > 0 {
-                Effort::Opportunistic
-            } else {
-                Effort::Normal
-            };
-            if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort) {
-                return Ok(chunk);
-            }
+        let effort = if order > 0 {
+            Effort::Opportunistic
+        } else {
+            Effort::MayFail
+        };
+        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort) {
+            return Ok(chunk);
         }
-        Err(ENOMEM)
     }
+    Err(ENOMEM)
 }
 
-impl Backing for SystemPages {
-    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        self.chunks.iter().map(BuddyPages::run)
-    }
-}
-
-/// A system-heap buffer.
-///
-/// Every dma-buf operation is the [`Exporter`] default: per-device tables,
-/// CPU-access sync of each mapped table and of the kernel mapping, a shared
-/// refcounted `vmap`, and `mmap` (shared or private) of the whole buffer.
-#[pin_data]
-struct SystemBuffer {
-    #[pin]
-    state: BufferState<SystemPages>,
-}
-
-impl SystemBuffer {
-    fn new() -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            state <- BufferState::new(),
-        }? Error)
-    }
-}
+/// A system-heap buffer: every hook is the [`Exporter`] default (CPU-access
+/// sync of every mapped table and of the kernel mapping; `mmap`, shared of
+/// any size or private of one page).
+struct SystemBuffer;
 
 impl Exporter for SystemBuffer {
-    type Backing = SystemPages;
-
-    fn state(&self) -> &BufferState<SystemPages> {
-        &self.state
-    }
+    type Backing = KVVec<BuddyPages>;
 }

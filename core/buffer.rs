@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The memory behind a buffer, as the core sees it.
+//!
+//! A heap hands the core a [`Backing`]: a value that owns the buffer's
+//! pages. Only the core implements the trait (it is `unsafe`, and `heaps/`
+//! has no `unsafe`), for page owners whose guarantees it has checked:
+//! [`KVVec<BuddyPages>`] here and `CmaPages` in `cma.rs`.
+//!
+//! At export the core lists the runs of contiguous pages once
+//! ([`BufferPages::new`]) and uses that list, never the backing, for every
+//! table and mapping it builds: what it counts is what it fills.
+
+use crate::page::{BuddyPages, PageRun, PAGE_SIZE};
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// An owner of a buffer's pages.
+///
+/// # Safety
+///
+/// Implementers guarantee that every page in the runs [`Backing::runs`]
+/// returns stays allocated, and is used for nothing else, until the value is
+/// dropped. The core maps these pages into devices, the kernel and processes
+/// for as long as it holds the value, so a page freed or reused earlier would
+/// be a use-after-free. (The core lists the runs once, so it does not rely
+/// on later calls returning the same runs.)
+pub(crate) unsafe trait Backing: Send + Sync + 'static {
+    /// The buffer's pages as runs of contiguous pages, in buffer order.
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_;
+}
+
+// SAFETY: every `BuddyPages` owns its pages until it is dropped (its type
+// invariant), and the vector is never changed through a shared reference,
+// so the runs are the same on every call.
+unsafe impl Backing for KVVec<BuddyPages> {
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        self.iter().map(BuddyPages::run)
+    }
+}
+
+/// One run of the core's own list.
+#[derive(Clone, Copy)]
+struct Run {
+    first: NonNull<bindings::page>,
+    count: usize,
+}
+
+/// A buffer's pages, from export to release.
+///
+/// Only [`BufferPages::new`] makes one, from a [`Backing`] the core then
+/// keeps; tables and mappings take a clone of the `Arc` so that the pages
+/// outlive them.
+///
+/// # Invariants
+///
+/// `runs` lists the runs of `backing`, taken once; each is non-empty (a
+/// `PageRun` is), there is at least one, and their pages stay allocated while
+/// `backing` lives (`Backing`'s contract). `pages` is their total, and
+/// `pages * PAGE_SIZE` does not overflow.
+pub(crate) struct BufferPages<B: Backing> {
+    backing: Arc<B>,
+    runs: KVVec<Run>,
+    pages: usize,
+}
+
+// SAFETY: the raw page pointers are only read; the pages themselves are
+// owned by `backing`, which is `Send + Sync`.
+unsafe impl<B: Backing> Send for BufferPages<B> {}
+// SAFETY: as above; nothing is mutated through a shared reference.
+unsafe impl<B: Backing> Sync for BufferPages<B> {}
+
+impl<B: Backing> BufferPages<B> {
+    /// Takes over `backing` and lists its runs.
+    pub(crate) fn new(backing: B) -> Result<Self> {
+        let backing = Arc::new(backing, GFP_KERNEL)?;
+        let mut runs = KVVec::new();
+        let mut pages: usize = 0;
+        for run in backing.runs() {
+            pages = pages.checked_add(run.pages()).ok_or(ENOMEM)?;
+            runs.push(
+                Run {
+                    first: run.first(),
+                    count: run.pages(),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        if pages == 0 {
+            return Err(EINVAL);
+        }
+        pages.checked_mul(PAGE_SIZE).ok_or(ENOMEM)?;
+        // INVARIANT: `runs` was taken from `backing`, which we keep.
+        Ok(Self {
+            backing,
+            runs,
+            pages,
+        })
+    }
+
+    /// The buffer's runs of contiguous pages, in buffer order.
+    pub(crate) fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        self.runs.iter().map(|r| {
+            // SAFETY: by the type invariant the run's pages stay allocated
+            // while `backing` lives, which is at least as long as `self`.
+            unsafe { PageRun::from_raw(r.first, r.count) }
+        })
+    }
+
+    /// The buffer's size in pages.
+    pub(crate) fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// The buffer's size in bytes (checked not to overflow at creation).
+    pub(crate) fn size(&self) -> usize {
+        self.pages * PAGE_SIZE
+    }
+
+    /// A reference that keeps the pages alive, for a table or a mapping.
+    pub(crate) fn keep_alive(&self) -> Arc<B> {
+        self.backing.clone()
+    }
+}

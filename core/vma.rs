@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mapping a buffer into a process (`mmap`).
+//!
+//! A child of `dma_buf.rs`. A heap's `mmap` hook gets an [`MmapRequest`]:
+//! it may look at the request and then either refuse it or map it, once,
+//! with the buffer's own pages.
+
+use crate::buffer::{Backing, BufferPages};
+use crate::ffi;
+use crate::page::{PageRun, PAGE_SIZE};
+use kernel::bindings;
+use kernel::ffi::c_ulong;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// A process's mapping of a dma-buf, while the buffer's `mmap` runs.
+///
+/// # Invariants
+///
+/// Wraps a `vm_area_struct` that the dma-buf core is setting up for this
+/// buffer's file (so the mapping keeps the buffer alive), with the mmap lock
+/// held, for as long as the reference lives; the core has checked that it
+/// does not extend past the buffer.
+#[repr(transparent)]
+pub(super) struct Vma(Opaque<bindings::vm_area_struct>);
+
+impl Vma {
+    /// # Safety
+    ///
+    /// `ptr` must be a VMA being set up by the dma-buf core's `mmap` for the
+    /// buffer whose pages will be mapped into it, valid for `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::vm_area_struct) -> &'a Self {
+        // SAFETY: `Vma` is a transparent wrapper; validity is the caller's
+        // guarantee.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn raw(&self) -> *mut bindings::vm_area_struct {
+        self.0.get()
+    }
+
+    fn start(&self) -> usize {
+        // SAFETY: the VMA is valid (type invariant) and its range is stable
+        // while the mmap lock is held.
+        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_start }
+    }
+
+    fn end(&self) -> usize {
+        // SAFETY: as in `start`.
+        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_end }
+    }
+
+    /// The offset into the buffer, in pages.
+    fn pgoff(&self) -> usize {
+        // SAFETY: as in `start`.
+        unsafe { (*self.raw()).vm_pgoff }
+    }
+
+    fn flags(&self) -> c_ulong {
+        // SAFETY: as in `start`; the flags only change under the mmap lock,
+        // which is held.
+        unsafe { (*self.raw()).__bindgen_anon_2.vm_flags }
+    }
+
+    /// Shared (`MAP_SHARED`, even of a read-only file) rather than private.
+    fn is_shared(&self) -> bool {
+        self.flags() & (bindings::VM_SHARED | bindings::VM_MAYSHARE) as c_ulong != 0
+    }
+
+    /// A private mapping that may become writable: its pages would be
+    /// copied on write (`is_cow_mapping()`).
+    fn is_cow(&self) -> bool {
+        let f = self.flags();
+        f & (bindings::VM_SHARED | bindings::VM_MAYWRITE) as c_ulong
+            == (bindings::VM_MAYWRITE) as c_ulong
+    }
+
+    /// Maps `len` bytes of `run` at `addr`, as `VM_PFNMAP`.
+    ///
+    /// `remap_pfn_range()` over a whole shared VMA takes x86 PAT's whole-VMA
+    /// tracking, and if it then fails part-way (a page table cannot be
+    /// allocated), 6.12 tears it down through a path that WARNs in
+    /// `untrack_pfn()`, as fault injection showed. So a shared VMA is never
+    /// handed to it whole: the first page of a multi-page VMA is mapped on
+    /// its own, and a one-page VMA with `vmf_insert_pfn()`. A private (COW)
+    /// mapping must be remapped whole or not at all (`remap_pfn_range()`
+    /// refuses part of one); only one-page ones get here.
+    fn remap(&self, addr: usize, run: PageRun<'_>, len: usize) -> Result {
+        let whole = addr == self.start() && len == self.end() - self.start();
+        if self.is_cow() || !whole {
+            return self.remap_pfn_range(addr, run.pfn(), len);
+        }
+        if len > PAGE_SIZE {
+            self.remap_pfn_range(addr, run.pfn(), PAGE_SIZE)?;
+            return self.remap_pfn_range(addr + PAGE_SIZE, run.pfn() + 1, len - PAGE_SIZE);
+        }
+        let flags =
+            bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
+        // SAFETY: the VMA is being set up, under the mmap lock (type
+        // invariant), which is when its flags may be changed.
+        unsafe { ffi::rdh_vm_flags_set(self.raw(), flags as c_ulong) };
+        // SAFETY: `addr` is the VMA's one page and `run` a page of the buffer
+        // it maps, kept alive by the mapping (type invariant).
+        let fault = unsafe { bindings::vmf_insert_pfn(self.raw(), addr as _, run.pfn() as _) };
+        match fault {
+            bindings::vm_fault_reason_VM_FAULT_NOPAGE => Ok(()),
+            f if f & bindings::vm_fault_reason_VM_FAULT_OOM != 0 => Err(ENOMEM),
+            _ => Err(EFAULT),
+        }
+    }
+
+    fn remap_pfn_range(&self, addr: usize, pfn: usize, len: usize) -> Result {
+        // SAFETY: `[addr, addr + len)` lies inside the VMA, which is being
+        // set up under the mmap lock, and the `len` bytes from `pfn` are
+        // contiguous pages of the buffer it maps, which the mapping keeps
+        // alive (type invariant). `vm_page_prot` is read under the same lock.
+        let ret = unsafe {
+            bindings::remap_pfn_range(
+                self.raw(),
+                addr as _,
+                pfn as _,
+                len as _,
+                (*self.raw()).vm_page_prot,
+            )
+        };
+        kernel::error::to_result(ret)
+    }
+}
+
+/// A request to map a buffer into a process, handed to a heap's `mmap`.
+///
+/// It can be inspected, and mapped at most once ([`MmapRequest::map`]
+/// consumes it); it only ever maps the pages of the buffer being mapped.
+pub(crate) struct MmapRequest<'a, B: Backing> {
+    vma: &'a Vma,
+    pages: &'a BufferPages<B>,
+}
+
+impl<'a, B: Backing> MmapRequest<'a, B> {
+    pub(super) fn new(vma: &'a Vma, pages: &'a BufferPages<B>) -> Self {
+        Self { vma, pages }
+    }
+
+    /// Whether the mapping is shared (`MAP_SHARED`) rather than private.
+    #[cfg(rdh_cma)]
+    pub(crate) fn is_shared(&self) -> bool {
+        self.vma.is_shared()
+    }
+
+    /// Maps the buffer's pages from `vm_pgoff` on, one `remap_pfn_range()`
+    /// per contiguous run: no page faults later, and (as `VM_PFNMAP`) not
+    /// counted in anyone's RSS.
+    ///
+    /// A private mapping of more than one page is `EINVAL`, always: 6.12's
+    /// `remap_pfn_range()` refuses to map part of one, so upstream's heaps
+    /// fail such mappings (or, for a buffer of one contiguous run, succeed
+    /// by chance). A mapping past the buffer's end is `EINVAL` too (the
+    /// dma-buf core has already refused those).
+    pub(crate) fn map(self) -> Result {
+        let vma = self.vma;
+        let (mut addr, end) = (vma.start(), vma.end());
+        if !vma.is_shared() && end - addr > PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        let mut skip = vma.pgoff();
+        for run in self.pages.runs() {
+            if addr >= end {
+                break;
+            }
+            let Some(run) = run.skip(skip) else {
+                skip -= run.pages();
+                continue;
+            };
+            skip = 0;
+            let len = run.bytes().min(end - addr);
+            vma.remap(addr, run, len)?;
+            addr += len;
+        }
+        if addr < end {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A buffer's mapping into the kernel's address space (`vmap`).
+//!
+//! A child of `dma_buf.rs`: the core counts `vmap`/`vunmap` calls and maps
+//! and unmaps; heaps never see a kernel address.
+
+use crate::buffer::{Backing, BufferPages};
+use crate::ffi;
+use crate::page::PAGE_SIZE;
+use core::ptr::NonNull;
+use kernel::ffi::{c_int, c_void};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+
+/// All pages of a buffer mapped contiguously into kernel virtual memory.
+///
+/// # Invariants
+///
+/// `addr` is the start of a `vmap()` of the `len` bytes of `_pages`, which
+/// this value keeps alive; it is unmapped on drop.
+struct KernelMapping<B: Backing> {
+    addr: NonNull<c_void>,
+    len: usize,
+    _pages: Arc<B>,
+}
+
+// SAFETY: the mapping may be torn down from any thread.
+unsafe impl<B: Backing> Send for KernelMapping<B> {}
+// SAFETY: shared access only does cache maintenance on the range.
+unsafe impl<B: Backing> Sync for KernelMapping<B> {}
+
+/// The largest range one cache-maintenance call takes (its size is an
+/// `int`), whole pages.
+const MAX_MAINTAIN: usize = (i32::MAX as usize) & !(PAGE_SIZE - 1);
+
+impl<B: Backing> KernelMapping<B> {
+    /// Maps every page of `pages`.
+    fn new(pages: &BufferPages<B>) -> Result<Self> {
+        let mut array = KVVec::with_capacity(pages.pages(), GFP_KERNEL)?;
+        for run in pages.runs() {
+            for n in 0..run.pages() {
+                if let Some(page) = run.page_ptr(n) {
+                    array.push(page, GFP_KERNEL)?;
+                }
+            }
+        }
+        let nr = u32::try_from(array.len()).map_err(|_| ENOMEM)?;
+        // SAFETY: `array` holds `nr` valid pages, which `pages` keeps alive
+        // for as long as the mapping (we keep a reference).
+        let addr = unsafe { ffi::rdh_vmap(array.as_mut_ptr(), nr) };
+        let addr = NonNull::new(addr).ok_or(ENOMEM)?;
+        // INVARIANT: `addr` maps the `len` bytes of `pages`, kept alive.
+        Ok(Self {
+            addr,
+            len: array.len() * PAGE_SIZE,
+            _pages: pages.keep_alive(),
+        })
+    }
+
+    /// Runs `f` on the whole mapping, in pieces the C calls can take.
+    fn for_each_piece(&self, f: unsafe extern "C" fn(*mut c_void, c_int)) {
+        let mut off = 0;
+        while off < self.len {
+            let len = (self.len - off).min(MAX_MAINTAIN);
+            // SAFETY: `[addr + off, addr + off + len)` lies inside our live
+            // mapping (type invariant), and `len` fits an `int`.
+            unsafe { f(self.addr.as_ptr().byte_add(off), len as c_int) };
+            off += len;
+        }
+    }
+
+    /// Makes what devices wrote visible through the mapping (discards the
+    /// CPU's cached view where caches are not coherent).
+    fn invalidate(&self) {
+        self.for_each_piece(ffi::rdh_invalidate_kernel_vmap_range);
+    }
+
+    /// Writes what the CPU wrote through the mapping back to memory.
+    fn flush(&self) {
+        self.for_each_piece(ffi::rdh_flush_kernel_vmap_range);
+    }
+}
+
+impl<B: Backing> Drop for KernelMapping<B> {
+    fn drop(&mut self) {
+        // SAFETY: `addr` came from `vmap()` and is unmapped only here.
+        unsafe { ffi::rdh_vunmap(self.addr.as_ptr()) };
+    }
+}
+
+/// A buffer's kernel mapping, shared by every `vmap` caller and torn down by
+/// the last `vunmap`.
+#[pin_data]
+pub(super) struct SharedVmap<B: Backing> {
+    #[pin]
+    state: Mutex<VmapState<B>>,
+}
+
+struct VmapState<B: Backing> {
+    users: usize,
+    mapping: Option<KernelMapping<B>>,
+}
+
+impl<B: Backing> SharedVmap<B> {
+    pub(super) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            state <- new_mutex!(VmapState { users: 0, mapping: None }),
+        })
+    }
+
+    /// Maps the buffer on first use; later calls share the mapping. The
+    /// address stays valid until the matching [`SharedVmap::put`].
+    pub(super) fn get(&self, pages: &BufferPages<B>) -> Result<NonNull<c_void>> {
+        let mut state = self.state.lock();
+        let addr = match &state.mapping {
+            Some(m) => m.addr,
+            None => {
+                let m = KernelMapping::new(pages)?;
+                let addr = m.addr;
+                state.mapping = Some(m);
+                addr
+            }
+        };
+        state.users += 1;
+        Ok(addr)
+    }
+
+    /// Drops one user; the last one unmaps.
+    pub(super) fn put(&self) {
+        let mut state = self.state.lock();
+        state.users = state.users.saturating_sub(1);
+        if state.users == 0 {
+            state.mapping = None;
+        }
+    }
+
+    /// Before CPU access: see what devices wrote (as upstream's heaps, in
+    /// every direction). Nothing to do when unmapped.
+    pub(super) fn sync_for_cpu(&self) {
+        if let Some(m) = &self.state.lock().mapping {
+            m.invalidate();
+        }
+    }
+
+    /// After CPU access: write back what the CPU wrote (in every direction,
+    /// as upstream's heaps). Nothing to do when unmapped.
+    pub(super) fn sync_for_device(&self) {
+        if let Some(m) = &self.state.lock().mapping {
+            m.flush();
+        }
+    }
+}
