@@ -1,0 +1,12 @@
+// A heap must not vouch for pages itself: Backing is an unsafe trait, and
+// heaps/ cannot write `unsafe impl`. Expected: E0200.
+use crate::buffer::Backing;
+use crate::page::PageRun;
+
+pub(crate) struct Evil;
+
+impl Backing for Evil {
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        core::iter::empty()
+    }
+}
