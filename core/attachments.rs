@@ -44,9 +44,9 @@ impl<B: Backing> Attachment<B> {
 /// Locking, as 6.12's dma-buf core calls us: `map` and `unmap` run under
 /// the buffer's reservation lock and take only an attachment's table lock;
 /// `attach`, `detach` and the CPU-access syncs run without the reservation
-/// lock and take the list lock, then table locks. Neither lock is held while
-/// calling into the dma-buf core, so the order is always: reservation lock,
-/// list lock, table lock.
+/// lock and take the list lock, then table locks. So a table lock nests in
+/// either, and the list lock and the reservation lock are never held
+/// together. Neither lock is held while calling into the dma-buf core.
 #[pin_data]
 pub(super) struct Attachments<B: Backing> {
     #[pin]

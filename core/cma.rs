@@ -94,14 +94,20 @@ impl CmaArea {
         self.ptr == other.ptr
     }
 
-    /// Allocates `count` contiguous pages aligned to `2^align_order` pages.
-    /// The pages are not zeroed. Fails quietly with `ENOMEM`.
+    /// Allocates `count` contiguous pages aligned to `2^align_order` pages
+    /// (at most `2^MAX_ALIGN_ORDER`: a larger order is clamped, as
+    /// `dma_alloc_from_contiguous()` does). The pages are not zeroed. Fails
+    /// quietly with `ENOMEM`.
     pub(crate) fn alloc(&self, count: usize, align_order: u32) -> Result<CmaPages> {
         if count == 0 {
             return Err(EINVAL);
         }
-        // SAFETY: a valid area (type invariant); `no_warn`, since running
-        // out is an ordinary outcome for a heap.
+        // `cma_alloc()` shifts by the order unchecked: an order of the word
+        // size or more would be undefined behaviour in C.
+        let align_order = align_order.min(MAX_ALIGN_ORDER);
+        // SAFETY: a valid area (type invariant), an order below the word
+        // size; `no_warn`, since running out is an ordinary outcome for a
+        // heap.
         let first = unsafe { ffi::cma_alloc(self.ptr.as_ptr(), count, align_order, true) };
         let first = NonNull::new(first).ok_or(ENOMEM)?;
         // INVARIANT: `cma_alloc()` just gave us these pages.

@@ -39,10 +39,15 @@ impl DeviceRef {
         self.dev.as_ptr()
     }
 
-    /// The longest scatterlist segment the device can take, in bytes.
+    /// The longest scatterlist segment the device can take, in bytes: its
+    /// maximum segment size, and no more than one mapping may cover (which
+    /// bounce buffers limit, 256 KiB with swiotlb).
     pub(crate) fn max_segment_size(&self) -> usize {
         // SAFETY: a live device (type invariant).
-        unsafe { crate::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize }
+        let seg = unsafe { crate::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize };
+        // SAFETY: as above.
+        let mapping = unsafe { bindings::dma_max_mapping_size(self.dev.as_ptr()) };
+        seg.min(mapping)
     }
 }
 

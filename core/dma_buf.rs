@@ -39,10 +39,14 @@
 //!
 //! In 6.12 the dma-buf core calls `map`, `unmap`, `vmap` and `vunmap` with
 //! the buffer's reservation lock held, and `attach`, `detach`, `mmap`,
-//! `begin_cpu_access` and `end_cpu_access` without it. The core's own locks
-//! (`attachments.rs`, `vmap.rs`) nest inside the reservation lock and are
-//! never held while calling back into the dma-buf core; lockdep checks this
-//! in the debug kernel.
+//! `begin_cpu_access` and `end_cpu_access` without it (the last two declare
+//! `might_lock()` on it). The core's locks are taken in these orders only:
+//! reservation lock, then an attachment's table lock (`map`, `unmap`);
+//! reservation lock, then the kernel mapping's lock (`vmap`, `vunmap`);
+//! the attachment list lock, then table locks, without the reservation lock
+//! (`attach`, `detach`, CPU-access syncs), and the kernel mapping's lock
+//! alone (CPU-access syncs). None is held while calling back into the
+//! dma-buf core; lockdep checks this in the debug kernel.
 
 #[path = "attachments.rs"]
 mod attachments;

@@ -60,8 +60,8 @@ impl Drop for FdReservation {
     }
 }
 
-/// Fails to build if `FdReservation` is ever `Send`: the call below is then
-/// ambiguous between the two impls.
+/// Fails to build if `FdReservation` is ever `Send` or `Sync`: one of the
+/// calls below is then ambiguous between two impls.
 const _: fn() = || {
     trait AmbiguousIfSend<A> {
         fn check() {}
@@ -69,4 +69,11 @@ const _: fn() = || {
     impl<T: ?Sized> AmbiguousIfSend<()> for T {}
     impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
     <FdReservation as AmbiguousIfSend<_>>::check();
+
+    trait AmbiguousIfSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+    impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+    <FdReservation as AmbiguousIfSync<_>>::check();
 };

@@ -7,26 +7,38 @@
 //!
 //! # Cache maintenance
 //!
-//! Whatever direction an importer asks for, its table is mapped
-//! `DMA_BIDIRECTIONAL`, and the CPU-access syncs use the CPU's direction:
-//! - the first sync after mapping is for the device, bidirectional: it
-//!   writes back what the CPU wrote (the zeroes of a new buffer included)
-//!   before the device can see the memory. Syncing in the importer's
-//!   direction there would, for `DMA_FROM_DEVICE` on CPUs where that only
-//!   invalidates (32-bit ARM), throw those writes away and let the device
-//!   and later the CPU see the previous owner's data;
-//! - `begin_cpu_access`/`end_cpu_access` sync every mapped table in the
-//!   direction the CPU gives, as upstream's heaps do, so a buffer mapped
-//!   `FROM_DEVICE` by one device and `TO_DEVICE` by another never has the
-//!   CPU's writes invalidated at `SYNC_END`;
-//! - unmapping syncs for the CPU in the importer's direction, as a plain
-//!   `dma_unmap_sgtable()` would.
+//! An importer that only reads (`DMA_TO_DEVICE`: a display, an encoder) gets
+//! a `DMA_TO_DEVICE` mapping; every other importer gets a
+//! `DMA_BIDIRECTIONAL` one, whatever it asked for. Then:
+//! - right after mapping, one sync for the device in the mapping's
+//!   direction writes back what the CPU wrote (a new buffer's zeroes
+//!   included) before the device can see the memory. Syncing a
+//!   `DMA_FROM_DEVICE` mapping there would, on CPUs where that only
+//!   invalidates (32-bit ARM), throw those writes away and let the device,
+//!   and later the CPU, see the previous owner's data;
+//! - `begin_cpu_access`/`end_cpu_access` sync every bidirectional table in
+//!   the direction the CPU gives, as upstream's heaps do, so a buffer mapped
+//!   `FROM_DEVICE` by a capture device never has the CPU's writes
+//!   invalidated at `SYNC_END`. A read-only importer's table is never synced
+//!   for the CPU (its device writes nothing, and with bounce buffers a copy
+//!   back would overwrite what another device wrote), and is synced for its
+//!   device whenever the CPU may have written;
+//! - unmapping syncs a bidirectional table for the CPU in the importer's
+//!   direction, as a plain `dma_unmap_sgtable()` would.
 //!
-//! A bidirectional mapping may be synced in any direction, so this is quiet
-//! under `CONFIG_DMA_API_DEBUG`. Tables are mapped with
-//! `DMA_ATTR_SKIP_CPU_SYNC` and synced explicitly, because the DMA-API debug
-//! code reports overlapping mappings (one buffer, several devices) unless
-//! the mapping skips the CPU sync.
+//! Every sync is in a direction its mapping allows, so this is quiet under
+//! `CONFIG_DMA_API_DEBUG`. Tables are mapped with `DMA_ATTR_SKIP_CPU_SYNC`
+//! and synced explicitly, because the DMA-API debug code reports overlapping
+//! mappings (one buffer, several devices) unless the mapping skips the CPU
+//! sync; it still counts overlapping writable mappings of a cache line and
+//! warns past seven, so more than seven devices that write, mapping one
+//! buffer at once, would be reported there.
+//!
+//! Limits: with bounce buffers (swiotlb) and two devices that both write,
+//! `begin_cpu_access` copies both bounce buffers back, in attachment order,
+//! as upstream's heaps do; which one's bytes the CPU sees is undefined.
+//! Segments are cut to the device's maximum segment and mapping sizes, but
+//! not to its segment boundary mask.
 
 use crate::buffer::{Backing, BufferPages};
 use crate::device::DeviceRef;
@@ -69,15 +81,15 @@ impl DataDirection {
 /// The longest scatterlist entry we ever build: `sg->length` is 32 bits.
 const MAX_SEGMENT: usize = 1 << 31;
 
-/// The mapping of a table: every table is mapped this way (see the module
-/// documentation).
-const MAP_DIR: DataDirection = DataDirection::Bidirectional;
+/// How every table is mapped; see the module documentation.
 const MAP_ATTRS: usize = bindings::DMA_ATTR_SKIP_CPU_SYNC as usize;
 
 struct DmaMapping {
     dev: DeviceRef,
     /// The direction the importer asked for.
     importer_dir: DataDirection,
+    /// The direction the table is mapped in: `ToDevice` or `Bidirectional`.
+    mapped_dir: DataDirection,
     /// The importer's copy of the mapped table.
     export: KBox<Opaque<bindings::sg_table>>,
 }
@@ -89,7 +101,7 @@ struct DmaMapping {
 ///
 /// `table` was set up by `sg_alloc_table()` and lists pages of `_pages`,
 /// which this value keeps alive. If `mapping` is `Some`, the table is
-/// DMA-mapped for that device with `MAP_DIR` and `MAP_ATTRS`, and
+/// DMA-mapped for that device in `mapping.mapped_dir` with `MAP_ATTRS`, and
 /// `mapping.export` is a copy of it set up by `rdh_sg_table_mirror()`.
 pub(super) struct SgTable<B: Backing> {
     table: KBox<Opaque<bindings::sg_table>>,
@@ -168,16 +180,27 @@ impl<B: Backing> SgTable<B> {
         if self.mapping.is_some() {
             return Err(EBUSY);
         }
+        let mapped_dir = match dir {
+            DataDirection::ToDevice => DataDirection::ToDevice,
+            _ => DataDirection::Bidirectional,
+        };
         let export = KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?;
         // SAFETY: `dev` is a live device; the table is valid (invariant) and
         // not mapped.
         let ret = unsafe {
-            bindings::dma_map_sgtable(dev.as_raw(), self.table.get(), MAP_DIR.as_raw(), MAP_ATTRS)
+            bindings::dma_map_sgtable(
+                dev.as_raw(),
+                self.table.get(),
+                mapped_dir.as_raw(),
+                MAP_ATTRS,
+            )
         };
         kernel::error::to_result(ret)?;
-        // SAFETY: just mapped for `dev` with `MAP_DIR`; see the module
-        // documentation for why this first sync is bidirectional.
-        unsafe { ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), MAP_DIR.as_raw()) };
+        // SAFETY: just mapped for `dev` in `mapped_dir`; see the module
+        // documentation for this first sync.
+        unsafe {
+            ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), mapped_dir.as_raw())
+        };
         // SAFETY: `export` is writable memory for a table; ours is mapped.
         let ret = unsafe { ffi::rdh_sg_table_mirror(export.get(), self.table.get()) };
         if let Err(e) = kernel::error::to_result(ret) {
@@ -186,7 +209,7 @@ impl<B: Backing> SgTable<B> {
                 ffi::rdh_dma_unmap_sgtable(
                     dev.as_raw(),
                     self.table.get(),
-                    MAP_DIR.as_raw(),
+                    mapped_dir.as_raw(),
                     MAP_ATTRS,
                 )
             };
@@ -194,11 +217,12 @@ impl<B: Backing> SgTable<B> {
         }
         // SAFETY: `Opaque::get` never returns NULL for a boxed value.
         let handed_out = unsafe { NonNull::new_unchecked(export.get()) };
-        // INVARIANT: the table was just mapped for `dev`, and `export`
-        // mirrors it.
+        // INVARIANT: the table was just mapped for `dev` in `mapped_dir`,
+        // and `export` mirrors it.
         self.mapping = Some(DmaMapping {
             dev: dev.clone(),
             importer_dir: dir,
+            mapped_dir,
             export,
         });
         Ok(handed_out)
@@ -208,19 +232,21 @@ impl<B: Backing> SgTable<B> {
     pub(super) fn unmap(&mut self) {
         if let Some(m) = self.mapping.take() {
             // SAFETY: by the type invariant the table is mapped for `m.dev`
-            // with `MAP_DIR` and `MAP_ATTRS`, and `m.export` was set up by
-            // `sg_alloc_table()`; a bidirectional mapping may be synced in
-            // any direction.
+            // in `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up
+            // by `sg_alloc_table()`; a bidirectional mapping may be synced in
+            // the importer's direction.
             unsafe {
-                ffi::rdh_dma_sync_for_cpu(
-                    m.dev.as_raw(),
-                    self.table.get(),
-                    m.importer_dir.as_raw(),
-                );
+                if m.mapped_dir == DataDirection::Bidirectional {
+                    ffi::rdh_dma_sync_for_cpu(
+                        m.dev.as_raw(),
+                        self.table.get(),
+                        m.importer_dir.as_raw(),
+                    );
+                }
                 ffi::rdh_dma_unmap_sgtable(
                     m.dev.as_raw(),
                     self.table.get(),
-                    MAP_DIR.as_raw(),
+                    m.mapped_dir.as_raw(),
                     MAP_ATTRS,
                 );
                 bindings::sg_free_table(m.export.get());
@@ -229,20 +255,32 @@ impl<B: Backing> SgTable<B> {
     }
 
     /// Makes the device's writes visible to the CPU, which is about to
-    /// access the buffer in direction `dir`, if the table is mapped.
+    /// access the buffer in direction `dir`: for a mapped table whose device
+    /// may write.
     pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
-            // SAFETY: the table is mapped bidirectionally for `m.dev` (type
-            // invariant), so any direction may be synced.
-            unsafe { ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
+            if m.mapped_dir == DataDirection::Bidirectional {
+                // SAFETY: the table is mapped bidirectionally for `m.dev`
+                // (type invariant), so any direction may be synced.
+                unsafe {
+                    ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw())
+                };
+            }
         }
     }
 
     /// Makes what the CPU did in direction `dir` visible to the device, if
-    /// the table is mapped.
+    /// the table is mapped: for a read-only device, unless the CPU only
+    /// read, a sync for the device in the direction it was mapped.
     pub(super) fn sync_for_device(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
-            // SAFETY: as in `sync_for_cpu`.
+            let dir = match m.mapped_dir {
+                DataDirection::Bidirectional => dir,
+                _ if dir == DataDirection::FromDevice => return,
+                mapped => mapped,
+            };
+            // SAFETY: the table is mapped for `m.dev` (type invariant), in
+            // `m.mapped_dir`, which allows `dir`.
             unsafe { ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
         }
     }
