@@ -35,8 +35,9 @@ unsafe impl Sync for CmaArea {}
 impl CmaArea {
     /// The default area (`cma=` or a `linux,cma-default` node), if any.
     pub(crate) fn default_area() -> Option<Self> {
-        // SAFETY: only reads a global set at boot.
-        let ptr = unsafe { ffi::rdh_cma_default_area() };
+        // SAFETY: with no device, `dev_get_cma_area()` only reads the
+        // default area, set at boot.
+        let ptr = unsafe { ffi::dev_get_cma_area(core::ptr::null_mut()) };
         // INVARIANT: a non-NULL default area is a CMA area.
         NonNull::new(ptr).map(|ptr| Self { ptr })
     }

@@ -110,7 +110,7 @@ extern "C" {
     pub(crate) fn rdh_param_cma_regions() -> *const u8;
     pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
     pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
-    pub(crate) fn rdh_cma_default_area() -> *mut cma;
+    pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
     pub(crate) fn cma_alloc(
         cma: *mut cma,
         count: c_ulong,

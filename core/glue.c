@@ -437,12 +437,3 @@ void rdh_zero_pages(struct page *page, unsigned long count)
 	for (i = 0; i < count; i++)
 		clear_highpage(nth_page(page, i));
 }
-
-#ifdef RDH_HAVE_CMA
-/* ---- CMA: exported by the kernel patch (or Android's GKI); see Kbuild ---- */
-
-struct cma *rdh_cma_default_area(void)
-{
-	return dma_contiguous_default_area;
-}
-#endif

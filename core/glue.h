@@ -66,6 +66,5 @@ bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
 unsigned long rdh_available_unmovable_pages(void);
 void rdh_zero_pages(struct page *page, unsigned long count);
-struct cma *rdh_cma_default_area(void);
 
 #endif /* RDH_GLUE_H */
