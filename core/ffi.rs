@@ -97,7 +97,6 @@ extern "C" {
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
-    pub(crate) fn rdh_available_unmovable_pages() -> c_ulong;
 }
 
 // The CMA allocator, exported to modules by the project's kernel patch

@@ -265,6 +265,8 @@ struct page *rdh_alloc_zeroed_pages(unsigned int order, bool opportunistic)
 
 	if (opportunistic)
 		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM;
+	else
+		gfp |= __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	if (order)
 		gfp |= __GFP_COMP;
 	return alloc_pages(gfp, order);
@@ -417,15 +419,6 @@ bool rdh_fatal_signal_pending(void)
 unsigned long rdh_totalram_pages(void)
 {
 	return totalram_pages();
-}
-
-/* MemAvailable less free CMA pages, which unmovable allocations (ours) can
- * never use. global_zone_page_state() is inline. */
-unsigned long rdh_available_unmovable_pages(void)
-{
-	long avail = si_mem_available() - global_zone_page_state(NR_FREE_CMA_PAGES);
-
-	return avail > 0 ? avail : 0;
 }
 
 /* Zeroes @count pages from @page, which may be highmem (clear_highpage()

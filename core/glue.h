@@ -64,7 +64,6 @@ void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);
 bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
-unsigned long rdh_available_unmovable_pages(void);
 void rdh_zero_pages(struct page *page, unsigned long count);
 
 #endif /* RDH_GLUE_H */

@@ -91,7 +91,9 @@ pub(crate) enum Effort {
     /// Try once: no reclaim, no retry, no warning. For high orders, where a
     /// failure just means falling back to a smaller order.
     Opportunistic,
-    /// The allocator's normal effort, reclaim included.
+    /// The allocator's full effort, reclaim and swap included, but failing
+    /// rather than calling the OOM killer: a buffer's pages are charged to
+    /// no process, so the killer would pick an innocent one.
     Normal,
 }
 
@@ -154,14 +156,6 @@ impl Drop for BuddyPages {
 pub(crate) fn fatal_signal_pending() -> bool {
     // SAFETY: only reads the current task's signal state.
     unsafe { ffi::rdh_fatal_signal_pending() }
-}
-
-/// Memory an unmovable allocation could get now without the OOM killer, in
-/// pages: `MemAvailable` (free memory plus what reclaim can give back) less
-/// free CMA pages, which only movable allocations may use.
-pub(crate) fn available_ram_pages() -> usize {
-    // SAFETY: only reads memory counters.
-    unsafe { ffi::rdh_available_unmovable_pages() }
 }
 
 /// The machine's RAM, in pages.

@@ -4,15 +4,16 @@
 //!
 //! Like upstream's system heap, a buffer is built from the largest chunks
 //! the allocator can give without effort (1 MiB, then 64 KiB), falling back
-//! to single pages, which the allocator may reclaim for. Large chunks make
-//! for short scatter-gather tables and fewer IOMMU/TLB entries. Pages come
-//! zeroed, so no buffer shows a previous owner's data.
+//! to single pages, for which the allocator reclaims and swaps as it must.
+//! Unlike upstream, when even that cannot find a page the allocation fails
+//! with `ENOMEM` instead of calling the OOM killer: the buffer is charged to
+//! no process, so the killer could only pick an innocent one. Large chunks
+//! make for short scatter-gather tables and fewer IOMMU/TLB entries. Pages
+//! come zeroed, so no buffer shows a previous owner's data.
 
 use crate::dma_buf::{Backing, BufferState, DmaBuf, Exporter};
 use crate::heap::{FdFlags, Heap};
-use crate::page::{
-    available_ram_pages, fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE,
-};
+use crate::page::{fatal_signal_pending, BuddyPages, Effort, PageRun, PAGE_SIZE};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -33,12 +34,6 @@ impl Heap for SystemHeap {
     }
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
-        // A buffer larger than all memory available now could only be had
-        // by the OOM killer, which would pick some innocent process: the
-        // buffer's pages are charged to no one. Refuse it instead.
-        if len / PAGE_SIZE > available_ram_pages() {
-            return Err(ENOMEM);
-        }
         let pages = Arc::new(SystemPages::alloc(len)?, GFP_KERNEL)?;
         DmaBuf::export(self.name(), flags, pages, SystemBuffer::new())
     }
