@@ -2,7 +2,7 @@
 /*
  * A deterministic fuzzer for the heaps' userspace surface: random
  * DMA_HEAP_IOCTL_ALLOC commands (numbers, type bytes, directions, sizes),
- * fields (lengths near 2^64 and around total RAM, flags, fd), argument
+ * fields (lengths near 2^64 and just over total RAM, flags, fd), argument
  * pointers (NULL, wild, unreadable tails, read-only), mmap offsets, lengths
  * and flags, DMA_BUF_IOCTL_SYNC flags, DMA_BUF_SET_NAME, dup/close orders,
  * forks, and imports into vgem, on every heap.
@@ -65,7 +65,9 @@ static uint64_t random_len(void)
 	switch (below(12)) {
 	case 0: return 0;
 	case 1: return ~0ULL - below(2 * PAGE);
-	case 2: return ram + below(4 * PAGE) - 2 * PAGE;
+	/* Just over RAM: refused up front. (Just under RAM, the system heap
+	 * would reclaim all it can before failing: heap-memory's business.) */
+	case 2: return ram + 1 + below(2 * PAGE);
 	case 3: return rnd();
 	case 4: return ram + below(ram);
 	default: return 1 + below(256 * 1024);
