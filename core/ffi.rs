@@ -110,6 +110,11 @@ extern "C" {
     pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
     pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
     pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
+    pub(crate) fn rdh_of_reserved_memory_node(
+        name: *const u8,
+        shared_dma_pool: *mut bool,
+        reusable: *mut bool,
+    ) -> bool;
     pub(crate) fn cma_alloc(
         cma: *mut cma,
         count: c_ulong,

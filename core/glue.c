@@ -25,6 +25,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/of.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -57,7 +58,7 @@ MODULE_PARM_DESC(cma_aliases,
 static char *cma_regions = "all";
 module_param(cma_regions, charp, 0444);
 MODULE_PARM_DESC(cma_regions,
-		 "Which other CMA areas become heaps: all, none, or area names ':'-separated (default: all)");
+		 "Which device-tree shared-dma-pool regions become heaps: all, none, or node names ':'-separated (default: all)");
 
 bool rdh_param_cma(void)
 {
@@ -430,3 +431,36 @@ void rdh_zero_pages(struct page *page, unsigned long count)
 	for (i = 0; i < count; i++)
 		clear_highpage(nth_page(page, i));
 }
+
+#ifdef RDH_HAVE_CMA
+/* ---- CMA areas: what the device tree says about one ---- */
+
+/*
+ * Looks for an available child of /reserved-memory whose name (unit address
+ * included, as CMA names the areas it makes of such nodes) is @name, and
+ * reports whether it is compatible with "shared-dma-pool" and has the
+ * "reusable" property. Returns false if there is no such node (or no
+ * device tree). The of_* iterators take and drop node references, which
+ * have no Rust binding in 6.12.
+ */
+bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable)
+{
+	struct device_node *parent, *np;
+	bool found = false;
+
+	parent = of_find_node_by_path("/reserved-memory");
+	if (!parent)
+		return false;
+	for_each_available_child_of_node(parent, np) {
+		if (strcmp(of_node_full_name(np), name))
+			continue;
+		*shared_dma_pool = of_device_is_compatible(np, "shared-dma-pool");
+		*reusable = of_property_read_bool(np, "reusable");
+		found = true;
+		of_node_put(np);
+		break;
+	}
+	of_node_put(parent);
+	return found;
+}
+#endif

@@ -65,5 +65,6 @@ void rdh_flush_kernel_vmap_range(void *vaddr, int size);
 bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
 void rdh_zero_pages(struct page *page, unsigned long count);
+bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
 #endif /* RDH_GLUE_H */
