@@ -95,6 +95,7 @@ extern "C" {
     pub(crate) fn rdh_vunmap(vaddr: *const c_void);
     pub(crate) fn rdh_invalidate_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
+    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
 }
@@ -108,7 +109,6 @@ extern "C" {
     pub(crate) fn rdh_param_cma_aliases() -> *const u8;
     pub(crate) fn rdh_param_cma_regions() -> *const u8;
     pub(crate) fn rdh_zero_pages(page: *mut bindings::page, count: c_ulong);
-    pub(crate) fn rdh_vma_is_shared(vma: *const bindings::vm_area_struct) -> bool;
     pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
     pub(crate) fn rdh_of_reserved_memory_node(
         name: *const u8,

@@ -144,7 +144,6 @@ impl Vma {
 
     /// Whether the mapping is shared (`MAP_SHARED`, even of a read-only
     /// file) rather than private.
-    #[cfg(rdh_cma)]
     pub(crate) fn is_shared(&self) -> bool {
         // SAFETY: the VMA is valid (type invariant).
         unsafe { ffi::rdh_vma_is_shared(self.raw()) }
@@ -153,8 +152,17 @@ impl Vma {
     /// Maps the buffer's pages from `vm_pgoff` on, one `remap_pfn_range()`
     /// per contiguous run: no page faults later, and (as `VM_PFNMAP`) not
     /// counted in anyone's RSS. A mapping past the buffer's end is `EINVAL`.
+    ///
+    /// A private (copy-on-write) mapping larger than one page is `EINVAL`
+    /// too, whatever the buffer's layout: `remap_pfn_range()` maps a private
+    /// VMA only whole, in one call, which a buffer made of several runs
+    /// cannot do. Upstream's system heap, remapping page by page, fails the
+    /// same way (its CMA heap refuses every private mapping).
     pub(crate) fn map_pages<B: Backing>(&self, pages: &BufferPages<B>) -> Result {
         let (mut addr, end) = (self.start(), self.end());
+        if !self.is_shared() && end - addr > PAGE_SIZE {
+            return Err(EINVAL);
+        }
         let mut skip = self.pgoff();
         for run in pages.runs() {
             if addr >= end {

@@ -94,7 +94,8 @@ impl Backing for SystemPages {
 ///
 /// Every dma-buf operation is the [`Exporter`] default: per-device tables,
 /// CPU-access sync of each mapped table and of the kernel mapping, a shared
-/// refcounted `vmap`, and `mmap` (shared or private) of the whole buffer.
+/// refcounted `vmap`, and `mmap` of the whole buffer (private mappings of one
+/// page only, as upstream).
 #[pin_data]
 struct SystemBuffer {
     #[pin]
