@@ -181,6 +181,8 @@ static void op_mmap(void)
 	}
 	if (off + len / PAGE > pages)
 		bad("an mmap past the end succeeded", (long)off);
+	if (flags == MAP_PRIVATE && len > PAGE)
+		bad("a private mmap larger than a page succeeded", (long)len);
 	touch(p, len, prot & PROT_WRITE);
 	if (nmaps == MAX_MAPS) {
 		munmap(p, len);
