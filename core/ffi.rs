@@ -39,7 +39,8 @@ extern "C" {
         name: *const u8,
         heap: *const c_void,
     ) -> *mut rdh_node;
-    pub(crate) fn rdh_node_remove(class: *mut class, node: *mut rdh_node);
+    pub(crate) fn rdh_node_remove(node: *mut rdh_node);
+    pub(crate) fn rdh_nodes_wait_released();
 
     pub(crate) fn rdh_dma_buf_export(
         private: *const c_void,

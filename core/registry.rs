@@ -2,7 +2,7 @@
 
 //! The set of registered heaps and their device nodes.
 
-use crate::chardev::{DevtRegion, HeapClass, HeapNode};
+use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
 use crate::heap::Heap;
 use kernel::c_str;
 use kernel::fmt;
@@ -15,7 +15,8 @@ const MAX_NODES: u32 = 64;
 
 /// Every heap node, the device numbers they use and their class.
 ///
-/// Fields drop in order: nodes before the numbers and class they use.
+/// Fields drop in order, after [`Drop::drop`] has removed the nodes and
+/// waited for their release: the numbers, then the class.
 pub(crate) struct Registry {
     nodes: KVec<(CString, HeapNode)>,
     region: DevtRegion,
@@ -110,5 +111,15 @@ impl Registry {
         if let Err(e) = self.add(heap, aliases) {
             pr_err!("heap {}: not registered ({:?})\n", name, e);
         }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Remove every node, then wait until each has been released (its
+        // release is this module's code) before the fields go: the device
+        // numbers and the class, which the nodes use until then.
+        drop(core::mem::take(&mut self.nodes));
+        chardev::wait_nodes_released();
     }
 }
