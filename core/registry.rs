@@ -51,9 +51,12 @@ impl Registry {
     /// Registers `heap` under its own name and then each of `aliases`
     /// (empty ones are ignored).
     ///
-    /// Fails with `EEXIST` if the heap's own name is taken; an alias that is
-    /// taken is skipped with a warning, since aliases exist only to be found
-    /// under a name some client expects.
+    /// Fails, registering nothing, if the heap's own name cannot be
+    /// registered (`EEXIST` if it is taken). Aliases exist only to be found
+    /// under a name some client expects, so one that is taken or cannot be
+    /// registered is skipped with a warning that names it; the heap then
+    /// exists under its own name and every other alias. Every name that is
+    /// not registered is thus in the log, and nothing else is missing.
     pub(crate) fn add<'a>(
         &mut self,
         heap: Arc<dyn Heap>,
@@ -77,7 +80,14 @@ impl Registry {
                 );
                 continue;
             }
-            self.add_node(alias, &heap)?;
+            if let Err(e) = self.add_node(alias, &heap) {
+                pr_warn!(
+                    "{}: alias {} not registered (error {}); the heap has its other names\n",
+                    name,
+                    BStr::from_bytes(alias),
+                    e.to_errno()
+                );
+            }
         }
         Ok(())
     }
