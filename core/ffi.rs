@@ -32,7 +32,7 @@ extern "C" {
     pub(crate) fn rdh_param_cma() -> bool;
 
     pub(crate) fn rdh_class_create() -> *mut class;
-    pub(crate) fn class_destroy(class: *mut class);
+    pub(crate) fn class_destroy(class: *const class);
     pub(crate) fn rdh_node_add(
         class: *mut class,
         devt: bindings::dev_t,

@@ -10,8 +10,9 @@
  * wrapper in core/.  No policy lives here: the Rust side decides, this file
  * translates.
  *
- * Functions named rdh_rust_* are implemented in Rust (core/file.rs and
+ * Functions named rdh_rust_* are implemented in Rust (core/ioctl.rs and
  * core/dma_buf.rs); everything else is provided to Rust (core/ffi.rs).
+ * tools/testing/check-ffi checks that both sides agree on every signature.
  */
 #include <linux/cdev.h>
 #include <linux/cma.h>
