@@ -82,13 +82,13 @@ pub(crate) struct NodeTarget {
 ///
 /// # Invariants
 ///
-/// `node` was added by `rdh_node_add()` in `class`, which outlives it, with
-/// `target` as its private data; it is removed on drop. `target` outlives
-/// every open file of the node, because open files pin this module
-/// (`fops.owner`) and nodes are only dropped when the module goes away.
+/// `node` was added by `rdh_node_add()` in a class that outlives this value,
+/// with `target` as its private data; it is removed on drop (and freed by
+/// its device's release once nothing uses it). `target` outlives every open
+/// file of the node, because open files pin this module (`fops.owner`) and
+/// nodes are only dropped when the module goes away.
 pub(crate) struct HeapNode {
     node: NonNull<ffi::rdh_node>,
-    class: NonNull<ffi::class>,
     _target: Pin<KBox<NodeTarget>>,
 }
 
@@ -124,7 +124,6 @@ impl HeapNode {
         // INVARIANT: the node was just added with `target` as private data.
         Ok(Self {
             node: NonNull::new(node).ok_or(ENOMEM)?,
-            class: class.ptr,
             _target: target,
         })
     }
@@ -132,8 +131,20 @@ impl HeapNode {
 
 impl Drop for HeapNode {
     fn drop(&mut self) {
-        // SAFETY: the node was added in `class`, which is still live (type
+        // SAFETY: the node was added in a class that is still live (type
         // invariant), and is removed only here.
-        unsafe { ffi::rdh_node_remove(self.class.as_ptr(), self.node.as_ptr()) };
+        unsafe { ffi::rdh_node_remove(self.node.as_ptr()) };
     }
+}
+
+/// Waits until every removed node has been released.
+///
+/// A node's memory is freed by its device's release function, which is this
+/// module's code and may run after the node's removal (when the last
+/// reference goes, or, with `CONFIG_DEBUG_KOBJECT_RELEASE`, seconds later).
+/// The module must not be unloaded before: call this after dropping the
+/// last node.
+pub(crate) fn wait_nodes_released() {
+    // SAFETY: no preconditions; it sleeps until a counter drops to zero.
+    unsafe { ffi::rdh_nodes_wait_released() };
 }

@@ -36,7 +36,8 @@ unsafe impl Sync for CmaArea {}
 impl CmaArea {
     /// The default area (`cma=` or a `linux,cma-default` node), if any.
     pub(crate) fn default_area() -> Option<Self> {
-        // SAFETY: with no device, only reads the default area, set at boot.
+        // SAFETY: with no device, `dev_get_cma_area()` only reads the
+        // default area, set at boot.
         let ptr = unsafe { ffi::dev_get_cma_area(core::ptr::null_mut()) };
         // INVARIANT: a non-NULL default area is a CMA area.
         NonNull::new(ptr).map(|ptr| Self { ptr })
@@ -89,6 +90,26 @@ impl CmaArea {
         unsafe { ffi::cma_get_size(self.ptr.as_ptr()) }
     }
 
+    /// What the device tree says about the `/reserved-memory` region this
+    /// area was made from: `None` if no available region has its name
+    /// (command-line, hugetlb and per-NUMA areas, areas a driver sets up).
+    pub(crate) fn reserved_memory_node(&self) -> Option<ReservedMemoryNode> {
+        let (mut shared_dma_pool, mut reusable) = (false, false);
+        // SAFETY: the name is a valid string (see `name()`) and both flags
+        // are writable for the duration of the call.
+        let found = unsafe {
+            ffi::rdh_of_reserved_memory_node(
+                self.name().as_char_ptr().cast(),
+                &mut shared_dma_pool,
+                &mut reusable,
+            )
+        };
+        found.then_some(ReservedMemoryNode {
+            shared_dma_pool,
+            reusable,
+        })
+    }
+
     /// Whether two handles name the same area.
     pub(crate) fn is(&self, other: &Self) -> bool {
         self.ptr == other.ptr
@@ -117,6 +138,15 @@ impl CmaArea {
             count,
         })
     }
+}
+
+/// A child of the device tree's `/reserved-memory` node, as far as the
+/// CMA heaps care.
+pub(crate) struct ReservedMemoryNode {
+    /// `compatible = "shared-dma-pool"`.
+    pub(crate) shared_dma_pool: bool,
+    /// The `reusable` property: free pages are lent to movable allocations.
+    pub(crate) reusable: bool,
 }
 
 /// Physically contiguous pages from a CMA area, given back on drop.

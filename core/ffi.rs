@@ -54,14 +54,15 @@ extern "C" {
     pub(crate) fn rdh_param_cma() -> bool;
 
     pub(crate) fn rdh_class_create() -> *mut class;
-    pub(crate) fn class_destroy(class: *mut class);
+    pub(crate) fn class_destroy(class: *const class);
     pub(crate) fn rdh_node_add(
         class: *mut class,
         devt: bindings::dev_t,
         name: *const u8,
         heap: *const c_void,
     ) -> *mut rdh_node;
-    pub(crate) fn rdh_node_remove(class: *mut class, node: *mut rdh_node);
+    pub(crate) fn rdh_node_remove(node: *mut rdh_node);
+    pub(crate) fn rdh_nodes_wait_released();
 
     pub(crate) fn rdh_dma_buf_export(
         private: *const c_void,
@@ -121,6 +122,11 @@ extern "C" {
     pub(crate) fn rdh_param_cma_regions() -> *const u8;
     pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
     pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
+    pub(crate) fn rdh_of_reserved_memory_node(
+        name: *const u8,
+        shared_dma_pool: *mut bool,
+        reusable: *mut bool,
+    ) -> bool;
     pub(crate) fn cma_alloc(
         cma: *mut cma,
         count: c_ulong,

@@ -12,6 +12,7 @@
  *
  * Functions named rdh_rust_* are implemented in Rust (core/ioctl.rs and
  * core/dma_buf.rs); everything else is provided to Rust (core/ffi.rs).
+ * tools/testing/check-ffi checks that both sides agree on every signature.
  */
 #include <linux/cdev.h>
 #include <linux/cma.h>
@@ -25,10 +26,13 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/of.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #include "glue.h"
 
@@ -57,7 +61,7 @@ MODULE_PARM_DESC(cma_aliases,
 static char *cma_regions = "all";
 module_param(cma_regions, charp, 0444);
 MODULE_PARM_DESC(cma_regions,
-		 "Which other CMA areas become heaps: all, none, or area names ':'-separated (default: all)");
+		 "Which device-tree shared-dma-pool regions become heaps: all, none, or node names ':'-separated (default: all)");
 
 bool rdh_param_cma(void)
 {
@@ -76,12 +80,47 @@ const char *rdh_param_cma_regions(void)
 
 /* ---- the /dev/dma_heap/<name> character devices ---- */
 
-/* One node per heap name; the cdev is embedded, so it cannot be in Rust. */
+/*
+ * One node per heap name: its device and cdev are embedded (so it cannot be
+ * in Rust) and it lives as long as the device, whose release frees it. An
+ * open file keeps the cdev, and the cdev keeps the device (its parent), so
+ * the node outlives every file that reaches it through inode->i_cdev.
+ */
 struct rdh_node {
+	struct device dev;
 	struct cdev cdev;
-	struct device *dev;
 	const void *heap;
 };
+
+/*
+ * Nodes not yet released. A release may run late (after the last file
+ * goes, or seconds later with CONFIG_DEBUG_KOBJECT_RELEASE) and runs this
+ * module's code, so the module waits for the count to drop to zero before
+ * it goes away (rdh_nodes_wait_released()).
+ */
+static DEFINE_SPINLOCK(rdh_nodes_lock);
+static unsigned int rdh_nodes_unreleased;
+static DECLARE_WAIT_QUEUE_HEAD(rdh_nodes_released);
+
+static void rdh_node_release(struct device *dev)
+{
+	unsigned long flags;
+
+	kfree(container_of(dev, struct rdh_node, dev));
+	/* The waiter checks the count under the lock, so it cannot return,
+	 * and the module cannot go, before this unlock. */
+	spin_lock_irqsave(&rdh_nodes_lock, flags);
+	if (!--rdh_nodes_unreleased)
+		wake_up_all(&rdh_nodes_released);
+	spin_unlock_irqrestore(&rdh_nodes_lock, flags);
+}
+
+void rdh_nodes_wait_released(void)
+{
+	spin_lock_irq(&rdh_nodes_lock);
+	wait_event_lock_irq(rdh_nodes_released, !rdh_nodes_unreleased, rdh_nodes_lock);
+	spin_unlock_irq(&rdh_nodes_lock);
+}
 
 static int rdh_heap_open(struct inode *inode, struct file *file)
 {
@@ -131,28 +170,30 @@ struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
 	if (!node)
 		return ERR_PTR(-ENOMEM);
 	node->heap = heap;
+	device_initialize(&node->dev);
+	node->dev.class = class;
+	node->dev.devt = devt;
+	node->dev.release = rdh_node_release;
+	spin_lock_irq(&rdh_nodes_lock);
+	rdh_nodes_unreleased++;
+	spin_unlock_irq(&rdh_nodes_lock);
 	cdev_init(&node->cdev, &rdh_heap_fops);
 	node->cdev.owner = THIS_MODULE;
-	ret = cdev_add(&node->cdev, devt, 1);
-	if (ret)
-		goto free;
-	node->dev = device_create(class, NULL, devt, NULL, "%s", name);
-	if (IS_ERR(node->dev)) {
-		ret = PTR_ERR(node->dev);
-		cdev_del(&node->cdev);
-		goto free;
+	ret = dev_set_name(&node->dev, "%s", name);
+	if (!ret)
+		ret = cdev_device_add(&node->cdev, &node->dev);
+	if (ret) {
+		put_device(&node->dev);
+		return ERR_PTR(ret);
 	}
 	return node;
-free:
-	kfree(node);
-	return ERR_PTR(ret);
 }
 
-void rdh_node_remove(struct class *class, struct rdh_node *node)
+/* The node is freed by its release, once nothing uses it any more. */
+void rdh_node_remove(struct rdh_node *node)
 {
-	device_destroy(class, node->dev->devt);
-	cdev_del(&node->cdev);
-	kfree(node);
+	cdev_device_del(&node->cdev, &node->dev);
+	put_device(&node->dev);
 }
 
 /* ---- dma-buf export ---- */
@@ -374,3 +415,37 @@ unsigned long rdh_totalram_pages(void)
 {
 	return totalram_pages();
 }
+
+
+#ifdef RDH_HAVE_CMA
+/* ---- CMA areas: what the device tree says about one ---- */
+
+/*
+ * Looks for an available child of /reserved-memory whose name (unit address
+ * included, as CMA names the areas it makes of such nodes) is @name, and
+ * reports whether it is compatible with "shared-dma-pool" and has the
+ * "reusable" property. Returns false if there is no such node (or no
+ * device tree). The of_* iterators take and drop node references, which
+ * have no Rust binding in 6.12.
+ */
+bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable)
+{
+	struct device_node *parent, *np;
+	bool found = false;
+
+	parent = of_find_node_by_path("/reserved-memory");
+	if (!parent)
+		return false;
+	for_each_available_child_of_node(parent, np) {
+		if (strcmp(of_node_full_name(np), name))
+			continue;
+		*shared_dma_pool = of_device_is_compatible(np, "shared-dma-pool");
+		*reusable = of_property_read_bool(np, "reusable");
+		found = true;
+		of_node_put(np);
+		break;
+	}
+	of_node_put(parent);
+	return found;
+}
+#endif

@@ -48,7 +48,8 @@ const char *rdh_param_cma_aliases(void);
 const char *rdh_param_cma_regions(void);
 struct class *rdh_class_create(void);
 struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name, const void *heap);
-void rdh_node_remove(struct class *class, struct rdh_node *node);
+void rdh_node_remove(struct rdh_node *node);
+void rdh_nodes_wait_released(void);
 int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flags, struct dma_buf **out);
 struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
 struct page *rdh_nth_page(struct page *page, unsigned long n);
@@ -69,5 +70,6 @@ void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);
 bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
+bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
 #endif /* RDH_GLUE_H */

@@ -2,7 +2,7 @@
 
 //! The set of registered heaps and their device nodes.
 
-use crate::chardev::{DevtRegion, HeapClass, HeapNode};
+use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
 use crate::heap::Heap;
 use kernel::c_str;
 use kernel::fmt;
@@ -15,7 +15,8 @@ const MAX_NODES: u32 = 64;
 
 /// Every heap node, the device numbers they use and their class.
 ///
-/// Fields drop in order: nodes before the numbers and class they use.
+/// Fields drop in order, after [`Drop::drop`] has removed the nodes and
+/// waited for their release: the numbers, then the class.
 pub(crate) struct Registry {
     nodes: KVec<(CString, HeapNode)>,
     region: DevtRegion,
@@ -50,9 +51,12 @@ impl Registry {
     /// Registers `heap` under its own name and then each of `aliases`
     /// (empty ones are ignored).
     ///
-    /// Fails with `EEXIST` if the heap's own name is taken; an alias that is
-    /// taken is skipped with a warning, since aliases exist only to be found
-    /// under a name some client expects.
+    /// Fails, registering nothing, if the heap's own name cannot be
+    /// registered (`EEXIST` if it is taken). Aliases exist only to be found
+    /// under a name some client expects, so one that is taken or cannot be
+    /// registered is skipped with a warning that names it; the heap then
+    /// exists under its own name and every other alias. Every name that is
+    /// not registered is thus in the log, and nothing else is missing.
     pub(crate) fn add<'a>(
         &mut self,
         heap: Arc<dyn Heap>,
@@ -76,7 +80,14 @@ impl Registry {
                 );
                 continue;
             }
-            self.add_node(alias, &heap)?;
+            if let Err(e) = self.add_node(alias, &heap) {
+                pr_warn!(
+                    "{}: alias {} not registered (error {}); the heap has its other names\n",
+                    name,
+                    BStr::from_bytes(alias),
+                    e.to_errno()
+                );
+            }
         }
         Ok(())
     }
@@ -110,5 +121,15 @@ impl Registry {
         if let Err(e) = self.add(heap, aliases) {
             pr_err!("heap {}: not registered ({:?})\n", name, e);
         }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Remove every node, then wait until each has been released (its
+        // release is this module's code) before the fields go: the device
+        // numbers and the class, which the nodes use until then.
+        drop(core::mem::take(&mut self.nodes));
+        chardev::wait_nodes_released();
     }
 }

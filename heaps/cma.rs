@@ -10,8 +10,10 @@
 //! answers `ENOMEM`.
 //!
 //! The default area answers to its own name and to the aliases clients
-//! expect (`cma_aliases=`); every other area becomes a heap named after it
-//! (`cma_regions=` chooses which).
+//! expect (`cma_aliases=`). As in mainline (6.19), the only other areas that
+//! become heaps are the device tree's reusable `shared-dma-pool` regions,
+//! each named after its node (`cma_regions=` chooses among them): never the
+//! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
 use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
@@ -20,10 +22,11 @@ use crate::page::PAGE_SIZE;
 use crate::params;
 use crate::registry::Registry;
 use kernel::prelude::*;
+use kernel::str::BStr;
 use kernel::sync::Arc;
 
 /// Registers the default area's heap (with its aliases) and a heap for each
-/// other area `cma_regions=` selects.
+/// device-tree region that `cma_regions=` selects.
 pub(crate) fn register(registry: &mut Registry) {
     let default = CmaArea::default_area();
     if let Some(area) = default {
@@ -35,10 +38,40 @@ pub(crate) fn register(registry: &mut Registry) {
     };
     let wanted = params::cma_regions();
     for area in areas.iter().filter(|a| !default.is_some_and(|d| d.is(a))) {
-        if region_selected(wanted, area.name()) {
+        let name = area.name();
+        if !is_dma_pool_region(area) {
+            if region_named(wanted, name) {
+                pr_warn!(
+                    "cma_regions: CMA area {} is not a reusable shared-dma-pool region of the device tree; no heap for it\n",
+                    name
+                );
+            } else {
+                pr_info!("CMA area {}: not a device-tree dma pool, no heap\n", name);
+            }
+            continue;
+        }
+        if region_selected(wanted, name) {
             registry.add_or_warn(heap(*area), []);
         }
     }
+    if !matches!(wanted.as_bytes(), b"all" | b"none" | b"") {
+        for n in names(wanted).filter(|n| !areas.iter().any(|a| a.name().as_bytes() == *n)) {
+            pr_warn!(
+                "cma_regions: there is no CMA area {}\n",
+                BStr::from_bytes(n)
+            );
+        }
+    }
+}
+
+/// Whether a CMA area other than the default one may become a heap: the
+/// device tree describes it as a reusable `shared-dma-pool` region, the
+/// binding for memory set aside for buffers (mainline makes exactly these
+/// heaps). Areas without such a node (hugetlb, per-NUMA, a driver's own)
+/// serve their owners only.
+fn is_dma_pool_region(area: &CmaArea) -> bool {
+    area.reserved_memory_node()
+        .is_some_and(|node| node.shared_dma_pool && node.reusable)
 }
 
 /// The names in a ':'-separated list (DT node names never contain ':').
@@ -51,8 +84,13 @@ fn region_selected(wanted: &CStr, name: &CStr) -> bool {
     match wanted.as_bytes() {
         b"all" => true,
         b"none" | b"" => false,
-        _ => names(wanted).any(|n| n == name.as_bytes()),
+        _ => region_named(wanted, name),
     }
+}
+
+/// Whether `cma_regions=` names `name` explicitly.
+fn region_named(wanted: &CStr, name: &CStr) -> bool {
+    names(wanted).any(|n| n == name.as_bytes())
 }
 
 fn heap(area: CmaArea) -> Result<Arc<dyn Heap>> {

@@ -7,7 +7,8 @@
  * reuse, CPU-access sync flags, sharing across fork and over a unix socket,
  * import into vgem from two DRM files (two attachments, each mapped for the
  * device) with CPU-access sync across both, the exporter
- * name and DMA_BUF_SET_NAME in debugfs.
+ * name and DMA_BUF_SET_NAME in debugfs, private mappings (one page on the
+ * system heap, copy-on-write; none larger, nor any on a CMA heap).
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -90,6 +91,73 @@ static void test_mmap_offsets(void)
 	       "%s: mmap longer than the buffer is EINVAL", heap_name);
 	tap_ok(map(fd, PAGE, (off_t)1 << 40) == MAP_FAILED && errno == EINVAL,
 	       "%s: mmap at a huge offset is EINVAL", heap_name);
+	close(fd);
+}
+
+/* A private mapping of @pages pages at page @off: 0 if it worked, else errno. */
+static int map_private(int fd, size_t pages, size_t off)
+{
+	void *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, off * PAGE);
+
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, pages * PAGE);
+	return 0;
+}
+
+/*
+ * Private mappings larger than one page fail with EINVAL on every heap,
+ * whatever the buffer's layout: 1 MiB (one 1 MiB chunk on the system
+ * heap), two pages inside that chunk, across chunks, the whole buffer.
+ * A one-page private mapping works on the system heap (as upstream's) and
+ * is refused on CMA heaps (as upstream's CMA heap refuses all).
+ */
+static void test_private_mappings(void)
+{
+	/* (pages, first page) */
+	static const size_t windows[][2] = {
+		{ 256, 0 }, { 2, 0 }, { 2, 100 }, { 2, 255 }, { 3, 270 }, { 275, 0 }, { 16, 256 },
+	};
+	size_t pages = 256 + 16 + 3;
+	bool system_heap = !strcmp(exporter_name, "system"), refused = true;
+	int fd = heap_alloc(heap, pages * PAGE), one, ret;
+	uint32_t *p, *shared;
+
+	if (!tap_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name, pages))
+		return;
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
+		for (int round = 0; round < 3; round++) {
+			ret = map_private(fd, windows[i][0], windows[i][1]);
+			if (ret != EINVAL) {
+				tap_diag("%zu pages at page %zu: %s", windows[i][0], windows[i][1],
+					 ret ? strerror(ret) : "mapped");
+				refused = false;
+			}
+		}
+	tap_ok(refused, "%s: every private mapping larger than a page is EINVAL, every time", heap_name);
+
+	one = map_private(fd, 1, 5);
+	if (!system_heap) {
+		tap_ok(one == EINVAL, "%s: a one-page private mapping is refused too (%s)", heap_name,
+		       one ? strerror(one) : "mapped");
+		close(fd);
+		return;
+	}
+	tap_ok(one == 0, "%s: a one-page private mapping works (%s)", heap_name,
+	       one ? strerror(one) : "mapped");
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 257 * PAGE);
+	if (!tap_ok(p != MAP_FAILED && p[7] == word(257, 7),
+		    "%s: it shows the buffer's page", heap_name)) {
+		close(fd);
+		return;
+	}
+	p[7] = 0xdeadbeef;
+	shared = map(fd, PAGE, 257 * PAGE);
+	tap_ok(shared != MAP_FAILED && shared[7] == word(257, 7) && p[7] == 0xdeadbeef,
+	       "%s: a write to it stays private (copy-on-write)", heap_name);
+	munmap(p, PAGE);
+	if (shared != MAP_FAILED)
+		munmap(shared, PAGE);
 	close(fd);
 }
 
@@ -364,6 +432,7 @@ int main(int argc, char **argv)
 		return tap_finish();
 	bufs = count_dmabufs();
 	test_mmap_offsets();
+	test_private_mappings();
 	test_mapping_not_rss();
 	test_no_stale_data();
 	test_sync_flags();

@@ -2,7 +2,7 @@
 /*
  * A deterministic fuzzer for the heaps' userspace surface: random
  * DMA_HEAP_IOCTL_ALLOC commands (numbers, type bytes, directions, sizes),
- * fields (lengths near 2^64 and around total RAM, flags, fd), argument
+ * fields (lengths near 2^64 and just over total RAM, flags, fd), argument
  * pointers (NULL, wild, unreadable tails, read-only), mmap offsets, lengths
  * and flags, DMA_BUF_IOCTL_SYNC flags, DMA_BUF_SET_NAME, dup/close orders,
  * forks, and imports into vgem, on every heap.
@@ -60,26 +60,14 @@ static void on_fault(int sig)
 	siglongjmp(touch_env, 1);
 }
 
-/*
- * Requests within a few pages of total RAM: the ones just above it are
- * refused at once, the ones just below it go to the allocator, which
- * reclaims and zeroes most of memory before failing with ENOMEM. That path
- * is worth a few visits per run, not thousands.
- */
-#define NEAR_RAM_BUDGET 8
-static int near_ram_left = NEAR_RAM_BUDGET;
-
 static uint64_t random_len(void)
 {
 	switch (below(12)) {
 	case 0: return 0;
 	case 1: return ~0ULL - below(2 * PAGE);
-	case 2:
-		if (near_ram_left > 0) {
-			near_ram_left--;
-			return ram + below(4 * PAGE) - 2 * PAGE;
-		}
-		return ram + below(2 * PAGE) + 1;
+	/* Just over RAM: refused up front. (Just under RAM, the system heap
+	 * would reclaim all it can before failing: heap-memory's business.) */
+	case 2: return ram + 1 + below(2 * PAGE);
 	case 3: return rnd();
 	case 4: return ram + below(ram);
 	default: return 1 + below(256 * 1024);
@@ -193,6 +181,8 @@ static void op_mmap(void)
 	}
 	if (off + len / PAGE > pages)
 		bad("an mmap past the end succeeded", (long)off);
+	if (flags == MAP_PRIVATE && len > PAGE)
+		bad("a private mmap larger than a page succeeded", (long)len);
 	touch(p, len, prot & PROT_WRITE);
 	if (nmaps == MAX_MAPS) {
 		munmap(p, len);

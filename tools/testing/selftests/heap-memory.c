@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A heap under memory pressure:
- *   heap-memory [HEAP]   (default: system)
+ *   heap-memory [HEAP]          (default: system)
  * a buffer of a quarter of RAM; allocating until memory runs out, then
  * freeing and allocating again; an allocator killed mid-allocation. After
  * each, the memory comes back and no buffer is left behind.
+ *   heap-memory --swap [HEAP]   (swap must be on: heap-memory-swap.sh)
+ * with anonymous memory filling most of RAM, a buffer that needs some of
+ * it swapped out is allocated, one that needs more than swap can take
+ * fails with ENOMEM, and the next allocation works.
  *
- * Order-0 page allocations do not fail: the kernel calls the OOM killer
- * instead, and dma-buf memory is charged to no process. The exhausting
- * child therefore makes itself the OOM killer's first choice
- * (oom_score_adj 1000); the VM's runner sits at -1000. A child that ends
- * with ENOMEM or is killed by the OOM killer has both met the limit
- * cleanly.
+ * The system heap fails with ENOMEM when memory runs out, where 6.12's
+ * would call the OOM killer (dma-buf memory is charged to no process):
+ * no test here may see an OOM kill. In case one happens anyway, the
+ * children that fill memory make themselves its first choice
+ * (oom_score_adj 1000), so that the VM's runner (at -1000) reports it.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -73,17 +76,19 @@ static void exhaust(int heap)
 
 static void test_exhaustion(int heap)
 {
-	long before = meminfo_kb("MemAvailable");
+	long before = meminfo_kb("MemAvailable"), kills = vmstat("oom_kill");
 	int status = 0, fd;
 	pid_t pid = fork();
 
 	if (pid == 0)
 		exhaust(heap);
 	waitpid(pid, &status, 0);
-	tap_ok((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-	       (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL),
-	       "%s: allocating until memory runs out ends in ENOMEM or the OOM killer (status %#x)",
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "%s: allocating until memory runs out ends in ENOMEM (status %#x)",
 	       heap_name, status);
+	tap_ok(kills >= 0 && vmstat("oom_kill") == kills,
+	       "%s: and the OOM killer never ran (oom_kill %ld before, %ld after)",
+	       heap_name, kills, vmstat("oom_kill"));
 	tap_ok(memory_back(before, 32 << 10), "%s: all of it comes back after the allocator exits", heap_name);
 	fd = heap_alloc(heap, 16 << 20);
 	tap_ok(fd >= 0, "%s: allocation works again afterwards", heap_name);
@@ -120,19 +125,137 @@ static void test_killed_allocator(int heap)
 	tap_ok(memory_back(before, 16 << 10), "%s: and no memory behind", heap_name);
 }
 
+/* The value page @i of the memory hog holds in every byte: one value per
+ * page, so that zram stores each page in a few bytes ("same-filled"). */
+static unsigned char hog_value(size_t i)
+{
+	return (unsigned char)(0x5a ^ i);
+}
+
+/*
+ * Fills @len bytes of anonymous memory, says so on @ready, waits for a byte
+ * on @go, then checks that every page still holds what was written (most
+ * come back from swap) and exits 0 if so.
+ */
+static void hog(size_t len, int ready, int go)
+{
+	unsigned char *p, c;
+	size_t i, bad = 0;
+
+	set_oom_score_adj(1000);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	for (i = 0; i < len / 4096; i++)
+		memset(p + i * 4096, hog_value(i), 4096);
+	write(ready, "r", 1);
+	if (read(go, &c, 1) != 1)
+		_exit(3);
+	for (i = 0; i < len / 4096; i++)
+		bad += p[i * 4096] != hog_value(i) || p[i * 4096 + 4095] != hog_value(i);
+	_exit(bad ? 1 : 0);
+}
+
+static size_t kb_to_len(long kb)
+{
+	return (size_t)(kb > 0 ? kb : 0) * 1024 & ~4095UL;
+}
+
+/*
+ * Anonymous memory fills most of RAM; swap (zram, a quarter of RAM) can
+ * take part of it. A buffer that needs a tenth of RAM swapped out must be
+ * allocated; one that needs a fifth of RAM more than swap can take must
+ * fail with ENOMEM. The margins are far larger than what MemAvailable
+ * misjudges (watermarks, free CMA pages the heap cannot use).
+ */
+static void test_swap(int heap)
+{
+	long total = meminfo_kb("MemTotal"), swap = meminfo_kb("SwapTotal");
+	long kills = vmstat("oom_kill"), out, avail, swapfree;
+	int ready[2], go[2], fd, status = 0;
+	size_t hog_len, len;
+	char c;
+	pid_t pid;
+
+	if (!tap_ok(swap >= total / 8, "swap is on (%ld kB of %ld kB RAM)", swap, total))
+		return;
+	hog_len = kb_to_len(meminfo_kb("MemAvailable") - total / 4);
+	if (pipe(ready) || pipe(go) || !tap_ok(hog_len > 0, "room for a memory hog"))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		hog(hog_len, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (!tap_ok(read(ready[0], &c, 1) == 1, "a process fills %zu MiB of anonymous memory",
+		    hog_len >> 20)) {
+		waitpid(pid, &status, 0);
+		return;
+	}
+
+	avail = meminfo_kb("MemAvailable");
+	out = vmstat("pswpout");
+	len = kb_to_len(avail + total / 10);
+	fd = heap_alloc(heap, len);
+	tap_ok(fd >= 0, "%s: a buffer of %zu MiB, %ld MiB more than MemAvailable, is allocated (%d)",
+	       heap_name, len >> 20, (long)(len >> 20) - avail / 1024, fd);
+	tap_ok(vmstat("pswpout") > out, "%s: for it, %ld pages went to swap", heap_name,
+	       vmstat("pswpout") - out);
+	if (fd >= 0)
+		close(fd);
+
+	avail = meminfo_kb("MemAvailable");
+	swapfree = meminfo_kb("SwapFree");
+	len = kb_to_len(avail + swapfree + total / 5);
+	if (len > kb_to_len(total))
+		len = kb_to_len(total);
+	fd = heap_alloc(heap, len);
+	tap_ok(fd == -ENOMEM,
+	       "%s: a buffer of %zu MiB (MemAvailable %ld MiB, free swap %ld MiB) fails with ENOMEM (%d)",
+	       heap_name, len >> 20, avail / 1024, swapfree / 1024, fd);
+	if (fd >= 0)
+		close(fd);
+	tap_ok(waitpid(pid, &status, WNOHANG) == 0, "the memory hog is still alive");
+	tap_ok(kills >= 0 && vmstat("oom_kill") == kills,
+	       "the OOM killer never ran (oom_kill %ld before, %ld after)", kills, vmstat("oom_kill"));
+
+	fd = heap_alloc(heap, 16 << 20);
+	tap_ok(fd >= 0, "%s: the next allocation works (%d)", heap_name, fd);
+	if (fd >= 0)
+		close(fd);
+	write(go[1], "g", 1);
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "the hog's memory came back from swap intact (status %#x)", status);
+	close(ready[0]);
+	close(go[1]);
+}
+
 int main(int argc, char **argv)
 {
-	int heap;
+	int heap, swap = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "--swap")) {
+		swap = 1;
+		argv++;
+		argc--;
+	}
 	if (argc > 1)
 		heap_name = argv[1];
 	tap_header();
 	heap = open_heap(heap_name, O_RDONLY);
 	if (!tap_ok(heap >= 0, "%s: heap opens", heap_name))
 		return tap_finish();
-	test_quarter_of_ram(heap);
-	test_exhaustion(heap);
-	test_killed_allocator(heap);
+	if (swap) {
+		test_swap(heap);
+	} else {
+		test_quarter_of_ram(heap);
+		test_exhaustion(heap);
+		test_killed_allocator(heap);
+	}
 	close(heap);
 	return tap_finish();
 }

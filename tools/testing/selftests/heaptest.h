@@ -119,6 +119,21 @@ static inline long meminfo_kb(const char *key)
 	return proc_kb("/proc/meminfo", key);
 }
 
+/* A counter of /proc/vmstat ("oom_kill", "pswpout"); -1 if absent. */
+static inline long vmstat(const char *key)
+{
+	char name[64];
+	long v, found = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
+		if (!strcmp(name, key))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* Makes this process the OOM killer's first (1000) or last (-1000) choice. */
 static inline void set_oom_score_adj(int adj)
 {

@@ -68,6 +68,10 @@ check $? "cma_aliases=gralloc-fb: the default area answers to that name instead"
 reload cma_aliases=system:linux,cma && [ -c /dev/dma_heap/system ] && alloc_all &&
 	dmesg | grep -q "alias system already names a heap"
 check $? "an alias that is already a heap's name is skipped with a warning"
+reload cma_aliases=bad/name:linux,cma && [ -c /dev/dma_heap/linux,cma ] &&
+	[ "$(ls /dev/dma_heap | wc -l)" -eq $((all - 1)) ] && alloc_all &&
+	dmesg | grep -q "alias bad/name not registered (error -22); the heap has its other names"
+check $? "an alias that cannot be registered is skipped with a warning naming it; the others are registered"
 reload cma_regions=none && [ ! -e /dev/dma_heap/camera@60000000 ] && alloc_all
 check $? "cma_regions=none: no heap for the other CMA areas"
 reload && [ "$(ls /dev/dma_heap | wc -l)" -eq "$all" ]
