@@ -10,6 +10,8 @@ RDH_CACHE=${RDH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust-dma-heaps}
 RESULTS_DIR=${RESULTS_DIR:-$REPO_DIR/results}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+# The libclang bindgen uses for 6.12 kernels: Debian 12's own clang 14.
+RDH_LIBCLANG_612=${RDH_LIBCLANG_612:-/usr/lib/llvm-14/lib}
 
 say() { echo ">>> $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
