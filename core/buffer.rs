@@ -76,7 +76,7 @@ impl<B: Backing> BufferPages<B> {
     /// Takes over `backing` and lists its runs.
     pub(crate) fn new(backing: B) -> Result<Self> {
         let backing = Arc::new(backing, GFP_KERNEL)?;
-        let mut runs = KVVec::new();
+        let mut runs = KVVec::with_capacity(backing.runs().count(), GFP_KERNEL)?;
         let mut pages: usize = 0;
         for run in backing.runs() {
             pages = pages.checked_add(run.pages()).ok_or(ENOMEM)?;

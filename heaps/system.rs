@@ -43,8 +43,13 @@ impl Heap for SystemHeap {
 /// Allocates `len` bytes (a multiple of the page size), largest chunks
 /// first. Stops with `EINTR` if the caller is killed meanwhile; on any
 /// failure every chunk already allocated is freed.
+///
+/// The list of chunks gets room for the worst case (every chunk a single
+/// page) before any page is taken: growing it later, with memory nearly
+/// all ours, could only be done with `GFP_KERNEL`, which may call the OOM
+/// killer. It costs 16 bytes per page of the buffer.
 fn alloc_chunks(len: usize) -> Result<KVVec<BuddyPages>> {
-    let mut chunks = KVVec::new();
+    let mut chunks = KVVec::with_capacity(len / PAGE_SIZE, GFP_KERNEL)?;
     let mut remaining = len;
     let mut max_order = ORDERS[0];
     while remaining > 0 {
