@@ -278,7 +278,8 @@ detector_selftests() {
 		record FAIL "detectors: building the detector test module failed (see $RESULTS_DIR/build/)"
 		return
 	fi
-	while IFS='|' read -r t what re re2; do
+	# (The cases come on fd 3: nothing in the loop may eat them from stdin.)
+	while IFS='|' read -r -u 3 t what re re2; do
 		case $t in
 		kmemleak-off)
 			printf 'job|echo off >/sys/kernel/debug/kmemleak; echo "ok 1 - kmemleak off"|60|1\n' ;;
@@ -292,7 +293,7 @@ detector_selftests() {
 		expect_status "debug: $what: the VM run is not clean" "$vmstatus" 125
 		expect_red "debug: $what" "$log.verdict" "$re"
 		[ -z "$re2" ] || expect_red "debug: $what" "$log.verdict" "$re2"
-	done <<'CASES'
+	done 3<<'CASES'
 kasan|a KASAN use-after-free|kernel report.*BUG: KASAN: slab-use-after-free|
 leak|a kmemleak leak|kmemleak: unreferenced object|
 lockdep|a lockdep inversion|kernel report.*possible circular locking dependency|lockdep is off at the end
