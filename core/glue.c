@@ -443,6 +443,6 @@ void rdh_zero_pages(struct page *page, unsigned long count)
 
 struct cma *rdh_cma_default_area(void)
 {
-	return dma_contiguous_default_area;
+	return dev_get_cma_area(NULL);
 }
 #endif
