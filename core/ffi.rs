@@ -19,7 +19,9 @@ macro_rules! opaque {
     )*};
 }
 
-opaque!(dma_buf, rdh_node, class);
+opaque!(dma_buf);
+#[cfg(not(rdh_hosted))]
+opaque!(rdh_node, class);
 #[cfg(rdh_cma)]
 opaque!(cma);
 
@@ -31,16 +33,6 @@ extern "C" {
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_cma() -> bool;
 
-    pub(crate) fn rdh_class_create() -> *mut class;
-    pub(crate) fn class_destroy(class: *mut class);
-    pub(crate) fn rdh_node_add(
-        class: *mut class,
-        devt: bindings::dev_t,
-        name: *const u8,
-        heap: *const c_void,
-    ) -> *mut rdh_node;
-    pub(crate) fn rdh_node_remove(class: *mut class, node: *mut rdh_node);
-
     pub(crate) fn rdh_dma_buf_export(
         private: *const c_void,
         name: *const u8,
@@ -48,7 +40,6 @@ extern "C" {
         flags: c_int,
         out: *mut *mut dma_buf,
     ) -> c_int;
-    pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
     pub(crate) fn dma_buf_put(dmabuf: *mut dma_buf);
 
     pub(crate) fn rdh_alloc_zeroed_pages(order: c_uint, opportunistic: bool)
@@ -100,6 +91,23 @@ extern "C" {
     pub(crate) fn rdh_available_unmovable_pages() -> c_ulong;
 }
 
+// Standalone mode: the module's own `dma_heap` class and nodes, and the
+// file a new buffer's descriptor gets.
+#[cfg(not(rdh_hosted))]
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn rdh_class_create() -> *mut class;
+    pub(crate) fn class_destroy(class: *mut class);
+    pub(crate) fn rdh_node_add(
+        class: *mut class,
+        devt: bindings::dev_t,
+        name: *const u8,
+        heap: *const c_void,
+    ) -> *mut rdh_node;
+    pub(crate) fn rdh_node_remove(class: *mut class, node: *mut rdh_node);
+    pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
+}
+
 // The CMA allocator, exported to modules by the project's kernel patch
 // (0001-mm-cma-export-the-CMA-allocator-to-modules) or Android's GKI, and
 // the glue only the CMA heaps use.
@@ -124,4 +132,14 @@ extern "C" {
         it: Option<unsafe extern "C" fn(cma: *mut cma, data: *mut c_void) -> c_int>,
         data: *mut c_void,
     ) -> c_int;
+}
+
+// Hosted mode: registering with the kernel's own heap core, which exports
+// `dma_heap_add()` to modules there (see Kbuild).
+#[cfg(rdh_hosted)]
+extern "C" {
+    pub(crate) fn rdh_param_name_prefix() -> *const u8;
+    pub(crate) fn rdh_dma_heap_add(name: *const u8, heap: *const c_void) -> c_int;
+    pub(crate) fn rdh_dma_heap_name_taken(name: *const u8) -> bool;
+    pub(crate) fn rdh_module_pin();
 }
