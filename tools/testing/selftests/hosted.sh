@@ -45,7 +45,8 @@ done
 ! dmesg | grep -q -e 'cannot create duplicate filename' -e 'dma_heap: Already registered' \
 	-e 'dma_heap: Unable to'
 check $? "no duplicate registration reached the heap core"
-[ "$(log | grep -c -e 'not added' -e 'failed')" -eq 0 ]; check $? "no heap failed to be added"
+[ "$(log | grep -c -e ': not added (' -e 'failed to initialise')" -eq 0 ]
+check $? "no heap failed to be added"
 
 base=$(refcnt)
 [ "$base" -ge "$n" ]; check $? "each added heap pins the module (refcnt $base)"
