@@ -140,6 +140,9 @@ static void op_alloc(void)
 		d->fd = below(16) ? 0 : (uint32_t)rnd();
 		d->fd_flags = below(10) ? (O_RDWR | O_CLOEXEC) & (uint32_t)rnd() : (uint32_t)rnd();
 		d->heap_flags = below(16) ? 0 : rnd();
+	} else if (valid_ptr && size >= 8 && upstream_heaps) {
+		/* A short struct's len would be the random fill. */
+		((struct dma_heap_allocation_data *)arg)->len = random_len();
 	}
 	ret = ioctl(heap, cmd, arg) ? -errno : 0;
 	if (ret && ret != -EINVAL && ret != -ENOMEM && ret != -EFAULT && ret != -EMFILE)

@@ -14,7 +14,7 @@
 #   they were, and allocations still work.
 #   hosted.sh "KERNEL..." "OURS..." "CLASHES..."
 kernel=$1 ours=$2 clashes=$3
-. ./tap.sh
+. ./tap.sh	# (its check counter is $n: not ours to use)
 
 log() { dmesg | grep 'rust_dma_heap:'; }
 refcnt() { cat /sys/module/rust_dma_heap/refcnt; }
@@ -23,9 +23,9 @@ major() { cut -d: -f1 "/sys/class/dma_heap/$1/dev"; }
 grep -q '^rust_dma_heap ' /proc/modules; check $? "the module is loaded"
 log | grep -q "hosted mode: adding heaps to the kernel's dma-buf heap core"
 check $? "it runs in hosted mode"
-n=$(echo $ours | wc -w)
-log | grep -q "hosted mode: $n heap(s) added to the kernel's heap core"
-check $? "it says it added $n heap(s) and that it stays loaded"
+count=$(echo $ours | wc -w)
+log | grep -q "hosted mode: $count heap(s) added to the kernel's heap core"
+check $? "it says it added $count heap(s) and that it stays loaded"
 
 expected=$(for h in $kernel $ours; do echo "$h"; done | sort | tr '\n' ' ')
 listed=$(ls /dev/dma_heap | sort | tr '\n' ' ')
@@ -49,7 +49,7 @@ check $? "no duplicate registration reached the heap core"
 check $? "no heap failed to be added"
 
 base=$(refcnt)
-[ "$base" -ge "$n" ]; check $? "each added heap pins the module (refcnt $base)"
+[ "$base" -ge "$count" ]; check $? "each added heap pins the module (refcnt $base)"
 for h in $ours $kernel; do
 	rm -f /tmp/held
 	./heap-util hold "$h" 65536 /tmp/held &
