@@ -385,7 +385,17 @@ impl DmaBuf {
         NonNull::new(out).map(|ptr| Self { ptr }).ok_or(EINVAL)
     }
 
+    /// Gives up the reference, as a raw pointer (for the kernel's heap core,
+    /// which installs the buffer's file in a descriptor or puts it).
+    #[cfg(rdh_hosted)]
+    pub(crate) fn into_raw(self) -> *mut ffi::dma_buf {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
     /// Gives the reference to the buffer's file (for `fd_install()`).
+    #[cfg(not(rdh_hosted))]
     pub(crate) fn into_file(self) -> *mut bindings::file {
         // SAFETY: `ptr` is a valid dma-buf (type invariant).
         let file = unsafe { ffi::rdh_dma_buf_file(self.ptr.as_ptr()) };

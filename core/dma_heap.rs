@@ -14,18 +14,29 @@
 use kernel::prelude::*;
 
 mod buffer;
+#[cfg(not(rdh_hosted))]
 mod chardev;
 #[cfg(rdh_cma)]
 mod cma;
 mod device;
 mod dma_buf;
+#[cfg(not(rdh_hosted))]
 mod fd;
 mod ffi;
 mod heap;
+#[cfg(rdh_hosted)]
+mod hosted;
+#[cfg(not(rdh_hosted))]
 mod ioctl;
 mod page;
 mod params;
+#[cfg(not(rdh_hosted))]
 mod registry;
+
+// Hosted mode (the kernel's heap core owns /dev/dma_heap and the ioctl):
+// heaps register through a registry with the same interface.
+#[cfg(rdh_hosted)]
+use hosted as registry;
 
 #[path = "../heaps/mod.rs"]
 mod heaps;
@@ -44,15 +55,20 @@ struct RustDmaHeaps {
 
 impl kernel::Module for RustDmaHeaps {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        if cfg!(CONFIG_DMABUF_HEAPS) {
+        // The build chose hosted mode if the kernel's heap core lets modules
+        // add heaps to it (Kbuild); if it does not, there is no way in.
+        if cfg!(CONFIG_DMABUF_HEAPS) && !cfg!(rdh_hosted) {
             pr_err!(
-                "the C dma-buf heap core (CONFIG_DMABUF_HEAPS=y) already owns the \
-                 dma_heap class and /dev/dma_heap; use a kernel built without it\n"
+                "the kernel's dma-buf heap core (CONFIG_DMABUF_HEAPS=y) owns /dev/dma_heap \
+                 and does not export dma_heap_add() to modules: no way to add heaps to it\n"
             );
             return Err(EBUSY);
         }
         let mut registry = registry::Registry::new()?;
         heaps::register(&mut registry);
+        #[cfg(rdh_hosted)]
+        registry.finish()?;
+        #[cfg(not(rdh_hosted))]
         pr_info!("{} heap device(s) registered\n", registry.len());
         Ok(Self {
             _registry: registry,

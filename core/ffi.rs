@@ -20,7 +20,9 @@ macro_rules! opaque {
     )*};
 }
 
-opaque!(dma_buf, rdh_node, class);
+opaque!(dma_buf);
+#[cfg(not(rdh_hosted))]
+opaque!(rdh_node, class);
 #[cfg(rdh_cma)]
 opaque!(cma);
 
@@ -53,17 +55,6 @@ extern "C" {
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_cma() -> bool;
 
-    pub(crate) fn rdh_class_create() -> *mut class;
-    pub(crate) fn class_destroy(class: *const class);
-    pub(crate) fn rdh_node_add(
-        class: *mut class,
-        devt: bindings::dev_t,
-        name: *const u8,
-        heap: *const c_void,
-    ) -> *mut rdh_node;
-    pub(crate) fn rdh_node_remove(node: *mut rdh_node);
-    pub(crate) fn rdh_nodes_wait_released();
-
     pub(crate) fn rdh_dma_buf_export(
         private: *const c_void,
         name: *const u8,
@@ -71,7 +62,6 @@ extern "C" {
         flags: c_int,
         out: *mut *mut dma_buf,
     ) -> c_int;
-    pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
     pub(crate) fn dma_buf_put(dmabuf: *mut dma_buf);
 
     pub(crate) fn rdh_nth_page(page: *mut bindings::page, n: c_ulong) -> *mut bindings::page;
@@ -112,6 +102,24 @@ extern "C" {
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
 }
 
+// Standalone mode: the module's own `dma_heap` class and nodes, and the
+// file a new buffer's descriptor gets.
+#[cfg(not(rdh_hosted))]
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn rdh_class_create() -> *mut class;
+    pub(crate) fn class_destroy(class: *const class);
+    pub(crate) fn rdh_node_add(
+        class: *mut class,
+        devt: bindings::dev_t,
+        name: *const u8,
+        heap: *const c_void,
+    ) -> *mut rdh_node;
+    pub(crate) fn rdh_node_remove(node: *mut rdh_node);
+    pub(crate) fn rdh_nodes_wait_released();
+    pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
+}
+
 // The CMA allocator, exported to modules by the project's kernel patch
 // (0001-mm-cma-export-the-CMA-allocator-to-modules), Android's GKI and
 // mainline 7.2 and later, and the glue only the CMA heaps use.
@@ -140,4 +148,14 @@ extern "C" {
         it: Option<unsafe extern "C" fn(cma: *mut cma, data: *mut c_void) -> c_int>,
         data: *mut c_void,
     ) -> c_int;
+}
+
+// Hosted mode: registering with the kernel's own heap core, which exports
+// `dma_heap_add()` to modules there (see Kbuild).
+#[cfg(rdh_hosted)]
+extern "C" {
+    pub(crate) fn rdh_param_name_prefix() -> *const u8;
+    pub(crate) fn rdh_dma_heap_add(name: *const u8, heap: *const c_void) -> c_int;
+    pub(crate) fn rdh_dma_heap_name_taken(name: *const u8) -> bool;
+    pub(crate) fn rdh_module_pin();
 }

@@ -78,7 +78,8 @@ const char *rdh_param_cma_regions(void)
 	return cma_regions ?: "";
 }
 
-/* ---- the /dev/dma_heap/<name> character devices ---- */
+#ifndef RDH_HOSTED
+/* ---- the /dev/dma_heap/<name> character devices (standalone mode) ---- */
 
 /*
  * One node per heap name: its device and cdev are embedded (so it cannot be
@@ -195,6 +196,7 @@ void rdh_node_remove(struct rdh_node *node)
 	cdev_device_del(&node->cdev, &node->dev);
 	put_device(&node->dev);
 }
+#endif /* !RDH_HOSTED */
 
 /* ---- dma-buf export ---- */
 
@@ -449,3 +451,86 @@ bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *
 	return found;
 }
 #endif
+
+#ifdef RDH_HOSTED
+/*
+ * ---- hosted mode: registering with the kernel's own heap core ----
+ *
+ * Built only where the kernel has CONFIG_DMABUF_HEAPS and exports
+ * dma_heap_add() to modules (see Kbuild); core/hosted.rs decides what is
+ * registered under which name.
+ */
+#include <linux/dma-heap.h>
+#include <linux/kernfs.h>
+
+static char *name_prefix = "";
+module_param(name_prefix, charp, 0444);
+MODULE_PARM_DESC(name_prefix,
+		 "Hosted mode: prefix for the name of every heap this module registers, e.g. vendor_ (default: none)");
+
+const char *rdh_param_name_prefix(void)
+{
+	return name_prefix ?: "";
+}
+
+/* The heap core calls ops->allocate; ours finds the Rust heap in the drvdata. */
+static struct dma_buf *rdh_hosted_allocate(struct dma_heap *heap, unsigned long len,
+					   u32 fd_flags, u64 heap_flags)
+{
+	struct dma_buf *dmabuf;
+	int ret = rdh_rust_hosted_allocate(dma_heap_get_drvdata(heap), len, fd_flags,
+					   heap_flags, &dmabuf);
+
+	return ret ? ERR_PTR(ret) : dmabuf;
+}
+
+/* The core keeps a pointer to the ops: they must be a static. */
+static const struct dma_heap_ops rdh_hosted_heap_ops = {
+	.allocate = rdh_hosted_allocate,
+};
+
+/* Registers @heap as /dev/dma_heap/@name; the core keeps both pointers for
+ * good (6.12 cannot remove a heap). */
+int rdh_dma_heap_add(const char *name, const void *heap)
+{
+	struct dma_heap_export_info info = {
+		.name = name,
+		.ops = &rdh_hosted_heap_ops,
+		.priv = (void *)heap,
+	};
+
+	return PTR_ERR_OR_ZERO(dma_heap_add(&info));
+}
+
+/*
+ * Whether a heap named @name is registered: /sys/class/dma_heap/@name.
+ * 6.12 exports no lookup, and dma_heap_add() notices a duplicate only after
+ * creating its device, which sysfs refuses with a stack trace in the log.
+ * /sys itself is the parent of /sys/kernel (kernel_kobj).
+ */
+bool rdh_dma_heap_name_taken(const char *name)
+{
+	struct kernfs_node *class, *heaps = NULL, *node = NULL;
+	bool taken;
+
+	class = kernfs_find_and_get(kernel_kobj->sd->parent, "class");
+	if (class) {
+		heaps = kernfs_find_and_get(class, "dma_heap");
+		kernfs_put(class);
+	}
+	if (heaps) {
+		node = kernfs_find_and_get(heaps, name);
+		kernfs_put(heaps);
+	}
+	taken = node;
+	kernfs_put(node);
+	return taken;
+}
+
+/* A module reference that is never dropped: the core may call our ops for as
+ * long as the kernel runs. (__module_get() is inline.) */
+void rdh_module_pin(void)
+{
+	__module_get(THIS_MODULE);
+}
+#endif /* RDH_HOSTED */

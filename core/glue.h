@@ -72,4 +72,13 @@ bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
 bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
+/* Hosted mode only (RDH_HOSTED): implemented in Rust (core/hosted.rs)... */
+int rdh_rust_hosted_allocate(const void *heap, unsigned long len, u32 fd_flags,
+			     u64 heap_flags, struct dma_buf **out);
+/* ...and provided by glue.c. */
+const char *rdh_param_name_prefix(void);
+int rdh_dma_heap_add(const char *name, const void *heap);
+bool rdh_dma_heap_name_taken(const char *name);
+void rdh_module_pin(void);
+
 #endif /* RDH_GLUE_H */

@@ -6,7 +6,7 @@
 //! with `module_param()` in `glue.c` and read here.
 
 use crate::ffi;
-#[cfg(rdh_cma)]
+#[cfg(any(rdh_cma, rdh_hosted))]
 use kernel::str::CStr;
 
 /// Whether the system heap is registered (`system=`, default on).
@@ -22,7 +22,7 @@ pub(crate) fn cma_heaps_enabled() -> bool {
 }
 
 /// Reads a string parameter.
-#[cfg(rdh_cma)]
+#[cfg(any(rdh_cma, rdh_hosted))]
 ///
 /// # Safety
 ///
@@ -48,4 +48,12 @@ pub(crate) fn cma_aliases() -> &'static CStr {
 pub(crate) fn cma_regions() -> &'static CStr {
     // SAFETY: a read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_cma_regions()) }
+}
+
+/// Hosted mode: the prefix of every name this module registers
+/// (`name_prefix=`, default none).
+#[cfg(rdh_hosted)]
+pub(crate) fn name_prefix() -> &'static CStr {
+    // SAFETY: a read-only charp parameter.
+    unsafe { string_param(ffi::rdh_param_name_prefix()) }
 }

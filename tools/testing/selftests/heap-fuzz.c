@@ -5,8 +5,12 @@
  * fields (lengths near 2^64 and just over total RAM, flags, fd), argument
  * pointers (NULL, wild, unreadable tails, read-only), mmap offsets, lengths
  * and flags, DMA_BUF_IOCTL_SYNC flags, DMA_BUF_SET_NAME, dup/close orders,
- * forks, and imports into vgem, on every heap.
- *   heap-fuzz [-s SEED] [-n OPS] [-t SECONDS]
+ * forks, and imports into vgem, on every heap (or the ones named).
+ *   heap-fuzz [-s SEED] [-n OPS] [-t SECONDS] [-u] [HEAP...]
+ * -u: the heaps are the kernel's own C heaps, which do not refuse a buffer
+ * larger than RAM up front (our documented hardening): lengths stay below
+ * RAM/16, or wrap to zero, so that the C system heap never meets them with
+ * the OOM killer.
  * Every call must give a result upstream could give (no other errno), no
  * mapping may fault when touched, and at the end every buffer is gone.
  * The seed is printed: the same seed replays the same run.
@@ -45,6 +49,7 @@ static struct { void *addr; size_t len; } maps[MAX_MAPS];
 static int nmaps;
 static long ops, unexpected, faults_on_touch;
 static uint64_t ram;
+static bool upstream_heaps;
 static char *arena;		/* 3 pages: rw, read-only, none */
 static sigjmp_buf touch_env;
 
@@ -62,6 +67,14 @@ static void on_fault(int sig)
 
 static uint64_t random_len(void)
 {
+	if (upstream_heaps) {
+		switch (below(12)) {
+		case 0: return 0;
+		case 1: return ~0ULL - below(PAGE);	/* page-aligns to zero */
+		case 2: return ram / 16 - below(4 * PAGE);
+		default: return 1 + below(256 * 1024);
+		}
+	}
 	switch (below(12)) {
 	case 0: return 0;
 	case 1: return ~0ULL - below(2 * PAGE);
@@ -129,6 +142,9 @@ static void op_alloc(void)
 		d->fd = below(16) ? 0 : (uint32_t)rnd();
 		d->fd_flags = below(10) ? (O_RDWR | O_CLOEXEC) & (uint32_t)rnd() : (uint32_t)rnd();
 		d->heap_flags = below(16) ? 0 : rnd();
+	} else if (valid_ptr && size >= 8 && upstream_heaps) {
+		/* A short struct's len would be the random fill. */
+		((struct dma_heap_allocation_data *)arg)->len = random_len();
 	}
 	ret = ioctl(heap, cmd, arg) ? -errno : 0;
 	if (ret && ret != -EINVAL && ret != -ENOMEM && ret != -EFAULT && ret != -EMFILE)
@@ -298,8 +314,10 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_fault };
 	time_t start = time(NULL);
 
-	while ((opt = getopt(argc, argv, "s:n:t:")) != -1) {
-		if (opt == 's')
+	while ((opt = getopt(argc, argv, "s:n:t:u")) != -1) {
+		if (opt == 'u')
+			upstream_heaps = true;
+		else if (opt == 's')
 			seed = strtoull(optarg, NULL, 0);
 		else if (opt == 'n')
 			max_ops = strtol(optarg, NULL, 0);
@@ -320,9 +338,12 @@ int main(int argc, char **argv)
 	arena = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mprotect(arena + PAGE, PAGE, PROT_READ);
 	mprotect(arena + 2 * PAGE, PAGE, PROT_NONE);
-	n = list_heaps();
-	for (int i = 0; i < n; i++)
-		heaps[nheaps++] = open_heap(heap_names[i], below(2) ? O_RDONLY : O_RDWR);
+	n = optind < argc ? pick_heaps(argc - optind, argv + optind) : list_heaps();
+	for (int i = 0; i < n; i++) {
+		heaps[nheaps] = open_heap(heap_names[i], below(2) ? O_RDONLY : O_RDWR);
+		if (tap_ok(heaps[nheaps] >= 0, "%s: heap opens", heap_names[i]))
+			nheaps++;
+	}
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	if (!tap_ok(nheaps > 0, "heaps to fuzz: %d", nheaps))
 		return tap_finish();

@@ -47,6 +47,16 @@ static inline int list_heaps(void)
 	return n;
 }
 
+/* Fills heap_names with the @n names given (at most MAX_HEAPS); returns how many. */
+static inline int pick_heaps(int n, char **names)
+{
+	int i;
+
+	for (i = 0; i < n && i < MAX_HEAPS; i++)
+		snprintf(heap_names[i], sizeof(heap_names[0]), "%s", names[i]);
+	return i;
+}
+
 static inline int open_heap(const char *name, int flags)
 {
 	char path[300];
