@@ -5,6 +5,12 @@
 # HEAP (default: system and linux,cma), report how many faults were
 # injected, and turn injection off again.
 #   heap-faults.sh [OPS] [PROBABILITY%] [HEAP...]
+#   heap-faults.sh --vmap HEAP      (only: step through a vmap, which WARNs)
+mode=step
+if [ "${1:-}" = --vmap ]; then
+	mode=step-vmap
+	set -- 0 0 "$2"
+fi
 ops=${1:-2000}
 prob=${2:-2}
 [ $# -ge 2 ] && shift 2
@@ -22,14 +28,14 @@ for a in failslab fail_page_alloc; do
 done
 echo N >$D/fail_page_alloc/ignore-gfp-highmem
 echo 0 >$D/fail_page_alloc/min-order
-./heap-faults random "$ops"
-status=$?
+status=0
+[ "$mode" = step-vmap ] || { ./heap-faults random "$ops"; status=$?; }
 # fail-nth takes precedence over the probability, but only the sites the
 # filters above let through count.
 for a in failslab fail_page_alloc; do echo 0 >$D/$a/probability; done
 if insmod ./rdh_importer.ko; then
 	for h in $heaps; do
-		./heap-faults step "$h" || status=1
+		./heap-faults $mode "$h" || status=1
 	done
 	rmmod rdh_importer || { echo "not ok 900 rmmod rdh_importer"; status=1; }
 else
