@@ -135,6 +135,7 @@ static void v4l2_lifetime(const char *cma)
 
 		queued &= fd >= 0 && !ioctl(video, VIDIOC_QBUF, &b);
 		close(fd);
+		tap_diag("buffer %u queued: %d dma-bufs alive", i, count_dmabufs());
 	}
 	close(heap);
 	tap_ok(queued, "%u %s buffers of %zu bytes are queued, and their fds closed", req.count, cma,
