@@ -160,21 +160,6 @@ static inline int write_file(const char *path, const char *val)
 	return ret;
 }
 
-/* A "name value" line of /proc/vmstat; -1 if absent. */
-static inline long vmstat(const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
-			sscanf(line + strlen(key) + 1, "%ld", &v);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /*
  * The free pages of the whole system, as comparable as they can be made
  * from userspace: page cache and reclaimable slab dropped, every slab
