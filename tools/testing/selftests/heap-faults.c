@@ -46,7 +46,7 @@ struct tally {
 
 static void make_it_fail(int on)
 {
-	write_file("/proc/self/make-it-fail", on ? "1" : "0");
+	write_sysfs("/proc/self/make-it-fail", on ? "1" : "0");
 }
 
 static void note(struct tally *t, enum call c, int ret)
@@ -179,8 +179,8 @@ static void set_verbose(int v)
 	char s[4];
 
 	snprintf(s, sizeof(s), "%d", v);
-	write_file("/sys/kernel/debug/failslab/verbose", s);
-	write_file("/sys/kernel/debug/fail_page_alloc/verbose", s);
+	write_sysfs("/sys/kernel/debug/failslab/verbose", s);
+	write_sysfs("/sys/kernel/debug/fail_page_alloc/verbose", s);
 }
 
 /* Reads the kernel log written since the last call: a fault's stack with a

@@ -148,7 +148,7 @@ static inline void set_oom_score_adj(int adj)
 }
 
 /* Writes @val to a /proc or /sys file; 0 or -errno. */
-static inline int write_file(const char *path, const char *val)
+static inline int write_sysfs(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
 
@@ -175,18 +175,18 @@ static inline long free_pages_settled(long *cma)
 	struct dirent *d;
 	FILE *f;
 
-	write_file("/proc/sys/vm/drop_caches", "3");
+	write_sysfs("/proc/sys/vm/drop_caches", "3");
 	while (slabs && (d = readdir(slabs))) {
 		char path[300];
 
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%.255s/shrink", d->d_name);
-		write_file(path, "1");
+		write_sysfs(path, "1");
 	}
 	if (slabs)
 		closedir(slabs);
-	write_file("/proc/sys/vm/stat_refresh", "1");
+	write_sysfs("/proc/sys/vm/stat_refresh", "1");
 	f = fopen("/proc/zoneinfo", "r");
 	if (!f)
 		return -1;
