@@ -48,6 +48,7 @@
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 MODULE_IMPORT_NS(DMA_BUF);
 
@@ -247,6 +248,36 @@ static int cmd_probe(struct dma_buf *buf, u64 offset, u32 value)
 	return ret;
 }
 
+/*
+ * "nents= bytes= bounced=" of a mapped table. The CPU side of each segment
+ * is found through the buffer's vmap, not through the table's pages: with
+ * CONFIG_DMABUF_DEBUG the dma-buf core scrambles the page links of the
+ * table an importer gets, which may use only the DMA addresses.
+ */
+static int slot_info(struct dma_buf *buf, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	struct iosys_map map;
+	u64 bytes = 0;
+	int bounced = 0, i, ret;
+
+	ret = dma_buf_vmap_unlocked(buf, &map);
+	if (ret)
+		return ret;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		void *cpu = map.vaddr + bytes;
+		phys_addr_t phys = is_vmalloc_addr(cpu) ?
+			page_to_phys(vmalloc_to_page(cpu)) + offset_in_page(cpu) : virt_to_phys(cpu);
+
+		bounced |= (phys_addr_t)sg_dma_address(sg) != phys;
+		bytes += sg_dma_len(sg);
+	}
+	dma_buf_vunmap_unlocked(buf, &map);
+	snprintf(info, sizeof(info), "nents=%u bytes=%llu bounced=%d\n", sgt->nents, bytes,
+		 bounced);
+	return 0;
+}
+
 /* The commands on a slot, under slots_lock. */
 static int cmd_slot(const char *cmd, long long *a, int nargs)
 {
@@ -281,17 +312,7 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 			return -EINVAL;
 		ret = device_view(slots[slot].att->dev, slots[slot].sgt, a[1], cmd[0] == 'f');
 	} else if (!strcmp(cmd, "info")) {
-		struct sg_table *sgt = slots[slot].sgt;
-		struct scatterlist *sg;
-		u64 bytes = 0;
-		int bounced = 0, i;
-
-		for_each_sgtable_dma_sg(sgt, sg, i)
-			bytes += sg_dma_len(sg);
-		for_each_sgtable_sg(sgt, sg, i)
-			bounced |= i < sgt->nents && sg_dma_address(sg) != sg_phys(sg);
-		snprintf(info, sizeof(info), "nents=%u bytes=%llu bounced=%d\n", sgt->nents,
-			 bytes, bounced);
+		ret = slot_info(slots[slot].buf, slots[slot].sgt);
 	} else {
 		ret = -EINVAL;
 	}
