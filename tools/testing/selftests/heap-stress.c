@@ -101,9 +101,10 @@ static void *worker(void *arg)
 
 		__atomic_fetch_add(&c->ops, 1, __ATOMIC_RELAXED);
 		if (heap < 0) {
-			if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+			if (errno == ENOENT || errno == ENXIO || errno == ENODEV) {
 				__atomic_fetch_add(&c->gone, 1, __ATOMIC_RELAXED);
-			else
+				usleep(1000);	/* leave the CPU to the reload */
+			} else
 				c->bad++, c->bad_errno = errno;
 			continue;
 		}
