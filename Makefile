@@ -42,4 +42,9 @@ stress:
 fuzz:
 	@SECONDS_TO_FUZZ=$(or $(SECONDS),300) tools/testing/fuzz
 
-.PHONY: demo check check-quick shell stress fuzz
+# Deliberately broken builds of the module (tools/testing/mutants/): each
+# must turn its part of the suite red. Not part of make check.
+mutants:
+	@tools/testing/mutants/run
+
+.PHONY: demo check check-quick shell stress fuzz mutants

@@ -221,12 +221,41 @@ static bool mixed_cycles(int heap, const char *area, int cycles)
 }
 
 /*
+ * Touches anonymous (movable) memory until the CMA areas' free pages
+ * (nr_free_cma: the default area is held by the hog, so these are the
+ * camera's) have dropped by @want pages, or @max_bytes are touched; tells
+ * the parent the drop through @ready, then holds the pages until killed.
+ */
+static void movable_filler(long want, size_t max_bytes, int ready)
+{
+	long cma0 = vmstat("nr_free_cma"), dropped = 0;
+	size_t chunk = 1 << 20, done = 0;
+
+	set_oom_score_adj(1000);
+	while (done < max_bytes && dropped < want) {
+		char *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		for (size_t i = 0; i < chunk; i += PAGE)
+			p[i] = 1;
+		done += chunk;
+		dropped = cma0 - vmstat("nr_free_cma");
+	}
+	write(ready, &dropped, sizeof(dropped));
+	for (;;)
+		pause();
+}
+
+/*
  * The camera guarantee: with R bytes reserved for the camera and buffers of
  * S bytes (A bytes once aligned), floor(R / A) buffers can be had while
  * another process holds all the system-heap memory it can get (leaving the
  * kernel the headroom it needs to migrate movable pages out of the
- * region) and the whole default CMA area; after freeing, exactly as many
- * again; 1000 mixed cycles leave the region's use where it started.
+ * region) and the whole default CMA area, and a third has filled a
+ * quarter of the region with movable pages (which the allocation must
+ * migrate out); after freeing, exactly as many again; 1000 mixed cycles
+ * leave the region's use where it started.
  */
 static void test_camera(const char *heap_name, const char *area, size_t size)
 {
@@ -234,8 +263,9 @@ static void test_camera(const char *heap_name, const char *area, size_t size)
 	size_t pages = (size + PAGE - 1) / PAGE, align = align_pages(size);
 	size_t a_bytes = (pages + align - 1) / align * align * PAGE;
 	size_t region = cma_stat(area, "count") * PAGE, want = region / a_bytes;
-	int heap = open_heap(heap_name, O_RDONLY), ready[2], err = 0, n, again;
-	pid_t hog;
+	int heap = open_heap(heap_name, O_RDONLY), ready[2], moved[2], err = 0, n, again;
+	long dropped = 0;
+	pid_t hog, filler;
 	char c;
 
 	if (pipe(ready))
@@ -260,6 +290,17 @@ static void test_camera(const char *heap_name, const char *area, size_t size)
 	}
 	close(ready[1]);
 	read(ready[0], &c, 1);
+	if (pipe(moved))
+		return;
+	filler = fork();
+	if (filler == 0)
+		movable_filler(region / PAGE / 4, region, moved[1]);
+	close(moved[1]);
+	if (read(moved[0], &dropped, sizeof(dropped)) != sizeof(dropped))
+		dropped = -1;
+	tap_ok(dropped >= (long)(region / PAGE / 4),
+	       "%s: movable pages fill a quarter of the region first (nr_free_cma fell by %ld pages of %zu)",
+	       heap_name, dropped, region / PAGE);
 	n = fill(heap, size, fds, &err);
 	tap_ok((size_t)n >= want,
 	       "%s: floor(R/A) = floor(%zu/%zu) = %zu buffers of %zu bytes while another process holds all it can (%d)",
@@ -271,6 +312,8 @@ static void test_camera(const char *heap_name, const char *area, size_t size)
 	tap_ok(mixed_cycles(heap, area, 1000), "%s: 1000 mixed-size cycles leave no space behind", heap_name);
 	kill(hog, SIGKILL);
 	waitpid(hog, NULL, 0);
+	kill(filler, SIGKILL);
+	waitpid(filler, NULL, 0);
 	close(heap);
 }
 

@@ -1,13 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Allocation under fault injection: with failslab and fail_page_alloc
- * firing at random inside this test's own system calls (task-filter and
- * /proc/self/make-it-fail; their defaults skip sleeping, highmem and
- * order-0 allocations, which are what heaps make, so those filters are
- * off), every heap call either works or fails with ENOMEM: never another
- * error, never a crash, never a half-made buffer. Afterwards every buffer
- * is gone and the next calls work.
- *   heap-faults [OPS]   (run by heap-faults.sh, which sets up debugfs)
+ * Allocation under fault injection (run by heap-faults.sh, which sets up
+ * failslab and fail_page_alloc in debugfs).
+ *
+ *   heap-faults random [OPS]
+ * failslab and fail_page_alloc fire at random inside this test's own
+ * system calls (task-filter and /proc/self/make-it-fail; their defaults
+ * skip sleeping, highmem and order-0 allocations, which are what heaps
+ * make, so those filters are off): every heap call either works or fails
+ * with ENOMEM, never another error, never a crash, never a half-made
+ * buffer. ENOMEM is counted per call, so that DMA_HEAP_IOCTL_ALLOC's own
+ * failures are told apart from mmap's, vgem's and the sync's. Afterwards
+ * every buffer and every page is back and the next calls work.
+ *
+ *   heap-faults step HEAP
+ *   heap-faults step-vmap HEAP
+ * Deterministically, with /proc/thread-self/fail-nth: for N = 1, 2, ...
+ * the Nth allocation site reached by one call fails, until the call
+ * reaches fewer than N sites; the calls are an ALLOC (1 MiB + 64 KiB +
+ * 4 KiB), an attach + map + unmap + detach on each of the test importer's
+ * two devices (importer-module) and a vgem import; with step-vmap, a vmap +
+ * vunmap through the importer only. (6.12's dma_buf_vmap() WARNs, once per
+ * boot, whenever an exporter's vmap fails: a run of step-vmap must end
+ * with that one kernel WARNING, which check judges on its own.)
+ * After each step: the call worked or failed with ENOMEM, no
+ * buffer and no fd is left behind, and the same call then works. The
+ * stack of the injected faults (verbose=2, read from /dev/kmsg) shows
+ * that they hit the module's own code; at the end no page is missing.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -18,27 +37,25 @@
 
 #include "heaptest.h"
 
+enum call { ALLOC, MMAP, VGEM, SYNC, NCALLS };
+static const char *const call_name[NCALLS] = { "ALLOC", "mmap", "vgem import", "sync" };
+
 struct tally {
-	long ops, ok, enomem, other, other_errno[8];
+	long ops[NCALLS], ok[NCALLS], enomem[NCALLS], other, other_errno[8];
 };
 
 static void make_it_fail(int on)
 {
-	int fd = open("/proc/self/make-it-fail", O_WRONLY);
-
-	if (fd >= 0) {
-		write(fd, on ? "1" : "0", 1);
-		close(fd);
-	}
+	write_sysfs("/proc/self/make-it-fail", on ? "1" : "0");
 }
 
-static void note(struct tally *t, int ret)
+static void note(struct tally *t, enum call c, int ret)
 {
-	t->ops++;
+	t->ops[c]++;
 	if (ret >= 0)
-		t->ok++;
+		t->ok[c]++;
 	else if (ret == -ENOMEM)
-		t->enomem++;
+		t->enomem[c]++;
 	else if (t->other < 8)
 		t->other_errno[t->other++] = -ret;
 	else
@@ -64,13 +81,13 @@ static void child(struct tally *t, int *heaps, int nheaps, int vgem, long ops)
 		size_t len = 4096 * (1 + rnd() % 300);
 		int fd = heap_alloc(heaps[rnd() % nheaps], len);
 
-		note(t, fd);
+		note(t, ALLOC, fd);
 		if (fd < 0)
 			continue;
 		if (rnd() % 2) {
 			void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-			note(t, p == MAP_FAILED ? -errno : 0);
+			note(t, MMAP, p == MAP_FAILED ? -errno : 0);
 			if (p != MAP_FAILED) {
 				((volatile char *)p)[len - 1] = 1;
 				munmap(p, len);
@@ -79,7 +96,7 @@ static void child(struct tally *t, int *heaps, int nheaps, int vgem, long ops)
 		if (vgem >= 0 && rnd() % 4 == 0) {
 			struct drm_prime_handle h = { .fd = fd };
 
-			note(t, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h) ? -errno : 0);
+			note(t, VGEM, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h) ? -errno : 0);
 			if (h.handle) {
 				struct drm_gem_close c = { .handle = h.handle };
 
@@ -89,7 +106,7 @@ static void child(struct tally *t, int *heaps, int nheaps, int vgem, long ops)
 		if (rnd() % 2) {
 			struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
 
-			note(t, ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0);
+			note(t, SYNC, ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0);
 			s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
 			ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
 		}
@@ -99,17 +116,18 @@ static void child(struct tally *t, int *heaps, int nheaps, int vgem, long ops)
 	_exit(0);
 }
 
-int main(int argc, char **argv)
+static int random_faults(long ops)
 {
-	long ops = argc > 1 ? strtol(argv[1], NULL, 0) : 2000;
 	struct tally *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int heaps[MAX_HEAPS], n = list_heaps(), bufs0 = count_dmabufs(), status = -1;
 	int vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	long pages0 = free_pages_settled(NULL), total = 0, enomem = 0, injected;
 	bool after = true;
 	pid_t pid;
 
-	tap_header();
+	if (!tap_ok(n > 0 && vgem >= 0, "%d heaps and vgem to inject faults into", n))
+		return tap_finish();
 	for (int i = 0; i < n; i++)
 		heaps[i] = open_heap(heap_names[i], O_RDONLY);
 	memset(t, 0, sizeof(*t));
@@ -119,12 +137,21 @@ int main(int argc, char **argv)
 	waitpid(pid, &status, 0);
 	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	       "the process under fault injection finished (status %#x)", status);
-	tap_ok(t->ops > 0 && t->other == 0,
-	       "%ld calls: %ld worked, %ld failed with ENOMEM, %ld otherwise%s", t->ops, t->ok,
-	       t->enomem, t->other, t->other ? " (see below)" : "");
+	for (int c = 0; c < NCALLS; c++) {
+		tap_diag("%s: %ld calls, %ld worked, %ld ENOMEM", call_name[c], t->ops[c], t->ok[c],
+			 t->enomem[c]);
+		total += t->ops[c];
+		enomem += t->enomem[c];
+	}
+	tap_ok(total > 0 && t->other == 0, "%ld calls: %ld failed with ENOMEM, %ld otherwise%s", total,
+	       enomem, t->other, t->other ? " (see below)" : "");
 	for (long i = 0; i < t->other && i < 8; i++)
 		tap_diag("unexpected errno %ld", t->other_errno[i]);
-	tap_ok(t->enomem > 0, "faults were injected into heap calls (%ld ENOMEM)", t->enomem);
+	tap_ok(t->enomem[ALLOC] > 0 && t->ok[ALLOC] > 0,
+	       "faults hit DMA_HEAP_IOCTL_ALLOC itself: %ld of its %ld calls failed with ENOMEM, %ld worked",
+	       t->enomem[ALLOC], t->ops[ALLOC], t->ok[ALLOC]);
+	injected = t->enomem[MMAP] + t->enomem[VGEM] + t->enomem[SYNC];
+	tap_diag("ENOMEM from the other calls: %ld", injected);
 	tap_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
 	for (int i = 0; i < n; i++) {
 		int fd = heap_alloc(heaps[i], 1 << 20);
@@ -133,6 +160,200 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	tap_ok(after, "every heap allocates normally afterwards");
-	printf("# figures: operations=%ld enomem=%ld\n", t->ops, t->enomem);
+	for (int i = 0; i < n; i++)
+		close(heaps[i]);
+	close(vgem);
+	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
+	       "every page comes back (a leak of one 64 KiB chunk would show)");
+	printf("# figures: operations=%ld enomem=%ld\n", total, enomem);
+	return tap_finish();
+}
+
+/* ---- fail-nth stepping ---- */
+
+static int nth_fd, kmsg_fd, heap_fd, vgem_fd, ctl_fd, buf_fd;
+static int module_stacks, dumps_seen;
+
+static void set_verbose(int v)
+{
+	char s[4];
+
+	snprintf(s, sizeof(s), "%d", v);
+	write_sysfs("/sys/kernel/debug/failslab/verbose", s);
+	write_sysfs("/sys/kernel/debug/fail_page_alloc/verbose", s);
+}
+
+/* Reads the kernel log written since the last call: a fault's stack with a
+ * frame in the module counts. Once one has, or after a few stacks without,
+ * stacks are switched off so that the log keeps room for real reports. */
+static void scan_kmsg(void)
+{
+	char rec[1024];
+	bool in_dump = false, hit = false;
+	ssize_t n;
+
+	while ((n = read(kmsg_fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		if (strstr(rec, "FAULT_INJECTION: forcing a failure")) {
+			in_dump = true;
+			dumps_seen++;
+		} else if (in_dump && strstr(rec, "[rust_dma_heap]")) {
+			hit = true;
+		}
+	}
+	if (hit)
+		module_stacks++;
+	if (module_stacks > 0 || dumps_seen >= 8)
+		set_verbose(0);
+}
+
+static void fail_nth(int n)
+{
+	char s[16];
+	int len = snprintf(s, sizeof(s), "%d", n);
+
+	pwrite(nth_fd, s, len, 0);
+}
+
+/* Whether the fault set up by fail_nth() was injected; clears it if not. */
+static bool injected(void)
+{
+	char s[16] = "";
+
+	if (pread(nth_fd, s, sizeof(s) - 1, 0) <= 0)
+		return false;
+	if (atoi(s) == 0)
+		return true;
+	fail_nth(0);
+	return false;
+}
+
+static int ctl(const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return write(ctl_fd, cmd, n) == n ? 0 : -errno;
+}
+
+static int op_alloc(void)
+{
+	int fd = heap_alloc(heap_fd, (1 << 20) + (64 << 10) + 4096);
+
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? fd : 0;
+}
+
+static int op_map0(void) { return ctl("cycle %d 0 1 0", buf_fd); }
+static int op_map1(void) { return ctl("cycle %d 1 1 0", buf_fd); }
+static int op_vmap(void) { return ctl("vmap %d 1", buf_fd); }
+
+static int op_vgem(void)
+{
+	struct drm_prime_handle h = { .fd = buf_fd };
+	struct drm_gem_close c;
+
+	if (ioctl(vgem_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h))
+		return -errno;
+	c = (struct drm_gem_close){ .handle = h.handle };
+	ioctl(vgem_fd, DRM_IOCTL_GEM_CLOSE, &c);
+	return 0;
+}
+
+static void step_through(const char *what, int (*op)(void))
+{
+	int bufs0 = count_dmabufs(), fds0 = count_fds(), steps = 0, faults = 0, failed = 0;
+	int bad = 0, bad_errno = 0, left = 0, next_bad = 0;
+
+	for (int n = 1; n < 4096; n++) {
+		int ret;
+		bool hit;
+
+		fail_nth(n);
+		ret = op();
+		hit = injected();
+		steps++;
+		faults += hit;
+		if (ret == -ENOMEM)
+			failed++;
+		else if (ret)
+			bad++, bad_errno = -ret;
+		if (count_dmabufs() != bufs0 || count_fds() != fds0)
+			left++;
+		if (op())
+			next_bad++;
+		scan_kmsg();
+		if (!hit)
+			break;	/* the call reached fewer than n sites: all done */
+	}
+	tap_diag("%s: %d sites, %d failed the call with ENOMEM, %d were absorbed", what, faults,
+		 failed, faults - failed);
+	tap_ok(faults > 0 && steps == faults + 1,
+	       "%s: every one of its %d allocation sites failed once, in turn", what, faults);
+	tap_ok(bad == 0, "%s: each fault made it work or fail with ENOMEM (%d otherwise, errno %d)",
+	       what, bad, bad_errno);
+	tap_ok(left == 0, "%s: no fault left a buffer or an fd behind (%d did)", what, left);
+	tap_ok(next_bad == 0, "%s: after each fault the same call works (%d times it did not)", what,
+	       next_bad);
+}
+
+static int step(const char *heap_name, bool vmap)
+{
+	long pages0;
+	int tmp;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	heap_fd = open_heap(heap_name, O_RDONLY);
+	vgem_fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	ctl_fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDWR | O_CLOEXEC);
+	if (!tap_ok(nth_fd >= 0 && kmsg_fd >= 0 && heap_fd >= 0 && vgem_fd >= 0 && ctl_fd >= 0,
+		    "%s: fail-nth, /dev/kmsg, the heap, vgem and the importer open", heap_name))
+		return tap_finish();
+	lseek(kmsg_fd, 0, SEEK_END);
+	/* Every allocation of the process before it is measured: the helpers
+	 * themselves (opendir, stdio) must not make the first step different. */
+	op_alloc();
+	pages0 = free_pages_settled(NULL);
+	buf_fd = heap_alloc(heap_fd, (1 << 20) + (64 << 10) + 4096);
+	tmp = buf_fd;
+	if (!tap_ok(buf_fd >= 0, "%s: a buffer to map", heap_name))
+		return tap_finish();
+	if (vmap) {
+		step_through("vmap", op_vmap);
+	} else {
+		set_verbose(2);
+		step_through("ALLOC", op_alloc);
+		tap_ok(module_stacks > 0,
+		       "ALLOC: injected faults hit the module's own code (a stack through [rust_dma_heap]; %d stacks read)",
+		       dumps_seen);
+		set_verbose(0);
+		step_through("attach+map on device 0", op_map0);
+		step_through("attach+map on device 1", op_map1);
+		step_through("vgem import", op_vgem);
+	}
+	close(tmp);
+	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0, "%s: no page is missing after every step",
+	       heap_name);
+	return tap_finish();
+}
+
+int main(int argc, char **argv)
+{
+	tap_header();
+	if (argc > 2 && !strcmp(argv[1], "step"))
+		return step(argv[2], false);
+	if (argc > 2 && !strcmp(argv[1], "step-vmap"))
+		return step(argv[2], true);
+	if (argc > 1 && !strcmp(argv[1], "random"))
+		return random_faults(argc > 2 ? strtol(argv[2], NULL, 0) : 2000);
+	tap_ok(0, "usage: heap-faults random [OPS] | step HEAP | step-vmap HEAP");
 	return tap_finish();
 }

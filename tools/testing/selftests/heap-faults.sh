@@ -1,10 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Set up failslab and fail_page_alloc for heap-faults, run it, report how
-# many faults were injected, and turn injection off again.
-#   heap-faults.sh [OPS] [PROBABILITY%]
+# Set up failslab and fail_page_alloc for heap-faults, run it at random
+# (OPS calls, PROBABILITY%) and then step by step with fail-nth on each
+# HEAP (default: system and linux,cma), report how many faults were
+# injected, and turn injection off again.
+#   heap-faults.sh [OPS] [PROBABILITY%] [HEAP...]
+#   heap-faults.sh --vmap HEAP      (only: step through a vmap, which WARNs)
+mode=step
+if [ "${1:-}" = --vmap ]; then
+	mode=step-vmap
+	set -- 0 0 "$2"
+fi
 ops=${1:-2000}
 prob=${2:-2}
+[ $# -ge 2 ] && shift 2
+heaps=${*:-system linux,cma}
 D=/sys/kernel/debug
 TIMES=100000000
 for a in failslab fail_page_alloc; do
@@ -18,12 +28,24 @@ for a in failslab fail_page_alloc; do
 done
 echo N >$D/fail_page_alloc/ignore-gfp-highmem
 echo 0 >$D/fail_page_alloc/min-order
-./heap-faults "$ops"
-status=$?
+status=0
+[ "$mode" = step-vmap ] || { ./heap-faults random "$ops"; status=$?; }
+# fail-nth takes precedence over the probability, but only the sites the
+# filters above let through count.
+for a in failslab fail_page_alloc; do echo 0 >$D/$a/probability; done
+if insmod ./rdh_importer.ko; then
+	for h in $heaps; do
+		./heap-faults $mode "$h" || status=1
+	done
+	rmmod rdh_importer || { echo "not ok 900 rmmod rdh_importer"; status=1; }
+else
+	echo "not ok 900 insmod rdh_importer.ko"
+	status=1
+fi
 injected=0
 for a in failslab fail_page_alloc; do
 	injected=$((injected + TIMES - $(cat $D/$a/times)))
-	echo 0 >$D/$a/probability
+	echo 0 >$D/$a/verbose
 done
 echo "# figures: faults=$injected"
 exit $status

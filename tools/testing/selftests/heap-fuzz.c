@@ -310,6 +310,7 @@ int main(int argc, char **argv)
 	long max_ops = 10000, seconds = 0;
 	uint64_t seed = (uint64_t)time(NULL);
 	int n, bufs0 = count_dmabufs(), opt;
+	long pages0;
 	struct sysinfo si;
 	struct sigaction sa = { .sa_handler = on_fault };
 	time_t start = time(NULL);
@@ -347,6 +348,8 @@ int main(int argc, char **argv)
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	if (!tap_ok(nheaps > 0, "heaps to fuzz: %d", nheaps))
 		return tap_finish();
+	free_pages_settled(NULL); /* the helper's own first allocations */
+	pages0 = free_pages_settled(NULL);
 
 	for (ops = 0; ops < max_ops || (seconds && time(NULL) - start < seconds); ops++) {
 		unsigned int what = below(100);
@@ -382,6 +385,9 @@ int main(int argc, char **argv)
 	tap_ok(faults_on_touch == 0, "no mapping faulted when touched");
 	tap_ok(count_dmabufs() == bufs0, "every buffer is gone at the end (%d -> %d)", bufs0,
 	       count_dmabufs());
+	munmap(arena, 3 * PAGE);
+	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
+	       "every page comes back (a leak of one 64 KiB chunk would show)");
 	printf("# figures: operations=%ld\n", ops);
 	return tap_finish();
 }

@@ -6,7 +6,13 @@
  * module. Heap nodes may vanish and come back meanwhile (open fails with
  * ENOENT or ENXIO); every other failure must be ENOMEM. At the end every
  * buffer is gone.
- *   heap-stress PROCESSES THREADS SECONDS
+ *   heap-stress PROCESSES THREADS SECONDS [MODULE.ko]
+ * With MODULE.ko, a process of its own keeps unloading the module; after
+ * each unload it waits (a few seconds at most) until a worker has found
+ * the module gone, then loads it again. Asserted: unloads happened,
+ * operations found the module gone (and only with ENOENT, ENXIO or
+ * ENODEV), every reload worked and brought the heaps back, the module is
+ * loaded and allocates at the end, and every page is back.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -24,7 +30,50 @@ struct counts {
 };
 
 static struct counts *shared;	/* one slot per process, in shared memory */
-static int nheaps, seconds;
+static int nheaps, seconds, procs;
+
+/* The unloader's figures, in shared memory. */
+static struct unloader {
+	long attempts, unloads, reloads, reload_failed, heaps_missing, waited_out;
+	int stop;
+} *unl;
+
+static long gone_so_far(void)
+{
+	long g = 0;
+
+	for (int p = 0; p < procs; p++)
+		g += __atomic_load_n(&shared[p].gone, __ATOMIC_RELAXED);
+	return g;
+}
+
+static void unloader(const char *module)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "insmod %s", module);
+	sleep(1);	/* let the workers find the heaps first */
+	while (!__atomic_load_n(&unl->stop, __ATOMIC_RELAXED)) {
+		unl->attempts++;
+		if (system("rmmod rust_dma_heap 2>/dev/null") == 0) {
+			long g = gone_so_far();
+			int i;
+
+			unl->unloads++;
+			for (i = 0; i < 300 && gone_so_far() == g; i++)
+				usleep(10000);
+			unl->waited_out += i == 300;
+			if (system(cmd) == 0)
+				unl->reloads++;
+			else
+				unl->reload_failed++;
+			if (access(HEAP_DIR "/system", F_OK))
+				unl->heaps_missing++;
+		}
+		usleep(50000);
+	}
+	_exit(0);
+}
 
 static void *worker(void *arg)
 {
@@ -52,9 +101,10 @@ static void *worker(void *arg)
 
 		__atomic_fetch_add(&c->ops, 1, __ATOMIC_RELAXED);
 		if (heap < 0) {
-			if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+			if (errno == ENOENT || errno == ENXIO || errno == ENODEV) {
 				__atomic_fetch_add(&c->gone, 1, __ATOMIC_RELAXED);
-			else
+				usleep(1000);	/* leave the CPU to the reload */
+			} else
 				c->bad++, c->bad_errno = errno;
 			continue;
 		}
@@ -101,19 +151,31 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	int procs = argc > 1 ? atoi(argv[1]) : 3, threads = argc > 2 ? atoi(argv[2]) : 2;
-	long ops = 0, enomem = 0, gone = 0, bad = 0;
-	int bufs0 = count_dmabufs();
+	int threads = argc > 2 ? atoi(argv[2]) : 2;
+	const char *module = argc > 4 ? argv[4] : NULL;
+	long ops = 0, enomem = 0, gone = 0, bad = 0, pages0;
+	int bufs0 = count_dmabufs(), status;
 	bool exited = true;
+	pid_t unloader_pid = -1;
 
+	procs = argc > 1 ? atoi(argv[1]) : 3;
 	seconds = argc > 3 ? atoi(argv[3]) : 10;
 	tap_header();
 	nheaps = list_heaps();
 	if (!tap_ok(nheaps > 0, "%d heaps to stress", nheaps))
 		return tap_finish();
+	free_pages_settled(NULL);
+	pages0 = free_pages_settled(NULL);
 	shared = mmap(NULL, sizeof(*shared) * procs, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	memset(shared, 0, sizeof(*shared) * procs);
+	unl = mmap(NULL, sizeof(*unl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(unl, 0, sizeof(*unl));
+	if (module) {
+		unloader_pid = fork();
+		if (unloader_pid == 0)
+			unloader(module);
+	}
 	for (int p = 0; p < procs; p++) {
 		if (fork() == 0) {
 			pthread_t t[16];
@@ -126,9 +188,8 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int p = 0; p < procs; p++) {
-		int status;
-
-		wait(&status);
+		while (wait(&status) == unloader_pid)
+			;
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			tap_diag("a process ended with status %#x", status);
 		exited &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -145,8 +206,36 @@ int main(int argc, char **argv)
 	       seconds);
 	tap_ok(bad == 0, "%ld operations: %ld ENOMEM, %ld found the module away, %ld unexpected",
 	       ops, enomem, gone, bad);
+	if (module) {
+		char cmd[512];
+		int fd, heap;
+
+		__atomic_store_n(&unl->stop, 1, __ATOMIC_RELAXED);
+		waitpid(unloader_pid, &status, 0);
+		tap_diag("unloader: %ld attempts, %ld unloads, %ld reloads, %ld reloads failed, %ld waits for a worker ran out",
+			 unl->attempts, unl->unloads, unl->reloads, unl->reload_failed,
+			 unl->waited_out);
+		tap_ok(unl->unloads > 0, "the module was unloaded under load (%ld times)", unl->unloads);
+		tap_ok(gone > 0, "operations found the module gone (%ld), with ENOENT, ENXIO or ENODEV only",
+		       gone);
+		tap_ok(unl->reloads == unl->unloads && unl->reload_failed == 0 &&
+		       unl->heaps_missing == 0,
+		       "every reload worked and brought the heaps back (%ld of %ld)", unl->reloads,
+		       unl->unloads);
+		snprintf(cmd, sizeof(cmd), "grep -q '^rust_dma_heap ' /proc/modules || insmod %s", module);
+		system(cmd);
+		heap = open_heap("system", O_RDONLY);
+		fd = heap < 0 ? -errno : heap_alloc(heap, 1 << 20);
+		tap_ok(fd >= 0, "the module is loaded and allocates after the stress (%d)", fd);
+		if (fd >= 0)
+			close(fd);
+		if (heap >= 0)
+			close(heap);
+	}
 	tap_ok(count_dmabufs() == bufs0 || count_dmabufs() < 0,
 	       "every buffer is gone at the end (%d -> %d)", bufs0, count_dmabufs());
-	printf("# figures: operations=%ld\n", ops);
+	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
+	       "every page comes back (a leak of one 64 KiB chunk would show)");
+	printf("# figures: operations=%ld unloads=%ld\n", ops, unl->unloads);
 	return tap_finish();
 }

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -164,6 +166,109 @@ static inline void set_oom_score_adj(int adj)
 		fprintf(f, "%d\n", adj);
 		fclose(f);
 	}
+}
+
+/* Writes @val to a /proc or /sys file; 0 or -errno. */
+static inline int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The free pages of the whole system, as comparable as they can be made
+ * from userspace: page cache and reclaimable slab dropped, every slab
+ * cache's empty slabs given back, the per-CPU vmstat deltas folded; the
+ * pages parked on per-CPU free lists (which nr_free_pages does not count)
+ * are added from /proc/zoneinfo. @cma gets nr_free_cma. -1 if unreadable.
+ */
+static inline long free_pages_settled(long *cma)
+{
+	char line[256];
+	long pcp = 0, v;
+	DIR *slabs = opendir("/sys/kernel/slab");
+	struct dirent *d;
+	FILE *f;
+
+	write_sysfs("/proc/sys/vm/drop_caches", "3");
+	while (slabs && (d = readdir(slabs))) {
+		char path[300];
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%.255s/shrink", d->d_name);
+		write_sysfs(path, "1");
+	}
+	if (slabs)
+		closedir(slabs);
+	write_sysfs("/proc/sys/vm/stat_refresh", "1");
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &v) == 1)
+			pcp += v;
+	fclose(f);
+	v = vmstat("nr_free_pages");
+	if (cma)
+		*cma = vmstat("nr_free_cma");
+	return v < 0 ? -1 : v + pcp;
+}
+
+/*
+ * Whether the free pages are back to within @tolerance pages of @before
+ * (from free_pages_settled()). Memory freed late (RCU, deferred work) is
+ * waited for: up to 20 rounds, half a second apart; a leak never comes
+ * back. Prints what it saw; returns the pages still missing (<= 0: back).
+ */
+static inline long pages_missing(long before, long tolerance)
+{
+	long now = -1, cma = 0, lost = before;
+
+	for (int round = 0; round < 20; round++) {
+		now = free_pages_settled(&cma);
+		lost = now < 0 ? before : before - now;
+		if (lost <= tolerance)
+			break;
+		usleep(500000);
+	}
+	printf("# free pages %ld before, %ld after (%ld missing, tolerance %ld; nr_free_cma %ld)\n",
+	       before, now, lost, tolerance, cma);
+	return lost <= tolerance ? 0 : lost;
+}
+
+/* One 64 KiB chunk is 16 pages: a leak of one must not hide in the slack. */
+#define PAGE_LEAK_TOLERANCE 12
+
+/* Runs a command of the test importer (importer-module/rdh_importer.c);
+ * 0 or -errno. */
+static inline int importer(const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+	int fd, n, ret;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, cmd, n) == n ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/* Word i of the importer's pattern SEED. */
+static inline uint32_t pattern_word(size_t i, uint32_t seed)
+{
+	return (uint32_t)i * 2654435761u ^ seed;
 }
 
 #endif

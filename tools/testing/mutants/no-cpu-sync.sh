@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: GPL-2.0
+# begin/end_cpu_access skip the DMA syncs of the device mappings: a device
+# behind a bounce buffer (swiotlb=force) then sees stale data, and the CPU
+# does not see what the device wrote. heap-dma --bounce must notice.
+DESCRIPTION="CPU-access sync skipped for attached devices"
+PROGRAMS='heap-dma-bounce|sh ./with-importer.sh ./heap-dma --bounce 204800 system linux,cma|300'
+VMARGS=(--cmdline "cma=64M tsc=unstable swiotlb=force")
+mutate() {
+	edit core/attachments.rs 's|a\.table\.lock()\.sync_for_cpu(dir);|let _ = (\&a, dir);|'
+	edit core/attachments.rs 's|a\.table\.lock()\.sync_for_device(dir);|let _ = (\&a, dir);|'
+}

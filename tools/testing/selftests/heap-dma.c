@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a device sees: the test importer (importer-module/) maps a buffer
+ * for its devices and reads and writes the bytes at the DMA addresses, as
+ * the device's DMA would. Booted with swiotlb=force, those are bounce
+ * buffers, copied only by the DMA API's syncs: a missing or wrong sync in
+ * the exporter changes what the device or the CPU sees. For each heap and
+ * each of the importer's two devices:
+ *   - at map time, the device sees what the CPU wrote;
+ *   - after the CPU writes again inside DMA_BUF_IOCTL_SYNC START/END, the
+ *     device sees the new data (end_cpu_access synced it for the device);
+ *   - after the device writes, DMA_BUF_IOCTL_SYNC START shows the CPU its
+ *     data through mmap (begin_cpu_access synced it for the CPU), and so
+ *     does the kernel's vmap inside begin_cpu_access.
+ *   heap-dma [--bounce] BYTES HEAP...   (after insmod rdh_importer.ko)
+ * --bounce: the mappings must be bounced (the swiotlb=force run), so that
+ * the checks above really test the syncs.
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <linux/dma-buf.h>
+
+#include "heaptest.h"
+
+static bool bounce;
+
+static int sync_buf(int fd, unsigned long long flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
+}
+
+static bool cpu_sees(const uint32_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len / 4; i++)
+		if (p[i] != pattern_word(i, seed))
+			return false;
+	return true;
+}
+
+static void cpu_writes(uint32_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len / 4; i++)
+		p[i] = pattern_word(i, seed);
+}
+
+static bool info_bounced(void)
+{
+	char s[128] = "";
+	int fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDONLY | O_CLOEXEC);
+	int n = fd < 0 ? -1 : read(fd, s, sizeof(s) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n > 0)
+		tap_diag("mapping: %.*s", n - 1, s);
+	return n > 0 && strstr(s, "bounced=1");
+}
+
+static void one(const char *name, int heap, size_t len, int dev)
+{
+	uint32_t a = 0x1000 + dev, b = 0x2000 + dev, c = 0x3000 + dev, d = 0x4000 + dev;
+	int fd = heap_alloc(heap, len), ret;
+	uint32_t *p;
+
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!tap_ok(p != MAP_FAILED, "%s/dev%d: a buffer of %zu bytes, mapped", name, dev, len))
+		return;
+	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	cpu_writes(p, len, a);
+	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	ret = importer("attach 0 %d %d", fd, dev);
+	if (!tap_ok(ret == 0, "%s/dev%d: the importer attaches and maps it (%d)", name, dev, ret))
+		goto out;
+	importer("info 0");
+	if (bounce)
+		tap_ok(info_bounced(), "%s/dev%d: the device's DMA addresses are bounce buffers", name,
+		       dev);
+	tap_ok(importer("check 0 %u", a) == 0, "%s/dev%d: at map time the device sees the CPU's data",
+	       name, dev);
+
+	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	cpu_writes(p, len, b);
+	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	tap_ok(importer("check 0 %u", b) == 0,
+	       "%s/dev%d: after SYNC_END the device sees what the CPU wrote while mapped", name, dev);
+
+	tap_ok(importer("fill 0 %u", c) == 0, "%s/dev%d: the device writes", name, dev);
+	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	tap_ok(cpu_sees(p, len, c), "%s/dev%d: after SYNC_START the CPU sees what the device wrote",
+	       name, dev);
+	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+
+	importer("fill 0 %u", d);
+	ret = importer("probe %d %zu %u", fd, len - 4, pattern_word(len / 4 - 1, d));
+	tap_ok(ret == 0, "%s/dev%d: the kernel's vmap sees it too, inside begin_cpu_access (%d)", name,
+	       dev, ret);
+	tap_ok(importer("detach 0") == 0, "%s/dev%d: unmapped and detached", name, dev);
+out:
+	munmap(p, len);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	int a = 1, bufs0 = count_dmabufs();
+	size_t len;
+
+	tap_header();
+	if (argc > a && !strcmp(argv[a], "--bounce")) {
+		bounce = true;
+		a++;
+	}
+	if (argc < a + 2) {
+		tap_ok(0, "usage: heap-dma [--bounce] BYTES HEAP...");
+		return tap_finish();
+	}
+	len = strtoul(argv[a++], NULL, 0);
+	for (; a < argc; a++) {
+		int heap = open_heap(argv[a], O_RDONLY);
+
+		if (!tap_ok(heap >= 0, "%s: heap opens", argv[a]))
+			continue;
+		for (int dev = 0; dev < 2; dev++)
+			one(argv[a], heap, len, dev);
+		close(heap);
+	}
+	tap_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
+	return tap_finish();
+}
