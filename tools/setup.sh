@@ -81,4 +81,51 @@ if ! command -v bindgen >/dev/null || \
 	say "installing bindgen-cli $BINDGEN_VERSION (about 1.5 minutes)"
 	cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION"
 fi
+
+# ---- the mainline flavour: Linux 7.3 and the newer tools it needs ----
+#
+# Its source comes from Debian's trixie-backports suite (architecture all).
+# Nothing is added to the machine's package sources: a one-off sources list
+# with its own state directory downloads just that package, and dpkg-deb
+# unpacks it into the cache. RDH_NO_MAINLINE=1 skips this part.
+MAINLINE_DIR="$STAMP_DIR/linux-source-7.3"
+if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
+	say "fetching linux-source-7.3 from trixie-backports (into $MAINLINE_DIR)"
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
+	printf '%s\n' 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main' \
+		>"$tmp/sources.list"
+	aptopts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		 -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
+		 -o Dir::State::status=/dev/null -o APT::Sandbox::User=root
+		 -o "APT::Architectures::=$(dpkg --print-architecture)")
+	apt-get "${aptopts[@]}" update -qq
+	(cd "$tmp" && apt-get "${aptopts[@]}" download -qq linux-source-7.3 >/dev/null)
+	deb=$(ls "$tmp"/linux-source-7.3_*_all.deb)
+	rm -rf "$MAINLINE_DIR"; mkdir -p "$MAINLINE_DIR"
+	dpkg-deb -x "$deb" "$MAINLINE_DIR"
+	dpkg-deb -f "$deb" Version >"$MAINLINE_DIR/.version"
+	rm -rf "$tmp"
+	touch "$MAINLINE_DIR/.done"
+fi
+
+# 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM
+# 17: bindgen-cli 0.71.1 goes side by side with the 0.70.1 above, under the
+# cache, and libclang 19 comes from Debian 12's own suite. Only the 7.3
+# build uses them (tools/testing/lib.sh passes BINDGEN= and LIBCLANG_PATH=).
+BINDGEN_MAINLINE_VERSION=0.71.1
+BINDGEN_MAINLINE_ROOT="$STAMP_DIR/bindgen-$BINDGEN_MAINLINE_VERSION"
+if [ -z "${RDH_NO_MAINLINE:-}" ]; then
+	if ! dpkg-query -W -f='${Status}' libclang-19-dev 2>/dev/null | grep -q "install ok installed"; then
+		say "installing libclang-19-dev (bindgen's libclang for Linux 7.3)"
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libclang-19-dev >/dev/null
+	fi
+	if [ "$("$BINDGEN_MAINLINE_ROOT/bin/bindgen" --version 2>/dev/null | awk '{print $2}')" \
+	     != "$BINDGEN_MAINLINE_VERSION" ]; then
+		say "installing bindgen-cli $BINDGEN_MAINLINE_VERSION into $BINDGEN_MAINLINE_ROOT (about 1.5 minutes)"
+		cargo install --locked --quiet --root "$BINDGEN_MAINLINE_ROOT" \
+			bindgen-cli --version "$BINDGEN_MAINLINE_VERSION"
+	fi
+fi
 say "ok"
