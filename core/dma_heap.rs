@@ -17,6 +17,7 @@ mod buffer;
 mod chardev;
 #[cfg(rdh_cma)]
 mod cma;
+mod compat;
 mod device;
 mod dma_buf;
 mod fd;
@@ -30,10 +31,20 @@ mod registry;
 #[path = "../heaps/mod.rs"]
 mod heaps;
 
+// `module!`'s fields differ between the kernels (see `compat.rs`).
+#[cfg(not(rdh_kernel_7))]
 module! {
     type: RustDmaHeaps,
     name: "rust_dma_heap",
     author: "rust-dma-heaps developers",
+    description: "DMA-BUF heaps (system, CMA) written in Rust",
+    license: "GPL",
+}
+#[cfg(rdh_kernel_7)]
+module! {
+    type: RustDmaHeaps,
+    name: "rust_dma_heap",
+    authors: ["rust-dma-heaps developers"],
     description: "DMA-BUF heaps (system, CMA) written in Rust",
     license: "GPL",
 }

@@ -129,9 +129,19 @@ extern "C" {
     ) -> *mut bindings::page;
     pub(crate) fn cma_release(cma: *mut cma, pages: *const bindings::page, count: c_ulong) -> bool;
     pub(crate) fn cma_get_name(cma: *const cma) -> *const u8;
+}
+
+// How the CMA areas are found and measured differs (see `compat.rs`).
+#[cfg(all(rdh_cma, not(rdh_kernel_7)))]
+#[allow(improper_ctypes)]
+extern "C" {
     pub(crate) fn cma_get_size(cma: *const cma) -> c_ulong;
     pub(crate) fn cma_for_each_area(
         it: Option<unsafe extern "C" fn(cma: *mut cma, data: *mut c_void) -> c_int>,
         data: *mut c_void,
     ) -> c_int;
+}
+#[cfg(all(rdh_cma, rdh_kernel_7))]
+extern "C" {
+    pub(crate) fn dma_contiguous_get_area_by_idx(idx: c_uint) -> *mut cma;
 }

@@ -14,6 +14,7 @@
 //! (`cma_regions=` chooses which).
 
 use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
+use crate::compat::cstr_bytes;
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::PAGE_SIZE;
@@ -43,15 +44,15 @@ pub(crate) fn register(registry: &mut Registry) {
 
 /// The names in a ':'-separated list (DT node names never contain ':').
 fn names(list: &CStr) -> impl Iterator<Item = &[u8]> {
-    list.as_bytes().split(|&b| b == b':')
+    cstr_bytes(list).split(|&b| b == b':')
 }
 
 /// Whether `cma_regions=` (`all`, `none` or a list of names) selects `name`.
 fn region_selected(wanted: &CStr, name: &CStr) -> bool {
-    match wanted.as_bytes() {
+    match cstr_bytes(wanted) {
         b"all" => true,
         b"none" | b"" => false,
-        _ => names(wanted).any(|n| n == name.as_bytes()),
+        _ => names(wanted).any(|n| n == cstr_bytes(name)),
     }
 }
 
@@ -78,7 +79,7 @@ impl Heap for CmaHeap {
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
         let count = len / PAGE_SIZE;
-        if len > self.area.size() {
+        if !self.area.could_hold(len) {
             return Err(ENOMEM);
         }
         let mut pages = self.area.alloc(count, align_order(count))?;
