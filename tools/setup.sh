@@ -110,22 +110,43 @@ if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
 fi
 
 # 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM
-# 17: bindgen-cli 0.71.1 goes side by side with the 0.70.1 above, under the
-# cache, and libclang 19 comes from Debian 12's own suite. Only the 7.3
-# build uses them (tools/testing/lib.sh passes BINDGEN= and LIBCLANG_PATH=).
+# 17. bindgen-cli 0.71.1 goes side by side with the 0.70.1 above, under the
+# cache. libclang 19 comes from Debian 12's own suite, but is NOT installed:
+# bindgen finds the newest libclang on the system by itself, so an installed
+# libclang 19 would also become the 6.12 kernels' one, and their clang 14
+# builds (LLVM=1) then fail. Its packages are unpacked into the cache
+# instead, and a wrapper, the BINDGEN= of the 7.3 builds only
+# (tools/testing/lib.sh), points bindgen at them.
 BINDGEN_MAINLINE_VERSION=0.71.1
 BINDGEN_MAINLINE_ROOT="$STAMP_DIR/bindgen-$BINDGEN_MAINLINE_VERSION"
+LLVM_MAINLINE_DIR="$STAMP_DIR/llvm-19"
 if [ -z "${RDH_NO_MAINLINE:-}" ]; then
-	if ! dpkg-query -W -f='${Status}' libclang-19-dev 2>/dev/null | grep -q "install ok installed"; then
-		say "installing libclang-19-dev (bindgen's libclang for Linux 7.3)"
-		$SUDO apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libclang-19-dev >/dev/null
+	if [ ! -f "$LLVM_MAINLINE_DIR/.done" ]; then
+		say "unpacking libclang 19 (Debian 12's libclang1-19) into $LLVM_MAINLINE_DIR"
+		tmp=$(mktemp -d)
+		(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+			libclang1-19 libllvm19 libclang-common-19-dev >/dev/null)
+		rm -rf "$LLVM_MAINLINE_DIR"; mkdir -p "$LLVM_MAINLINE_DIR"
+		for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$LLVM_MAINLINE_DIR"; done
+		dpkg-deb -f "$tmp"/libclang1-19_*.deb Version >"$LLVM_MAINLINE_DIR/.version"
+		rm -rf "$tmp"
+		touch "$LLVM_MAINLINE_DIR/.done"
 	fi
 	if [ "$("$BINDGEN_MAINLINE_ROOT/bin/bindgen" --version 2>/dev/null | awk '{print $2}')" \
 	     != "$BINDGEN_MAINLINE_VERSION" ]; then
 		say "installing bindgen-cli $BINDGEN_MAINLINE_VERSION into $BINDGEN_MAINLINE_ROOT (about 1.5 minutes)"
 		cargo install --locked --quiet --root "$BINDGEN_MAINLINE_ROOT" \
 			bindgen-cli --version "$BINDGEN_MAINLINE_VERSION"
+	fi
+	wrapper="$BINDGEN_MAINLINE_ROOT/bindgen-llvm19"
+	want=$(printf '%s\n' '#!/bin/sh' \
+		'# bindgen 0.71.1 with the libclang 19 unpacked by tools/setup.sh' \
+		"export LIBCLANG_PATH='$LLVM_MAINLINE_DIR/usr/lib/llvm-19/lib'" \
+		"export LD_LIBRARY_PATH='$LLVM_MAINLINE_DIR/usr/lib/x86_64-linux-gnu'" \
+		"exec '$BINDGEN_MAINLINE_ROOT/bin/bindgen' \"\$@\"")
+	if [ "$(cat "$wrapper" 2>/dev/null)" != "$want" ]; then
+		echo "$want" >"$wrapper"
+		chmod +x "$wrapper"
 	fi
 fi
 say "ok"

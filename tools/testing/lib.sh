@@ -14,8 +14,9 @@ KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 # Debian's linux-source-7.3 into the cache, and the tools only it uses.
 MAINLINE_DIR=${MAINLINE_DIR:-$RDH_CACHE/linux-source-7.3}
 MAINLINE_TARBALL=${MAINLINE_TARBALL:-$MAINLINE_DIR/usr/src/linux-source-7.3.tar.xz}
-MAINLINE_BINDGEN=${MAINLINE_BINDGEN:-$RDH_CACHE/bindgen-0.71.1/bin/bindgen}
-MAINLINE_LIBCLANG_PATH=${MAINLINE_LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+# (bindgen 0.71.1 with Debian 12's libclang 19, unpacked in the cache: see
+# tools/setup.sh for why it is not installed.)
+MAINLINE_BINDGEN=${MAINLINE_BINDGEN:-$RDH_CACHE/bindgen-0.71.1/bindgen-llvm19}
 
 say() { echo ">>> $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -61,8 +62,7 @@ kernel_version_of_tarball() {
 mainline_toolchain_id() {
 	{
 		"$MAINLINE_BINDGEN" --version
-		echo "$MAINLINE_LIBCLANG_PATH"
-		ls "$MAINLINE_LIBCLANG_PATH"/libclang-*.so.* 2>/dev/null | head -1
+		cat "$RDH_CACHE/llvm-19/.version"
 	} 2>/dev/null
 }
 
@@ -72,10 +72,8 @@ kernel_make_flags() {
 	x86_64|upstream) echo "ARCH=x86_64" ;;
 	debug)	echo "ARCH=x86_64 LLVM=1" ;;
 	arm64|gki) echo "ARCH=arm64 LLVM=1" ;;
-	# 7.3 needs bindgen >= 0.71.1 with a libclang >= 17 (make exports
-	# command-line variables, so bindgen sees LIBCLANG_PATH).
-	mainline|mainline-standalone)
-		echo "ARCH=x86_64 BINDGEN=$MAINLINE_BINDGEN LIBCLANG_PATH=$MAINLINE_LIBCLANG_PATH" ;;
+	# 7.3 needs bindgen >= 0.71.1 with a libclang >= 17.
+	mainline|mainline-standalone) echo "ARCH=x86_64 BINDGEN=$MAINLINE_BINDGEN" ;;
 	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki, mainline, mainline-standalone)" ;;
 	esac
 }
