@@ -66,7 +66,10 @@ impl CmaArea {
     /// size (otherwise `cma_alloc()` finds out).
     pub(crate) fn could_hold(&self, len: usize) -> bool {
         // SAFETY: a valid area (type invariant).
-        unsafe { compat::cma_size(self.ptr) }.map_or(true, |size| len <= size)
+        match unsafe { compat::cma_size(self.ptr) } {
+            Some(size) => len <= size,
+            None => true,
+        }
     }
 
     /// Whether two handles name the same area.
