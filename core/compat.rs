@@ -25,10 +25,9 @@
 //!   `cma_areas()` below);
 //! - C: `MODULE_IMPORT_NS()` takes a string, and `nth_page()` is gone.
 //!
-//! 7.3 has Rust abstractions 6.12 lacks. None replaces a 6.12 path yet:
-//! - `kernel::fs::file::FileDescriptorReservation` would fit `fd.rs`
-//!   (which mirrors it already: reserve, install a file reference, put on
-//!   drop); using it on 7.3 is a small change not made yet;
+//! 7.3 has Rust abstractions 6.12 lacks. Where one fits, 7.3 uses it:
+//! - `kernel::fs::file::FileDescriptorReservation` reserves and installs
+//!   the descriptor of a new buffer ([`FdSlot`]);
 //!
 //! and the others do not fit:
 //! - `kernel::scatterlist::SGTable` builds and maps a table from pages it
@@ -46,7 +45,7 @@
 
 #[cfg(rdh_cma)]
 use crate::ffi;
-#[cfg(rdh_cma)]
+#[cfg(any(rdh_cma, rdh_kernel_7))]
 use core::ptr::NonNull;
 #[cfg(all(rdh_cma, not(rdh_kernel_7)))]
 use kernel::ffi::c_int;
@@ -219,3 +218,89 @@ mod dma_dir {
     pub(crate) const DMA_FROM_DEVICE: Dir = Dir::DMA_FROM_DEVICE;
 }
 pub(crate) use dma_dir::{DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE};
+
+/// A reserved, not yet installed descriptor of the current task, released
+/// on drop; not `Send`, as it acts on the current task's table.
+#[cfg(rdh_kernel_7)]
+pub(crate) struct FdSlot(kernel::fs::file::FileDescriptorReservation);
+
+#[cfg(rdh_kernel_7)]
+impl FdSlot {
+    pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
+        kernel::fs::file::FileDescriptorReservation::get_unused_fd_flags(flags).map(Self)
+    }
+
+    pub(crate) fn number(&self) -> u32 {
+        self.0.reserved_fd()
+    }
+
+    /// Installs `file`, taking over the reference the caller owns on it.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file on which the caller owns a reference,
+    /// which it hands over, and which nobody uses through `fdget_pos()`.
+    pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
+        use kernel::fs::File;
+        use kernel::sync::aref::ARef;
+        // SAFETY: the caller hands over its reference on the valid `file`,
+        // which nobody uses through `fdget_pos()` (the function's safety
+        // requirements); `ARef` now owns that reference.
+        let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
+        self.0.fd_install(file);
+    }
+}
+
+/// A reserved, not yet installed descriptor of the current task, released
+/// on drop; not `Send`, as it acts on the current task's table.
+///
+/// # Invariants
+///
+/// `fd` was returned by `get_unused_fd_flags()` in the current task and is
+/// neither installed nor released yet.
+#[cfg(not(rdh_kernel_7))]
+pub(crate) struct FdSlot {
+    fd: u32,
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+#[cfg(not(rdh_kernel_7))]
+impl FdSlot {
+    pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
+        // SAFETY: only touches the current task's descriptor table.
+        let fd = unsafe { kernel::bindings::get_unused_fd_flags(flags) };
+        let fd = u32::try_from(fd).map_err(|_| kernel::error::Error::from_errno(fd))?;
+        // INVARIANT: a fresh reservation of the current task, which the
+        // value cannot leave (it is not `Send`).
+        Ok(Self {
+            fd,
+            _not_send: core::marker::PhantomData,
+        })
+    }
+
+    pub(crate) fn number(&self) -> u32 {
+        self.fd
+    }
+
+    /// Installs `file`, taking over the reference the caller owns on it.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file on which the caller owns a reference,
+    /// which it hands over, and which nobody uses through `fdget_pos()`.
+    pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
+        // SAFETY: `fd` is reserved and not installed (type invariant);
+        // `fd_install()` takes over the caller's reference on the valid
+        // `file` (the function's safety requirements).
+        unsafe { kernel::bindings::fd_install(self.fd, file) };
+        core::mem::forget(self);
+    }
+}
+
+#[cfg(not(rdh_kernel_7))]
+impl Drop for FdSlot {
+    fn drop(&mut self) {
+        // SAFETY: reserved and not installed (type invariant).
+        unsafe { kernel::bindings::put_unused_fd(self.fd) };
+    }
+}
