@@ -18,8 +18,14 @@
 #include <linux/iosys-map.h>
 #include <linux/kstrtox.h>
 #include <linux/module.h>
+#include <linux/version.h>
 
+/* Since 6.13 the namespace is a string. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+MODULE_IMPORT_NS("DMA_BUF");
+#else
 MODULE_IMPORT_NS(DMA_BUF);
+#endif
 
 static struct dentry *dir;
 
