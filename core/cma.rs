@@ -6,11 +6,11 @@
 //! `Kbuild`); the module is then built with `--cfg rdh_cma`.
 
 use crate::buffer::Backing;
+use crate::compat;
 use crate::ffi;
 use crate::page::{fatal_signal_pending, PageRun};
 use core::ptr::NonNull;
 use kernel::bindings;
-use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -43,36 +43,14 @@ impl CmaArea {
         NonNull::new(ptr).map(|ptr| Self { ptr })
     }
 
-    /// Every CMA area, the default one included, in creation order.
+    /// Every CMA area a heap may be made of, the default one included, in
+    /// creation order (which ones differs by kernel: see `compat.rs`).
     pub(crate) fn all() -> Result<KVec<Self>> {
-        /// Adds one area to the `KVec<CmaArea>` behind `data`.
-        ///
-        /// # Safety
-        ///
-        /// `data` must point to a `KVec<CmaArea>` nobody else uses meanwhile.
-        unsafe extern "C" fn collect(cma: *mut ffi::cma, data: *mut c_void) -> c_int {
-            // SAFETY: `data` is the `KVec` passed below, exclusively ours for
-            // the duration of `cma_for_each_area()`.
-            let areas = unsafe { &mut *data.cast::<KVec<CmaArea>>() };
-            match NonNull::new(cma) {
-                // INVARIANT: the iterator only yields CMA areas.
-                Some(ptr) => match areas.push(CmaArea { ptr }, GFP_KERNEL) {
-                    Ok(()) => 0,
-                    Err(_) => ENOMEM.to_errno(),
-                },
-                None => 0,
-            }
-        }
         let mut areas = KVec::new();
-        // SAFETY: `collect` matches the iterator's signature and `areas`
-        // outlives the call.
-        let ret = unsafe {
-            ffi::cma_for_each_area(
-                Some(collect),
-                core::ptr::addr_of_mut!(areas).cast::<c_void>(),
-            )
-        };
-        kernel::error::to_result(ret)?;
+        for ptr in compat::cma_areas()? {
+            // INVARIANT: the kernel lists only CMA areas.
+            areas.push(Self { ptr }, GFP_KERNEL)?;
+        }
         Ok(areas)
     }
 
@@ -84,10 +62,15 @@ impl CmaArea {
         unsafe { CStr::from_char_ptr(ffi::cma_get_name(self.ptr.as_ptr()).cast()) }
     }
 
-    /// The area's size in bytes.
-    pub(crate) fn size(&self) -> usize {
+    /// Whether a buffer of `len` bytes could ever be allocated from the
+    /// area: not if it is larger than the area, where the kernel tells its
+    /// size (otherwise `cma_alloc()` finds out).
+    pub(crate) fn could_hold(&self, len: usize) -> bool {
         // SAFETY: a valid area (type invariant).
-        unsafe { ffi::cma_get_size(self.ptr.as_ptr()) }
+        match unsafe { compat::cma_size(self.ptr) } {
+            Some(size) => len <= size,
+            None => true,
+        }
     }
 
     /// What the device tree says about the `/reserved-memory` region this

@@ -61,6 +61,7 @@ pub(crate) use sg_table::DataDirection;
 pub(crate) use vma::MmapRequest;
 
 use crate::buffer::{Backing, BufferPages};
+use crate::compat;
 use crate::device::DeviceRef;
 use crate::ffi;
 use attachments::{Attachment, Attachments};
@@ -70,7 +71,6 @@ use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::types::ForeignOwnable;
 use vma::Vma;
 use vmap::SharedVmap;
 
@@ -223,7 +223,7 @@ impl<E: Exporter> Ops<E> {
     unsafe fn buffer<'a>(buf: *const c_void) -> Pin<&'a Exported<E>> {
         // SAFETY: `buf` came from `ExportedBox::<E>::into_foreign` and the
         // buffer is live (not yet released), as the caller guarantees.
-        unsafe { <ExportedBox<E> as ForeignOwnable>::borrow(buf) }
+        unsafe { compat::borrow::<ExportedBox<E>>(buf) }
     }
 
     /// # Safety
@@ -238,7 +238,7 @@ impl<E: Exporter> Ops<E> {
         // fail and leave that record behind.
         let slot = AttachmentBox::<E>::new_uninit(GFP_KERNEL)?;
         let attachment = this.attachments.attach(&this.pages, dev)?;
-        Ok(slot.write(attachment).into_foreign())
+        Ok(compat::into_foreign(slot.write(attachment)))
     }
 
     /// # Safety
@@ -250,7 +250,7 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `att` came from `into_foreign` in `attach` and is given
         // back exactly once, here.
-        let att = unsafe { AttachmentBox::<E>::from_foreign(att) };
+        let att = unsafe { compat::from_foreign::<AttachmentBox<E>>(att) };
         this.attachments.detach(&att);
     }
 
@@ -263,7 +263,7 @@ impl<E: Exporter> Ops<E> {
         dir: DataDirection,
     ) -> Result<NonNull<bindings::sg_table>> {
         // SAFETY: guaranteed by the caller.
-        unsafe { AttachmentBox::<E>::borrow(att) }.map(dir)
+        unsafe { compat::borrow::<AttachmentBox<E>>(att) }.map(dir)
     }
 
     /// # Safety
@@ -271,7 +271,7 @@ impl<E: Exporter> Ops<E> {
     /// As [`Ops::map`].
     unsafe fn unmap(_buf: *const c_void, att: *const c_void) {
         // SAFETY: guaranteed by the caller.
-        unsafe { AttachmentBox::<E>::borrow(att) }.unmap()
+        unsafe { compat::borrow::<AttachmentBox<E>>(att) }.unmap()
     }
 
     /// # Safety
@@ -325,7 +325,7 @@ impl<E: Exporter> Ops<E> {
     unsafe fn release(buf: *const c_void) {
         // SAFETY: `buf` came from `into_foreign` and the dma-buf core
         // releases a buffer once, after its last use.
-        drop(unsafe { ExportedBox::<E>::from_foreign(buf) });
+        drop(unsafe { compat::from_foreign::<ExportedBox<E>>(buf) });
     }
 }
 
@@ -350,7 +350,9 @@ impl DmaBuf {
         name: &'static CStr,
         flags: FdFlags,
         backing: E::Backing,
-        exporter: impl PinInit<E, Error>,
+        // Infallible: 7.3's pin-init makes a plain value an initialiser only
+        // of that kind (see `compat.rs`).
+        exporter: impl PinInit<E>,
     ) -> Result<Self> {
         let pages = BufferPages::new(backing)?;
         let size = pages.size();
@@ -361,7 +363,7 @@ impl DmaBuf {
             vmap <- SharedVmap::new(),
             pages,
         }? Error);
-        let buf = KBox::pin_init(init, GFP_KERNEL)?.into_foreign();
+        let buf = compat::into_foreign(KBox::pin_init(init, GFP_KERNEL)?);
         let mut out = core::ptr::null_mut();
         // SAFETY: `buf` is a valid object for the ops table's `rdh_rust_*`
         // callbacks; `name` is static; `out` is writable.
@@ -377,7 +379,7 @@ impl DmaBuf {
         if ret != 0 {
             // SAFETY: the export failed, so the dma-buf core never took `buf`;
             // it is ours to free.
-            drop(unsafe { ExportedBox::<E>::from_foreign(buf) });
+            drop(unsafe { compat::from_foreign::<ExportedBox<E>>(buf) });
             return Err(Error::from_errno(ret));
         }
         // INVARIANT: a successful export returns a dma-buf holding one

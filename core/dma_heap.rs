@@ -18,6 +18,7 @@ mod buffer;
 mod chardev;
 #[cfg(rdh_cma)]
 mod cma;
+mod compat;
 mod device;
 mod dma_buf;
 #[cfg(not(rdh_hosted))]
@@ -41,10 +42,20 @@ use hosted as registry;
 #[path = "../heaps/mod.rs"]
 mod heaps;
 
+// `module!`'s fields differ between the kernels (see `compat.rs`).
+#[cfg(not(rdh_kernel_7))]
 module! {
     type: RustDmaHeaps,
     name: "rust_dma_heap",
     author: "rust-dma-heaps developers",
+    description: "DMA-BUF heaps (system, CMA) written in Rust",
+    license: "GPL",
+}
+#[cfg(rdh_kernel_7)]
+module! {
+    type: RustDmaHeaps,
+    name: "rust_dma_heap",
+    authors: ["rust-dma-heaps developers"],
     description: "DMA-BUF heaps (system, CMA) written in Rust",
     license: "GPL",
 }

@@ -143,6 +143,12 @@ extern "C" {
     ) -> *mut bindings::page;
     pub(crate) fn cma_release(cma: *mut cma, pages: *const bindings::page, count: c_ulong) -> bool;
     pub(crate) fn cma_get_name(cma: *const cma) -> *const u8;
+}
+
+// How the CMA areas are found and measured differs (see `compat.rs`).
+#[cfg(all(rdh_cma, not(rdh_kernel_7)))]
+#[allow(improper_ctypes)]
+extern "C" {
     pub(crate) fn cma_get_size(cma: *const cma) -> c_ulong;
     pub(crate) fn cma_for_each_area(
         it: Option<unsafe extern "C" fn(cma: *mut cma, data: *mut c_void) -> c_int>,
@@ -158,4 +164,9 @@ extern "C" {
     pub(crate) fn rdh_dma_heap_add(name: *const u8, heap: *const c_void) -> c_int;
     pub(crate) fn rdh_dma_heap_name_taken(name: *const u8) -> bool;
     pub(crate) fn rdh_module_pin();
+}
+
+#[cfg(all(rdh_cma, rdh_kernel_7))]
+extern "C" {
+    pub(crate) fn dma_contiguous_get_area_by_idx(idx: c_uint) -> *mut cma;
 }

@@ -36,7 +36,15 @@
 
 #include "glue.h"
 
+/*
+ * RDH_KERNEL_7 is set by Kbuild for Linux 7.x (see core/compat.rs, which
+ * lists every difference between the kernels this module supports).
+ */
+#ifdef RDH_KERNEL_7
+MODULE_IMPORT_NS("DMA_BUF");
+#else
 MODULE_IMPORT_NS(DMA_BUF);
+#endif
 
 /* ---- module parameters (6.12's module! macro has no parameter support) ---- */
 
@@ -318,7 +326,12 @@ const struct rdh_gfp_bits rdh_gfp = {
 
 struct page *rdh_nth_page(struct page *page, unsigned long n)
 {
+#ifdef RDH_KERNEL_7
+	/* nth_page() is gone; going through the PFN is right in every memory model. */
+	return pfn_to_page(page_to_pfn(page) + n);
+#else
 	return nth_page(page, n);
+#endif
 }
 
 unsigned long rdh_page_to_pfn(struct page *page)

@@ -9,6 +9,7 @@
 //! than ours, so older and newer callers both work.
 
 use crate::chardev::NodeTarget;
+use crate::compat;
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::fd::FdReservation;
 use crate::heap::Heap;
@@ -17,7 +18,6 @@ use kernel::bindings;
 use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
 use kernel::ioctl::{_IOC_DIR, _IOC_NR, _IOC_SIZE, _IOWR};
 use kernel::prelude::*;
-use kernel::uaccess::UserSlice;
 
 /// `struct dma_heap_allocation_data` from `uapi/dma-heap.h`.
 #[repr(C)]
@@ -103,14 +103,14 @@ fn heap_ioctl(heap: &dyn Heap, cmd: u32, arg: usize) -> Result {
         on_heap = KVec::from_elem(0u8, ksize, GFP_KERNEL)?;
         &mut on_heap[..]
     };
-    UserSlice::new(arg, in_size)
+    compat::user_slice(arg, in_size)
         .reader()
         .read_slice(&mut kdata[..in_size])?;
 
     let (buf, fd) = allocate(heap, &mut kdata[..drv_size])?;
     // On failure, dropping `buf` and `fd` frees the buffer and the
     // descriptor: nothing leaks and userspace never saw the number.
-    UserSlice::new(arg, out_size)
+    compat::user_slice(arg, out_size)
         .writer()
         .write_slice(&kdata[..out_size])?;
     fd.install(buf);

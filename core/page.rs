@@ -64,7 +64,7 @@ impl<'a> PageRun<'a> {
         }
         // SAFETY: by the type invariant the run holds `count` contiguous
         // pages, and `n` is within it.
-        Some(unsafe { ffi::rdh_nth_page(self.first.as_ptr(), n as _) })
+        Some(unsafe { ffi::rdh_nth_page(self.first.as_ptr(), n) })
     }
 
     /// The run from its `n`th page on, or `None` if `n` is past its end.

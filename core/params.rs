@@ -5,6 +5,8 @@
 //! 6.12's `module!` macro cannot declare parameters, so they are declared
 //! with `module_param()` in `glue.c` and read here.
 
+#[cfg(rdh_cma)]
+use crate::compat;
 use crate::ffi;
 #[cfg(any(rdh_cma, rdh_hosted))]
 use kernel::str::CStr;
@@ -31,7 +33,7 @@ pub(crate) fn cma_heaps_enabled() -> bool {
 unsafe fn string_param(ptr: *const u8) -> &'static CStr {
     // SAFETY: guaranteed by the caller; the parameters are read-only (0444),
     // so the string outlives every use inside the module.
-    unsafe { CStr::from_char_ptr(ptr.cast()) }
+    unsafe { compat::cstr_from_ptr(ptr) }
 }
 
 /// Further names of the default CMA area's heap (`cma_aliases=`),

@@ -3,9 +3,9 @@
 //! The set of registered heaps and their device nodes.
 
 use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
+use crate::compat::{cstr_bytes, fmt};
 use crate::heap::Heap;
 use kernel::c_str;
-use kernel::fmt;
 use kernel::prelude::*;
 use kernel::str::{BStr, CString};
 use kernel::sync::Arc;
@@ -45,7 +45,7 @@ impl Registry {
     }
 
     fn has(&self, name: &[u8]) -> bool {
-        self.nodes.iter().any(|(n, _)| n.as_bytes() == name)
+        self.nodes.iter().any(|(n, _)| cstr_bytes(n) == name)
     }
 
     /// Registers `heap` under its own name and then each of `aliases`
@@ -63,13 +63,13 @@ impl Registry {
         aliases: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result {
         let name = heap.name();
-        if self.has(name.as_bytes()) {
+        if self.has(cstr_bytes(name)) {
             pr_err!("heap name {} registered twice\n", name);
             return Err(EEXIST);
         }
-        self.add_node(name.as_bytes(), &heap)?;
+        self.add_node(cstr_bytes(name), &heap)?;
         for alias in aliases {
-            if alias.is_empty() || alias == name.as_bytes() {
+            if alias.is_empty() || alias == cstr_bytes(name) {
                 continue;
             }
             if self.has(alias) {

@@ -41,6 +41,7 @@
 //! not to its segment boundary mask.
 
 use crate::buffer::{Backing, BufferPages};
+use crate::compat;
 use crate::device::DeviceRef;
 use crate::ffi;
 use crate::page::PAGE_SIZE;
@@ -62,18 +63,18 @@ impl DataDirection {
     /// Converts from the C value; `DMA_NONE` and unknown values are invalid.
     pub(crate) fn from_raw(raw: bindings::dma_data_direction) -> Result<Self> {
         match raw {
-            bindings::dma_data_direction_DMA_BIDIRECTIONAL => Ok(Self::Bidirectional),
-            bindings::dma_data_direction_DMA_TO_DEVICE => Ok(Self::ToDevice),
-            bindings::dma_data_direction_DMA_FROM_DEVICE => Ok(Self::FromDevice),
+            compat::DMA_BIDIRECTIONAL => Ok(Self::Bidirectional),
+            compat::DMA_TO_DEVICE => Ok(Self::ToDevice),
+            compat::DMA_FROM_DEVICE => Ok(Self::FromDevice),
             _ => Err(EINVAL),
         }
     }
 
     fn as_raw(self) -> bindings::dma_data_direction {
         match self {
-            Self::Bidirectional => bindings::dma_data_direction_DMA_BIDIRECTIONAL,
-            Self::ToDevice => bindings::dma_data_direction_DMA_TO_DEVICE,
-            Self::FromDevice => bindings::dma_data_direction_DMA_FROM_DEVICE,
+            Self::Bidirectional => compat::DMA_BIDIRECTIONAL,
+            Self::ToDevice => compat::DMA_TO_DEVICE,
+            Self::FromDevice => compat::DMA_FROM_DEVICE,
         }
     }
 }

@@ -102,7 +102,7 @@ impl Vma {
         unsafe { ffi::rdh_vm_flags_set(self.raw(), flags as c_ulong) };
         // SAFETY: `addr` is the VMA's one page and `run` a page of the buffer
         // it maps, kept alive by the mapping (type invariant).
-        let fault = unsafe { bindings::vmf_insert_pfn(self.raw(), addr as _, run.pfn() as _) };
+        let fault = unsafe { bindings::vmf_insert_pfn(self.raw(), addr, run.pfn()) };
         match fault {
             bindings::vm_fault_reason_VM_FAULT_NOPAGE => Ok(()),
             f if f & bindings::vm_fault_reason_VM_FAULT_OOM != 0 => Err(ENOMEM),
@@ -116,13 +116,7 @@ impl Vma {
         // contiguous pages of the buffer it maps, which the mapping keeps
         // alive (type invariant). `vm_page_prot` is read under the same lock.
         let ret = unsafe {
-            bindings::remap_pfn_range(
-                self.raw(),
-                addr as _,
-                pfn as _,
-                len as _,
-                (*self.raw()).vm_page_prot,
-            )
+            bindings::remap_pfn_range(self.raw(), addr, pfn, len, (*self.raw()).vm_page_prot)
         };
         kernel::error::to_result(ret)
     }

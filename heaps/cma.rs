@@ -16,6 +16,7 @@
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
 use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
+use crate::compat::cstr_bytes;
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::PAGE_SIZE;
@@ -54,8 +55,8 @@ pub(crate) fn register(registry: &mut Registry) {
             registry.add_or_warn(heap(*area), []);
         }
     }
-    if !matches!(wanted.as_bytes(), b"all" | b"none" | b"") {
-        for n in names(wanted).filter(|n| !areas.iter().any(|a| a.name().as_bytes() == *n)) {
+    if !matches!(cstr_bytes(wanted), b"all" | b"none" | b"") {
+        for n in names(wanted).filter(|n| !areas.iter().any(|a| cstr_bytes(a.name()) == *n)) {
             pr_warn!(
                 "cma_regions: there is no CMA area {}\n",
                 BStr::from_bytes(n)
@@ -76,12 +77,12 @@ fn is_dma_pool_region(area: &CmaArea) -> bool {
 
 /// The names in a ':'-separated list (DT node names never contain ':').
 fn names(list: &CStr) -> impl Iterator<Item = &[u8]> {
-    list.as_bytes().split(|&b| b == b':')
+    cstr_bytes(list).split(|&b| b == b':')
 }
 
 /// Whether `cma_regions=` (`all`, `none` or a list of names) selects `name`.
 fn region_selected(wanted: &CStr, name: &CStr) -> bool {
-    match wanted.as_bytes() {
+    match cstr_bytes(wanted) {
         b"all" => true,
         b"none" | b"" => false,
         _ => region_named(wanted, name),
@@ -90,7 +91,7 @@ fn region_selected(wanted: &CStr, name: &CStr) -> bool {
 
 /// Whether `cma_regions=` names `name` explicitly.
 fn region_named(wanted: &CStr, name: &CStr) -> bool {
-    names(wanted).any(|n| n == name.as_bytes())
+    names(wanted).any(|n| n == cstr_bytes(name))
 }
 
 fn heap(area: CmaArea) -> Result<Arc<dyn Heap>> {
@@ -116,7 +117,7 @@ impl Heap for CmaHeap {
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
         let count = len / PAGE_SIZE;
-        if len > self.area.size() {
+        if !self.area.could_hold(len) {
             return Err(ENOMEM);
         }
         let mut pages = self.area.alloc(count, align_order(count))?;

@@ -84,4 +84,72 @@ if ! command -v bindgen >/dev/null || \
 	say "installing bindgen-cli $BINDGEN_VERSION (about 1.5 minutes)"
 	cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION"
 fi
+
+# ---- the mainline flavour: Linux 7.3 and the newer tools it needs ----
+#
+# Its source comes from Debian's trixie-backports suite (architecture all).
+# Nothing is added to the machine's package sources: a one-off sources list
+# with its own state directory downloads just that package, and dpkg-deb
+# unpacks it into the cache. RDH_NO_MAINLINE=1 skips this part.
+MAINLINE_DIR="$STAMP_DIR/linux-source-7.3"
+if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
+	say "fetching linux-source-7.3 from trixie-backports (into $MAINLINE_DIR)"
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
+	printf '%s\n' 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main' \
+		>"$tmp/sources.list"
+	aptopts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		 -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
+		 -o Dir::State::status=/dev/null -o APT::Sandbox::User=root
+		 -o "APT::Architectures::=$(dpkg --print-architecture)")
+	apt-get "${aptopts[@]}" update -qq
+	(cd "$tmp" && apt-get "${aptopts[@]}" download -qq linux-source-7.3 >/dev/null)
+	deb=$(ls "$tmp"/linux-source-7.3_*_all.deb)
+	rm -rf "$MAINLINE_DIR"; mkdir -p "$MAINLINE_DIR"
+	dpkg-deb -x "$deb" "$MAINLINE_DIR"
+	dpkg-deb -f "$deb" Version >"$MAINLINE_DIR/.version"
+	rm -rf "$tmp"
+	touch "$MAINLINE_DIR/.done"
+fi
+
+# 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM
+# 17. bindgen-cli 0.71.1 goes side by side with the 0.70.1 above, under the
+# cache. libclang 19 comes from Debian 12's own suite, but is NOT installed:
+# bindgen finds the newest libclang on the system by itself, so an installed
+# libclang 19 would also become the 6.12 kernels' one, and their clang 14
+# builds (LLVM=1) then fail. Its packages are unpacked into the cache
+# instead, and a wrapper, the BINDGEN= of the 7.3 builds only
+# (tools/testing/lib.sh), points bindgen at them.
+BINDGEN_MAINLINE_VERSION=0.71.1
+BINDGEN_MAINLINE_ROOT="$STAMP_DIR/bindgen-$BINDGEN_MAINLINE_VERSION"
+LLVM_MAINLINE_DIR="$STAMP_DIR/llvm-19"
+if [ -z "${RDH_NO_MAINLINE:-}" ]; then
+	if [ ! -f "$LLVM_MAINLINE_DIR/.done" ]; then
+		say "unpacking libclang 19 (Debian 12's libclang1-19) into $LLVM_MAINLINE_DIR"
+		tmp=$(mktemp -d)
+		(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+			libclang1-19 libllvm19 libclang-common-19-dev >/dev/null)
+		rm -rf "$LLVM_MAINLINE_DIR"; mkdir -p "$LLVM_MAINLINE_DIR"
+		for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$LLVM_MAINLINE_DIR"; done
+		dpkg-deb -f "$tmp"/libclang1-19_*.deb Version >"$LLVM_MAINLINE_DIR/.version"
+		rm -rf "$tmp"
+		touch "$LLVM_MAINLINE_DIR/.done"
+	fi
+	if [ "$("$BINDGEN_MAINLINE_ROOT/bin/bindgen" --version 2>/dev/null | awk '{print $2}')" \
+	     != "$BINDGEN_MAINLINE_VERSION" ]; then
+		say "installing bindgen-cli $BINDGEN_MAINLINE_VERSION into $BINDGEN_MAINLINE_ROOT (about 1.5 minutes)"
+		cargo install --locked --quiet --root "$BINDGEN_MAINLINE_ROOT" \
+			bindgen-cli --version "$BINDGEN_MAINLINE_VERSION"
+	fi
+	wrapper="$BINDGEN_MAINLINE_ROOT/bindgen-llvm19"
+	want=$(printf '%s\n' '#!/bin/sh' \
+		'# bindgen 0.71.1 with the libclang 19 unpacked by tools/setup.sh' \
+		"export LIBCLANG_PATH='$LLVM_MAINLINE_DIR/usr/lib/llvm-19/lib'" \
+		"export LD_LIBRARY_PATH='$LLVM_MAINLINE_DIR/usr/lib/x86_64-linux-gnu'" \
+		"exec '$BINDGEN_MAINLINE_ROOT/bin/bindgen' \"\$@\"")
+	if [ "$(cat "$wrapper" 2>/dev/null)" != "$want" ]; then
+		echo "$want" >"$wrapper"
+		chmod +x "$wrapper"
+	fi
+fi
 say "ok"

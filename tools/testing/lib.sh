@@ -12,6 +12,13 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 # The libclang bindgen uses for 6.12 kernels: Debian 12's own clang 14.
 RDH_LIBCLANG_612=${RDH_LIBCLANG_612:-/usr/lib/llvm-14/lib}
+# The newest mainline (the mainline flavours), as tools/setup.sh unpacks
+# Debian's linux-source-7.3 into the cache, and the tools only it uses.
+MAINLINE_DIR=${MAINLINE_DIR:-$RDH_CACHE/linux-source-7.3}
+MAINLINE_TARBALL=${MAINLINE_TARBALL:-$MAINLINE_DIR/usr/src/linux-source-7.3.tar.xz}
+# (bindgen 0.71.1 with Debian 12's libclang 19, unpacked in the cache: see
+# tools/setup.sh for why it is not installed.)
+MAINLINE_BINDGEN=${MAINLINE_BINDGEN:-$RDH_CACHE/bindgen-0.71.1/bindgen-llvm19}
 
 say() { echo ">>> $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -29,8 +36,36 @@ toolchain_id() {
 	} 2>/dev/null
 }
 
+# Whether a flavour is built from the newest mainline rather than 6.12.
+flavour_is_mainline() {
+	case $1 in mainline|mainline-standalone) return 0 ;; *) return 1 ;; esac
+}
+
+# The source tarball of a flavour, and the directory it unpacks to.
+flavour_tarball() {
+	if flavour_is_mainline "$1"; then echo "$MAINLINE_TARBALL"; else echo "$KSRC_TARBALL"; fi
+}
+flavour_source_name() {
+	if flavour_is_mainline "$1"; then echo linux-source-7.3; else echo linux-source-6.12; fi
+}
+
+# The Debian version of a flavour's kernel source (6.12 unless given a
+# mainline flavour).
 kernel_version_of_tarball() {
-	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+	if flavour_is_mainline "${1:-}"; then
+		cat "$MAINLINE_DIR/.version" 2>/dev/null || echo unknown
+	else
+		dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+	fi
+}
+
+# The tools only the mainline flavours use, for their cache key (the
+# 6.12 flavours' keys stay as toolchain_id makes them).
+mainline_toolchain_id() {
+	{
+		"$MAINLINE_BINDGEN" --version
+		cat "$RDH_CACHE/llvm-19/.version"
+	} 2>/dev/null
 }
 
 # The make flags that select a flavour's architecture and compiler.
@@ -39,12 +74,14 @@ kernel_make_flags() {
 	x86_64|upstream) echo "ARCH=x86_64" ;;
 	debug)	echo "ARCH=x86_64 LLVM=1" ;;
 	arm64|gki) echo "ARCH=arm64 LLVM=1" ;;
-	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki)" ;;
+	# 7.3 needs bindgen >= 0.71.1 with a libclang >= 17.
+	mainline|mainline-standalone) echo "ARCH=x86_64 BINDGEN=$MAINLINE_BINDGEN" ;;
+	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki, mainline, mainline-standalone)" ;;
 	esac
 }
 
 flavour_arch() {
-	case $1 in x86_64|debug|upstream) echo x86_64 ;; arm64|gki) echo arm64 ;; esac
+	case $1 in x86_64|debug|upstream|mainline*) echo x86_64 ;; arm64|gki) echo arm64 ;; esac
 }
 
 # The kernel command line a flavour's VMs boot with: x86_64 kernels get
@@ -64,14 +101,17 @@ flavour_fragments() {
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
 	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;
 	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
+	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config" ;;
+	mainline-standalone) echo "$k/base.config $k/x86_64.config" ;;
 	esac
 }
 
 # The kernel patches a flavour is built with: all of them, except for the
-# upstream reference kernel, which is 6.12 as released.
+# upstream reference kernel, which is 6.12 as released, and the mainline
+# flavours (7.3 as released).
 flavour_patches() {
 	case $1 in
-	upstream) ;;
+	upstream|mainline*) ;;
 	*) ls "$TESTING_DIR"/kernel/patches/*.patch ;;
 	esac
 }

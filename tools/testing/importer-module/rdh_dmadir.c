@@ -20,8 +20,14 @@
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
+/* Since 6.13 the namespace is a string. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+MODULE_IMPORT_NS("DMA_BUF");
+#else
 MODULE_IMPORT_NS(DMA_BUF);
+#endif
 
 #define NDEV 2
 

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place where the kernel releases this module supports differ.
+//!
+//! The module builds against Linux 6.12 (LTS) and Linux 7.3. `Kbuild` reads
+//! the version of the kernel it builds against and, from 7.0 on, passes
+//! `--cfg rdh_kernel_7` to Rust and `-DRDH_KERNEL_7` to `glue.c`. Everything
+//! that depends on it lives in this file (and in the `#ifdef RDH_KERNEL_7`
+//! blocks of `glue.c`); the rest of `core/` calls the items below, and
+//! `heaps/` never sees a difference.
+//!
+//! What differs, 6.12 → 7.3:
+//! - `module!` takes `authors: [..]` instead of `author:` (in `dma_heap.rs`,
+//!   which must hold the macro);
+//! - `CStr` is `core::ffi::CStr` (bytes through `to_bytes()`, not
+//!   `as_bytes()`) and `fmt!` is a procedural macro in the prelude;
+//! - `CStr::from_char_ptr()` is a method of the `CStrExt` trait;
+//! - `enum dma_data_direction` is a newtype with associated constants;
+//! - a plain value is a `PinInit` only with an infallible error type
+//!   (`DmaBuf::export()` takes an infallible exporter initialiser);
+//! - `ForeignOwnable` passes `*mut c_void` rather than `*const c_void`;
+//! - `UserSlice::new()` takes a `UserPtr` rather than an address;
+//! - the CMA areas are listed with `dma_contiguous_get_area_by_idx()`, as
+//!   `cma_for_each_area()` and `cma_get_size()` are not exported (see
+//!   `cma_areas()` below);
+//! - C: `MODULE_IMPORT_NS()` takes a string, and `nth_page()` is gone.
+//!
+//! 7.3 has Rust abstractions 6.12 lacks. Where one fits, 7.3 uses it:
+//! - `kernel::fs::file::FileDescriptorReservation` reserves and installs
+//!   the descriptor of a new buffer ([`FdSlot`]);
+//!
+//! and the others do not fit:
+//! - `kernel::scatterlist::SGTable` builds and maps a table from pages it
+//!   owns (`AsPageIter`) for a bound driver device (`Device<Bound>`); an
+//!   exporter gets an importer's bare `struct device`, maps with its own
+//!   attributes and syncs, and hands the importer a copy of the table
+//!   (`sg_table.rs`), none of which it allows;
+//! - `kernel::page::Page` is a single order-0 page; the heaps allocate
+//!   higher orders and take CMA ranges;
+//! - `kernel::mm::virt::VmaNew` has no `remap_pfn_range()`,
+//!   `vmf_insert_pfn()`, `VM_PFNMAP` or `vm_pgoff`, which `vma.rs` needs,
+//!   so wrapping it would still leave the raw VMA in use;
+//! - `module!`'s parameters have no string (`charp`) type, and two of the
+//!   four parameters are strings: they stay together in `glue.c`.
+
+#[cfg(rdh_cma)]
+use crate::ffi;
+#[cfg(any(rdh_cma, rdh_kernel_7))]
+use core::ptr::NonNull;
+#[cfg(all(rdh_cma, not(rdh_kernel_7)))]
+use kernel::ffi::c_int;
+use kernel::ffi::c_void;
+use kernel::str::CStr;
+use kernel::types::ForeignOwnable;
+
+/// `fmt!`, to build a `CString` from format arguments.
+#[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
+pub(crate) use kernel::fmt;
+#[cfg(all(rdh_kernel_7, not(rdh_hosted)))]
+pub(crate) use kernel::prelude::fmt;
+
+/// The bytes of a C string, without its NUL.
+pub(crate) fn cstr_bytes(s: &CStr) -> &[u8] {
+    #[cfg(not(rdh_kernel_7))]
+    return s.as_bytes();
+    #[cfg(rdh_kernel_7)]
+    return s.to_bytes();
+}
+
+/// [`ForeignOwnable::into_foreign`], as the `*const` pointer the C glue
+/// stores.
+pub(crate) fn into_foreign<T: ForeignOwnable>(value: T) -> *const c_void {
+    #[cfg(not(rdh_kernel_7))]
+    return value.into_foreign();
+    #[cfg(rdh_kernel_7)]
+    return value.into_foreign().cast_const();
+}
+
+/// [`ForeignOwnable::from_foreign`].
+///
+/// # Safety
+///
+/// As [`ForeignOwnable::from_foreign`]: `ptr` came from [`into_foreign`]
+/// for `T` and is given back once, after its last borrow.
+pub(crate) unsafe fn from_foreign<T: ForeignOwnable>(ptr: *const c_void) -> T {
+    #[cfg(not(rdh_kernel_7))]
+    // SAFETY: guaranteed by the caller.
+    return unsafe { T::from_foreign(ptr) };
+    #[cfg(rdh_kernel_7)]
+    // SAFETY: guaranteed by the caller.
+    return unsafe { T::from_foreign(ptr.cast_mut()) };
+}
+
+/// [`ForeignOwnable::borrow`].
+///
+/// # Safety
+///
+/// As [`ForeignOwnable::borrow`]: `ptr` came from [`into_foreign`] for `T`,
+/// and is not given back while the borrow lives.
+pub(crate) unsafe fn borrow<'a, T: ForeignOwnable>(ptr: *const c_void) -> T::Borrowed<'a> {
+    #[cfg(not(rdh_kernel_7))]
+    // SAFETY: guaranteed by the caller.
+    return unsafe { T::borrow(ptr) };
+    #[cfg(rdh_kernel_7)]
+    // SAFETY: guaranteed by the caller.
+    return unsafe { T::borrow(ptr.cast_mut()) };
+}
+
+/// Every CMA area a heap may be made of, the default one included, in the
+/// order they were created.
+///
+/// 6.12 (with the project's patch) walks all of them with
+/// `cma_for_each_area()`. 7.3 does not export that, but lists the areas the
+/// DMA API created (the default one and every reusable `shared-dma-pool`
+/// reserved-memory region) for `dma_contiguous_get_area_by_idx()`, as its
+/// own CMA heap does; areas other subsystems made for themselves (such as
+/// `hugetlb_cma=`) are not among them.
+#[cfg(rdh_cma)]
+pub(crate) fn cma_areas() -> kernel::error::Result<kernel::alloc::KVec<NonNull<ffi::cma>>> {
+    use kernel::prelude::*;
+
+    let mut areas = KVec::new();
+    #[cfg(not(rdh_kernel_7))]
+    {
+        /// Adds one area to the `KVec` behind `data`.
+        ///
+        /// # Safety
+        ///
+        /// `data` must point to a `KVec<NonNull<ffi::cma>>` nobody else uses
+        /// meanwhile.
+        unsafe extern "C" fn collect(cma: *mut ffi::cma, data: *mut c_void) -> c_int {
+            // SAFETY: `data` is the `KVec` passed below, exclusively ours for
+            // the duration of `cma_for_each_area()`.
+            let areas = unsafe { &mut *data.cast::<KVec<NonNull<ffi::cma>>>() };
+            match NonNull::new(cma).map(|ptr| areas.push(ptr, GFP_KERNEL)) {
+                Some(Err(_)) => ENOMEM.to_errno(),
+                _ => 0,
+            }
+        }
+        // SAFETY: `collect` matches the iterator's signature and `areas`
+        // outlives the call.
+        let ret = unsafe {
+            ffi::cma_for_each_area(
+                Some(collect),
+                core::ptr::addr_of_mut!(areas).cast::<c_void>(),
+            )
+        };
+        kernel::error::to_result(ret)?;
+    }
+    #[cfg(rdh_kernel_7)]
+    {
+        let mut idx = 0;
+        // SAFETY: any index may be asked for; past the last area the answer
+        // is NULL. The areas are set up at boot and never freed.
+        while let Some(ptr) = NonNull::new(unsafe { ffi::dma_contiguous_get_area_by_idx(idx) }) {
+            areas.push(ptr, GFP_KERNEL)?;
+            idx += 1;
+        }
+    }
+    Ok(areas)
+}
+
+/// The size of a CMA area in bytes, where the kernel tells (6.12 with the
+/// project's patch); 7.3 does not export `cma_get_size()`, and
+/// `cma_alloc()` itself refuses what does not fit.
+///
+/// # Safety
+///
+/// `cma` must be a CMA area.
+#[cfg(rdh_cma)]
+pub(crate) unsafe fn cma_size(cma: NonNull<ffi::cma>) -> Option<usize> {
+    #[cfg(not(rdh_kernel_7))]
+    // SAFETY: a CMA area, as the caller guarantees.
+    return Some(unsafe { ffi::cma_get_size(cma.as_ptr()) } as usize);
+    #[cfg(rdh_kernel_7)]
+    {
+        let _ = cma;
+        None
+    }
+}
+
+/// The user memory at `addr`, `len` bytes long (7.3 wraps the address in a
+/// `UserPtr`). (Hosted mode has no ioctl of its own.)
+#[cfg(not(rdh_hosted))]
+pub(crate) fn user_slice(addr: usize, len: usize) -> kernel::uaccess::UserSlice {
+    #[cfg(not(rdh_kernel_7))]
+    return kernel::uaccess::UserSlice::new(addr, len);
+    #[cfg(rdh_kernel_7)]
+    return kernel::uaccess::UserSlice::new(kernel::uaccess::UserPtr::from_addr(addr), len);
+}
+
+/// A C string the kernel handed out, e.g. a module parameter's value.
+///
+/// # Safety
+///
+/// `ptr` must point to a NUL-terminated string that stays valid and
+/// unchanged for `'a`.
+#[cfg(rdh_cma)]
+pub(crate) unsafe fn cstr_from_ptr<'a>(ptr: *const u8) -> &'a CStr {
+    #[cfg(rdh_kernel_7)]
+    use kernel::str::CStrExt;
+    // SAFETY: guaranteed by the caller.
+    unsafe { CStr::from_char_ptr(ptr.cast()) }
+}
+
+/// `enum dma_data_direction`'s values.
+#[cfg(not(rdh_kernel_7))]
+mod dma_dir {
+    use kernel::bindings::{self, dma_data_direction as Dir};
+    pub(crate) const DMA_BIDIRECTIONAL: Dir = bindings::dma_data_direction_DMA_BIDIRECTIONAL;
+    pub(crate) const DMA_TO_DEVICE: Dir = bindings::dma_data_direction_DMA_TO_DEVICE;
+    pub(crate) const DMA_FROM_DEVICE: Dir = bindings::dma_data_direction_DMA_FROM_DEVICE;
+}
+#[cfg(rdh_kernel_7)]
+mod dma_dir {
+    use kernel::bindings::dma_data_direction as Dir;
+    pub(crate) const DMA_BIDIRECTIONAL: Dir = Dir::DMA_BIDIRECTIONAL;
+    pub(crate) const DMA_TO_DEVICE: Dir = Dir::DMA_TO_DEVICE;
+    pub(crate) const DMA_FROM_DEVICE: Dir = Dir::DMA_FROM_DEVICE;
+}
+pub(crate) use dma_dir::{DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE};
+
+/// A reserved, not yet installed descriptor of the current task, released
+/// on drop; not `Send`, as it acts on the current task's table.
+#[cfg(all(rdh_kernel_7, not(rdh_hosted)))]
+pub(crate) struct FdSlot(kernel::fs::file::FileDescriptorReservation);
+
+#[cfg(all(rdh_kernel_7, not(rdh_hosted)))]
+impl FdSlot {
+    pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
+        kernel::fs::file::FileDescriptorReservation::get_unused_fd_flags(flags).map(Self)
+    }
+
+    pub(crate) fn number(&self) -> u32 {
+        self.0.reserved_fd()
+    }
+
+    /// Installs `file`, taking over the reference the caller owns on it.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file on which the caller owns a reference,
+    /// which it hands over, and which nobody uses through `fdget_pos()`.
+    pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
+        use kernel::fs::File;
+        use kernel::sync::aref::ARef;
+        // SAFETY: the caller hands over its reference on the valid `file`,
+        // which nobody uses through `fdget_pos()` (the function's safety
+        // requirements); `ARef` now owns that reference.
+        let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
+        self.0.fd_install(file);
+    }
+}
+
+/// A reserved, not yet installed descriptor of the current task, released
+/// on drop; not `Send`, as it acts on the current task's table.
+///
+/// # Invariants
+///
+/// `fd` was returned by `get_unused_fd_flags()` in the current task and is
+/// neither installed nor released yet.
+#[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
+pub(crate) struct FdSlot {
+    fd: u32,
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+#[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
+impl FdSlot {
+    pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
+        // SAFETY: only touches the current task's descriptor table.
+        let fd = unsafe { kernel::bindings::get_unused_fd_flags(flags) };
+        let fd = u32::try_from(fd).map_err(|_| kernel::error::Error::from_errno(fd))?;
+        // INVARIANT: a fresh reservation of the current task, which the
+        // value cannot leave (it is not `Send`).
+        Ok(Self {
+            fd,
+            _not_send: core::marker::PhantomData,
+        })
+    }
+
+    pub(crate) fn number(&self) -> u32 {
+        self.fd
+    }
+
+    /// Installs `file`, taking over the reference the caller owns on it.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file on which the caller owns a reference,
+    /// which it hands over, and which nobody uses through `fdget_pos()`.
+    pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
+        // SAFETY: `fd` is reserved and not installed (type invariant);
+        // `fd_install()` takes over the caller's reference on the valid
+        // `file` (the function's safety requirements).
+        unsafe { kernel::bindings::fd_install(self.fd, file) };
+        core::mem::forget(self);
+    }
+}
+
+#[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
+impl Drop for FdSlot {
+    fn drop(&mut self) {
+        // SAFETY: reserved and not installed (type invariant).
+        unsafe { kernel::bindings::put_unused_fd(self.fd) };
+    }
+}
