@@ -52,4 +52,10 @@ mutants:
 check-mainline:
 	@tools/testing/check --mainline
 
-.PHONY: demo check check-quick check-mainline shell stress fuzz mutants
+# rust_dma_heap against upstream's C heaps, same source, same machine, same
+# run; ROUNDS= boots of each (default 3). Writes results/bench/ and the
+# table in Documentation/performance.md.
+bench:
+	@tools/testing/bench/run $(or $(ROUNDS),3) --update-doc
+
+.PHONY: demo check check-quick check-mainline shell stress fuzz mutants bench

@@ -19,9 +19,10 @@ PKGS=(make gcc flex bison bc libelf-dev libssl-dev cpio xz-utils kmod
       clang libclang-dev lld llvm python3
       qemu-system-x86 qemu-system-arm busybox-static device-tree-compiler
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-source-6.12
-      gcc-12-multilib libc6-dev-i386)
+      gcc-12-multilib libc6-dev-i386 gnuplot-nox)
 # (gcc-12-multilib and libc6-dev-i386 build heap-ioctl -m32; the
-# gcc-multilib metapackage would remove gcc-aarch64-linux-gnu: they conflict.)
+# gcc-multilib metapackage would remove gcc-aarch64-linux-gnu: they conflict.
+# gnuplot-nox draws make bench's plot.)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Heap benchmark: the same program runs on a kernel with upstream's C heaps
+ * and on one with rust_dma_heap, and prints one line per measurement:
+ *
+ *   BENCH <row> <heap> <param> <unit> <value> <samples>
+ *
+ * where <value> is the median over <samples> repetitions in this boot
+ * (microseconds, or MiB/s for throughput rows). tools/testing/bench/run
+ * boots both kernels in turns and compares the medians of these medians.
+ * Nothing here judges a figure: this is a measurement, not a test.
+ *
+ *   heap-bench [--zeroing-only] SYSTEM_HEAP CMA_HEAP
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <drm/drm.h>
+
+#define KiB (1024UL)
+#define MiB (1024UL * 1024)
+#define MAX_SAMPLES 400
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void report(const char *row, const char *heap, const char *param, const char *unit,
+		   double *v, int n)
+{
+	if (n == 0) {
+		printf("BENCH %s %s %s %s failed 0\n", row, heap, param, unit);
+	} else {
+		printf("BENCH %s %s %s %s %.1f %d\n", row, heap, param, unit, median(v, n), n);
+	}
+	fflush(stdout);
+}
+
+static const char *size_name(size_t len)
+{
+	static char buf[32];
+
+	if (len >= MiB)
+		snprintf(buf, sizeof(buf), "%luM", len / MiB);
+	else
+		snprintf(buf, sizeof(buf), "%luK", len / KiB);
+	return buf;
+}
+
+static int heap_open(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int heap_alloc(int heap, size_t len)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) < 0)
+		return -errno;
+	return data.fd;
+}
+
+/* Repetitions for a size: enough for a median, bounded in time. */
+static int reps_for(size_t len)
+{
+	if (len <= 64 * KiB)
+		return 200;
+	if (len <= MiB)
+		return 60;
+	if (len <= 8 * MiB)
+		return 20;
+	if (len <= 32 * MiB)
+		return 9;
+	return 5;
+}
+
+static void bench_alloc_close(const char *heap_name, int heap, size_t len)
+{
+	double v[MAX_SAMPLES];
+	int n = 0, reps = reps_for(len);
+
+	for (int i = 0; i < reps; i++) {
+		double t = now_us();
+		int fd = heap_alloc(heap, len);
+
+		if (fd < 0)
+			break;
+		close(fd);
+		v[n++] = now_us() - t;
+	}
+	report("alloc+close", heap_name, size_name(len), "us", v, n);
+}
+
+static void bench_mmap_touch(const char *heap_name, int heap, size_t len)
+{
+	double v[MAX_SAMPLES];
+	int n = 0, reps = reps_for(len);
+	int fd = heap_alloc(heap, len);
+
+	for (int i = 0; fd >= 0 && i < reps; i++) {
+		double t = now_us();
+		volatile uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		for (size_t off = 0; off < len; off += 4096)
+			p[off] = (uint8_t)i;
+		munmap((void *)p, len);
+		v[n++] = now_us() - t;
+	}
+	if (fd >= 0)
+		close(fd);
+	report("mmap+touch", heap_name, size_name(len), "us", v, n);
+}
+
+static int open_vgem(void)
+{
+	for (int i = 0; i < 16; i++) {
+		char path[64], name[16] = "";
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static int vgem_import(int vgem, int buf, uint32_t *handle)
+{
+	struct drm_prime_handle h = { .fd = buf };
+
+	if (ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h))
+		return -errno;
+	*handle = h.handle;
+	return 0;
+}
+
+static void vgem_close(int vgem, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &c);
+}
+
+static void bench_import(const char *heap_name, int heap, int vgem, size_t len)
+{
+	double v[MAX_SAMPLES];
+	int n = 0, fd = heap_alloc(heap, len);
+
+	for (int i = 0; fd >= 0 && vgem >= 0 && i < reps_for(len) * 2; i++) {
+		uint32_t handle = 0;
+		double t = now_us();
+
+		if (vgem_import(vgem, fd, &handle))
+			break;
+		vgem_close(vgem, handle);
+		v[n++] = now_us() - t;
+	}
+	if (fd >= 0)
+		close(fd);
+	report("vgem-import+close", heap_name, size_name(len), "us", v, n);
+}
+
+static int dbuf_sync(int fd, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* SYNC_START|RW + SYNC_END|RW with one device (vgem) or two (rdh_dmadir). */
+static void bench_sync(const char *heap_name, int heap, int vgem, int devices)
+{
+	size_t len = 8 * MiB;
+	double v[MAX_SAMPLES];
+	int n = 0, fd = heap_alloc(heap, len);
+	uint32_t handle = 0;
+	bool ready = false;
+	char param[16], cmd[64];
+
+	if (fd >= 0 && devices == 1 && vgem >= 0)
+		ready = !vgem_import(vgem, fd, &handle);
+	if (fd >= 0 && devices == 2) {
+		snprintf(cmd, sizeof(cmd), "%d 0 0", fd);
+		ready = !write_str("/sys/kernel/debug/rdh_dmadir/attach", cmd);
+	}
+	for (int i = 0; ready && i < 200; i++) {
+		double t = now_us();
+
+		if (dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ||
+		    dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW))
+			break;
+		v[n++] = now_us() - t;
+	}
+	if (ready && devices == 1)
+		vgem_close(vgem, handle);
+	if (ready && devices == 2)
+		write_str("/sys/kernel/debug/rdh_dmadir/detach", "1");
+	if (fd >= 0)
+		close(fd);
+	snprintf(param, sizeof(param), "%ddev-8M", devices);
+	report("sync-start+end", heap_name, param, "us", v, n);
+}
+
+/* A gralloc-like frame loop: three 1080p XRGB8888 buffers and four small
+ * ones per frame, each frame's buffers freed three frames later. */
+#define FRAME_BUFS 7
+#define RING 3
+struct churn {
+	int heap;
+	double seconds;
+	double mib;
+	bool failed;
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	size_t sizes[FRAME_BUFS] = { 8294400, 8294400, 8294400,
+				     64 * KiB, 64 * KiB, 16 * KiB, 16 * KiB };
+	int ring[RING][FRAME_BUFS];
+	double start = now_us(), bytes = 0;
+	long frame = 0;
+
+	memset(ring, -1, sizeof(ring));
+	while (now_us() - start < c->seconds * 1e6) {
+		int *slot = ring[frame % RING];
+
+		for (int b = 0; b < FRAME_BUFS; b++) {
+			if (slot[b] >= 0)
+				close(slot[b]);
+			slot[b] = heap_alloc(c->heap, sizes[b]);
+			if (slot[b] < 0) {
+				c->failed = true;
+				goto out;
+			}
+			bytes += sizes[b];
+		}
+		frame++;
+	}
+out:
+	for (int f = 0; f < RING; f++)
+		for (int b = 0; b < FRAME_BUFS; b++)
+			if (ring[f][b] >= 0)
+				close(ring[f][b]);
+	c->mib = bytes / MiB / ((now_us() - start) / 1e6);
+	return NULL;
+}
+
+static void bench_churn(const char *heap_name, int heap, int threads)
+{
+	double v[MAX_SAMPLES];
+	int n = 0;
+	char param[16];
+
+	for (int rep = 0; rep < 3; rep++) {
+		struct churn c[2] = { { heap, 1.5 }, { heap, 1.5 } };
+		pthread_t t[2];
+		double total = 0;
+		bool failed = false;
+
+		for (int i = 0; i < threads; i++)
+			pthread_create(&t[i], NULL, churn_thread, &c[i]);
+		for (int i = 0; i < threads; i++) {
+			pthread_join(t[i], NULL);
+			total += c[i].mib;
+			failed |= c[i].failed;
+		}
+		if (failed)
+			break;
+		v[n++] = total;
+	}
+	snprintf(param, sizeof(param), "%dthread", threads);
+	report("churn", heap_name, param, "MiB/s", v, n);
+}
+
+/* A camera's capture buffers: N 4 MiB buffers freed and allocated again. */
+static void bench_camera(const char *heap_name, int heap)
+{
+	enum { N = 4 };
+	double v[MAX_SAMPLES];
+	int n = 0, fds[N];
+
+	for (int i = 0; i < N; i++)
+		fds[i] = heap_alloc(heap, 4 * MiB);
+	for (int rep = 0; rep < 20; rep++) {
+		double t = now_us();
+		bool ok = true;
+
+		for (int i = 0; i < N; i++) {
+			if (fds[i] >= 0)
+				close(fds[i]);
+			fds[i] = heap_alloc(heap, 4 * MiB);
+			ok &= fds[i] >= 0;
+		}
+		if (!ok)
+			break;
+		v[n++] = (now_us() - t) / N;
+	}
+	for (int i = 0; i < N; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	report("camera-4x4M", heap_name, "per-buffer", "us", v, n);
+}
+
+/* The floor of any allocator that zeroes when it allocates. */
+static void bench_memset(void)
+{
+	size_t len = 32 * MiB;
+	double v[MAX_SAMPLES];
+	int n = 0;
+	uint8_t *p = malloc(len);
+
+	if (p) {
+		memset(p, 1, len);
+		for (int rep = 0; rep < 9; rep++) {
+			double t = now_us();
+
+			memset(p, rep, len);
+			__asm__ volatile("" : : "r"(p) : "memory");
+			v[n++] = len / (double)MiB / ((now_us() - t) / 1e6);
+		}
+		free(p);
+	}
+	report("memset", "-", "32M", "MiB/s", v, n);
+}
+
+/* Loading a file into a buffer: read() through the page cache, and
+ * O_DIRECT straight into the buffer's mapping. */
+static void bench_file_read(const char *heap_name, int heap)
+{
+	size_t len = 256 * MiB, chunk = 4 * MiB;
+	const char *path = "/tmp/bench-file";
+	double v[2][MAX_SAMPLES];
+	int n[2] = { 0, 0 }, fd = heap_alloc(heap, len), file;
+	uint8_t *p = MAP_FAILED;
+
+	file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (file >= 0 && p != MAP_FAILED) {
+		for (size_t off = 0; off < len; off += chunk)
+			if (write(file, p + off, chunk) != (ssize_t)chunk)
+				break;
+		for (int mode = 0; mode < 2; mode++) {
+			for (int rep = 0; rep < 3; rep++) {
+				int f = open(path, O_RDONLY | (mode ? O_DIRECT : 0));
+				double t = now_us();
+				size_t off = 0;
+
+				if (f < 0)
+					break;
+				while (off < len) {
+					ssize_t r = read(f, p + off, chunk);
+
+					if (r <= 0)
+						break;
+					off += r;
+				}
+				close(f);
+				if (off < len)
+					break;
+				v[mode][n[mode]++] = now_us() - t;
+			}
+		}
+	}
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	if (fd >= 0)
+		close(fd);
+	if (file >= 0)
+		close(file);
+	unlink(path);
+	report("file-read-256M", heap_name, "read", "us", v[0], n[0]);
+	report("file-read-256M", heap_name, "O_DIRECT", "us", v[1], n[1]);
+}
+
+int main(int argc, char **argv)
+{
+	size_t sys_sizes[] = { 4 * KiB, 64 * KiB, MiB, 8 * MiB, 32 * MiB, 128 * MiB };
+	size_t cma_sizes[] = { 4 * KiB, 64 * KiB, MiB, 8 * MiB, 32 * MiB };
+	bool zeroing_only = false;
+	int sys, cma, vgem;
+
+	if (argc > 1 && !strcmp(argv[1], "--zeroing-only")) {
+		zeroing_only = true;
+		argv++;
+		argc--;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "usage: heap-bench [--zeroing-only] SYSTEM_HEAP CMA_HEAP\n");
+		return 2;
+	}
+	sys = heap_open(argv[1]);
+	cma = heap_open(argv[2]);
+	vgem = open_vgem();
+	printf("BENCH-START heaps=%s,%s vgem=%s\n", sys >= 0 ? "ok" : "missing",
+	       cma >= 0 ? "ok" : "missing", vgem >= 0 ? "ok" : "missing");
+	if (sys < 0 || cma < 0)
+		return 1;
+
+	bench_memset();
+	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+		bench_alloc_close("system", sys, sys_sizes[i]);
+	for (size_t i = 0; i < sizeof(cma_sizes) / sizeof(cma_sizes[0]); i++)
+		bench_alloc_close("cma", cma, cma_sizes[i]);
+	bench_churn("system", sys, 1);
+	bench_churn("system", sys, 2);
+	bench_camera("cma", cma);
+	if (!zeroing_only) {
+		for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+			bench_mmap_touch("system", sys, sys_sizes[i]);
+		for (size_t i = 0; i < sizeof(cma_sizes) / sizeof(cma_sizes[0]); i++)
+			bench_mmap_touch("cma", cma, cma_sizes[i]);
+		bench_import("system", sys, vgem, MiB);
+		bench_import("system", sys, vgem, 32 * MiB);
+		bench_import("cma", cma, vgem, MiB);
+		bench_import("cma", cma, vgem, 32 * MiB);
+		bench_sync("system", sys, vgem, 1);
+		bench_sync("system", sys, vgem, 2);
+		bench_sync("cma", cma, vgem, 1);
+		bench_sync("cma", cma, vgem, 2);
+		bench_file_read("system", sys);
+	}
+	printf("BENCH-DONE\n");
+	return 0;
+}
