@@ -133,6 +133,25 @@ static inline long meminfo_kb(const char *key)
 }
 
 /*
+ * A counter of /proc/vmstat; -1 if absent. The zone and node counters
+ * ("nr_free_pages", "nr_free_cma") are always there; the event counters
+ * ("oom_kill", "pswpout") are not in the test kernels.
+ */
+static inline long vmstat(const char *key)
+{
+	char name[64];
+	long v, found = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
+		if (!strcmp(name, key))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
  * How many times the kernel log says the OOM killer was invoked ("...
  * invoked oom-killer: gfp_mask=..."); -1 if the log cannot be read. The
  * test kernels have no VM event counters (oom_kill in /proc/vmstat), so
