@@ -60,6 +60,7 @@ pub(crate) use kernel::fmt;
 pub(crate) use kernel::prelude::fmt;
 
 /// The bytes of a C string, without its NUL.
+#[cfg(any(rdh_cma, not(rdh_hosted)))]
 pub(crate) fn cstr_bytes(s: &CStr) -> &[u8] {
     #[cfg(not(rdh_kernel_7))]
     return s.as_bytes();
@@ -195,7 +196,7 @@ pub(crate) fn user_slice(addr: usize, len: usize) -> kernel::uaccess::UserSlice 
 ///
 /// `ptr` must point to a NUL-terminated string that stays valid and
 /// unchanged for `'a`.
-#[cfg(rdh_cma)]
+#[cfg(any(rdh_cma, rdh_hosted))]
 pub(crate) unsafe fn cstr_from_ptr<'a>(ptr: *const u8) -> &'a CStr {
     #[cfg(rdh_kernel_7)]
     use kernel::str::CStrExt;

@@ -5,7 +5,7 @@
 //! 6.12's `module!` macro cannot declare parameters, so they are declared
 //! with `module_param()` in `glue.c` and read here.
 
-#[cfg(rdh_cma)]
+#[cfg(any(rdh_cma, rdh_hosted))]
 use crate::compat;
 use crate::ffi;
 #[cfg(any(rdh_cma, rdh_hosted))]
