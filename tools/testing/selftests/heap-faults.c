@@ -354,8 +354,16 @@ static int step(const char *heap_name, bool vmap)
 		}
 	}
 	close(tmp);
-	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0, "%s: no page is missing after every step",
-	       heap_name);
+	/*
+	 * Every vmap that fails or is retried takes a fresh vmalloc address,
+	 * and the kernel never frees the page-table pages it allocates for new
+	 * vmalloc regions: the vmap run's count drifts by tens of pages either
+	 * way with no leak (22 and -38 seen). It still catches a lost chunk of
+	 * the buffer's 1 MiB; the other runs keep the 64 KiB tolerance.
+	 */
+	tap_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
+	       "%s: no page is missing after every step%s", heap_name,
+	       vmap ? " (vmalloc page tables allowed for)" : "");
 	return tap_finish();
 }
 
