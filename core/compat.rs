@@ -54,13 +54,12 @@ use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 
 /// `fmt!`, to build a `CString` from format arguments.
-#[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
+#[cfg(not(rdh_kernel_7))]
 pub(crate) use kernel::fmt;
-#[cfg(all(rdh_kernel_7, not(rdh_hosted)))]
+#[cfg(rdh_kernel_7)]
 pub(crate) use kernel::prelude::fmt;
 
 /// The bytes of a C string, without its NUL.
-#[cfg(any(rdh_cma, not(rdh_hosted)))]
 pub(crate) fn cstr_bytes(s: &CStr) -> &[u8] {
     #[cfg(not(rdh_kernel_7))]
     return s.as_bytes();

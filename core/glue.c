@@ -476,6 +476,10 @@ bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *
 #include <linux/dma-heap.h>
 #include <linux/kernfs.h>
 
+#ifdef RDH_KERNEL_7
+MODULE_IMPORT_NS("DMA_BUF_HEAP");
+#endif
+
 static char *name_prefix = "";
 module_param(name_prefix, charp, 0444);
 MODULE_PARM_DESC(name_prefix,
@@ -523,10 +527,17 @@ int rdh_dma_heap_add(const char *name, const void *heap)
  */
 bool rdh_dma_heap_name_taken(const char *name)
 {
-	struct kernfs_node *class, *heaps = NULL, *node = NULL;
+	struct kernfs_node *sysfs, *class, *heaps = NULL, *node = NULL;
 	bool taken;
 
-	class = kernfs_find_and_get(kernel_kobj->sd->parent, "class");
+#ifdef RDH_KERNEL_7
+	/* 7.x hides the parent behind RCU; /sys/kernel is never moved, and
+	 * kernfs.h allows reading the parent of such a node directly. */
+	sysfs = rcu_dereference_protected(kernel_kobj->sd->__parent, true);
+#else
+	sysfs = kernel_kobj->sd->parent;
+#endif
+	class = kernfs_find_and_get(sysfs, "class");
 	if (class) {
 		heaps = kernfs_find_and_get(class, "dma_heap");
 		kernfs_put(class);

@@ -23,13 +23,13 @@
 //! is added, and a name that cannot be added leaves nothing behind; the
 //! names added before it stay, and the log says which they are.
 
+use crate::compat::{cstr_bytes, fmt};
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::ffi;
 use crate::heap::Heap;
 use crate::page::{total_ram_pages, PAGE_SIZE};
 use crate::params;
 use kernel::ffi::{c_int, c_ulong, c_void};
-use kernel::fmt;
 use kernel::prelude::*;
 use kernel::str::{BStr, CString};
 use kernel::sync::Arc;
@@ -59,7 +59,7 @@ impl Registry {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };
-        let own = heap.name().as_bytes();
+        let own = cstr_bytes(heap.name());
         self.add_name(&heap, own);
         for alias in aliases {
             if !alias.is_empty() && alias != own {
@@ -117,7 +117,7 @@ impl Registry {
 /// `prefix` followed by `name`, if that makes a name a device node can have.
 fn full_name(prefix: &CStr, name: &[u8]) -> Result<CString> {
     let name = core::str::from_utf8(name).map_err(|_| EINVAL)?;
-    if name.contains('/') || prefix.as_bytes().contains(&b'/') {
+    if name.contains('/') || cstr_bytes(prefix).contains(&b'/') {
         return Err(EINVAL);
     }
     CString::try_from_fmt(fmt!("{}{}", prefix, name))
