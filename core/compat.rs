@@ -45,7 +45,7 @@
 
 #[cfg(rdh_cma)]
 use crate::ffi;
-#[cfg(any(rdh_cma, rdh_kernel_7))]
+#[cfg(any(rdh_cma, all(rdh_kernel_7, not(rdh_hosted))))]
 use core::ptr::NonNull;
 #[cfg(all(rdh_cma, not(rdh_kernel_7)))]
 use kernel::ffi::c_int;
