@@ -5,7 +5,8 @@
 //! A heap hands the core a [`Backing`]: a value that owns the buffer's
 //! pages. Only the core implements the trait (it is `unsafe`, and `heaps/`
 //! has no `unsafe`), for page owners whose guarantees it has checked:
-//! [`KVVec<BuddyPages>`] here and `CmaPages` in `cma.rs`.
+//! [`KVVec<BuddyPages>`] here, `PooledPages` in `page_pool.rs` and
+//! `CmaPages` in `cma.rs`.
 //!
 //! At export the core lists the runs of contiguous pages once
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every

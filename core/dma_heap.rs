@@ -30,6 +30,7 @@ mod hosted;
 #[cfg(not(rdh_hosted))]
 mod ioctl;
 mod page;
+mod page_pool;
 mod params;
 #[cfg(not(rdh_hosted))]
 mod registry;

@@ -8,7 +8,7 @@
 //! same functions; `tools/testing/lint` checks that the two agree.
 
 use kernel::bindings;
-use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 
 /// Declares an opaque C type that Rust only passes around by pointer.
 macro_rules! opaque {
@@ -20,7 +20,7 @@ macro_rules! opaque {
     )*};
 }
 
-opaque!(dma_buf);
+opaque!(dma_buf, dentry, shrinker, task_struct);
 #[cfg(not(rdh_hosted))]
 opaque!(rdh_node, class);
 #[cfg(rdh_cma)]
@@ -100,6 +100,42 @@ extern "C" {
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
+    pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
+    pub(crate) fn rdh_page_count(page: *mut bindings::page) -> c_int;
+    pub(crate) fn rdh_cond_resched();
+
+    pub(crate) fn rdh_param_pool_max_kb() -> c_long;
+    pub(crate) fn rdh_pool_worker_start(
+        pool: *const c_void,
+        name: *const u8,
+        nice: c_int,
+    ) -> *mut task_struct;
+    pub(crate) fn rdh_pool_worker_stop(task: *mut task_struct);
+    pub(crate) fn rdh_pool_shrinker_add(pool: *const c_void, name: *const u8) -> *mut shrinker;
+    pub(crate) fn rdh_pool_shrinker_remove(shrinker: *mut shrinker);
+    pub(crate) fn rdh_pool_debugfs_add(pool: *const c_void, name: *const u8) -> *mut dentry;
+    pub(crate) fn rdh_pool_debugfs_remove(dir: *mut dentry);
+}
+
+/// `RDH_POOL_ORDERS` in `glue.h`: the most orders a pool's counters show.
+pub(crate) const POOL_ORDERS: usize = 4;
+
+/// `struct rdh_pool_stats` in `glue.h`: a pool's counters, for debugfs.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct PoolStats {
+    pub(crate) nr_orders: c_uint,
+    pub(crate) order: [c_uint; POOL_ORDERS],
+    pub(crate) pages: [c_ulong; POOL_ORDERS],
+    pub(crate) hits: [c_ulong; POOL_ORDERS],
+    pub(crate) misses: [c_ulong; POOL_ORDERS],
+    pub(crate) pooled_pages: c_ulong,
+    pub(crate) pending_pages: c_ulong,
+    pub(crate) max_pages: c_ulong,
+    pub(crate) recycled_pages: c_ulong,
+    pub(crate) referenced_pages: c_ulong,
+    pub(crate) over_max_pages: c_ulong,
+    pub(crate) shrunk_pages: c_ulong,
 }
 
 // Standalone mode: the module's own `dma_heap` class and nodes, and the
@@ -128,7 +164,6 @@ extern "C" {
 extern "C" {
     pub(crate) fn rdh_param_cma_aliases() -> *const u8;
     pub(crate) fn rdh_param_cma_regions() -> *const u8;
-    pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
     pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
     pub(crate) fn rdh_of_reserved_memory_node(
         name: *const u8,

@@ -16,6 +16,7 @@
  */
 #include <linux/cdev.h>
 #include <linux/cma.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-map-ops.h>
@@ -23,11 +24,16 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/of.h>
 #include <linux/scatterlist.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -84,6 +90,17 @@ const char *rdh_param_cma_aliases(void)
 const char *rdh_param_cma_regions(void)
 {
 	return cma_regions ?: "";
+}
+
+static long pool_max_kb = -1;
+module_param(pool_max_kb, long, 0644);
+MODULE_PARM_DESC(pool_max_kb,
+		 "Most memory the system heap's page pools hold, in KiB; 0 turns them off (default: -1, a sixteenth of RAM)");
+
+long rdh_param_pool_max_kb(void)
+{
+	/* Written through sysfs at any time. */
+	return READ_ONCE(pool_max_kb);
 }
 
 #ifndef RDH_HOSTED
@@ -429,6 +446,132 @@ bool rdh_fatal_signal_pending(void)
 unsigned long rdh_totalram_pages(void)
 {
 	return totalram_pages();
+}
+
+int rdh_page_count(struct page *page)
+{
+	return page_count(page);
+}
+
+void rdh_cond_resched(void)
+{
+	cond_resched();
+}
+
+/* ---- the system heap's page pools: worker, shrinker, debugfs file ---- */
+
+/*
+ * 6.12 has no Rust kthread, shrinker or debugfs API. The pool itself and
+ * every decision about it are in Rust (core/page_pool.rs); these only start
+ * and stop what calls into it.
+ */
+
+static int rdh_pool_thread(void *pool)
+{
+	rdh_rust_pool_worker(pool);
+	return 0;
+}
+
+/*
+ * Starts the pool's worker at @nice. The task is referenced, so it may be
+ * stopped (rdh_pool_worker_stop()) even after rdh_rust_pool_worker()
+ * returned on its own. NULL if it could not be created, in which case
+ * rdh_rust_pool_worker() is never called.
+ */
+struct task_struct *rdh_pool_worker_start(const void *pool, const char *name, int nice)
+{
+	struct task_struct *task;
+
+	task = kthread_create(rdh_pool_thread, (void *)pool, "%s", name);
+	if (IS_ERR(task))
+		return NULL;
+	get_task_struct(task);
+	sched_set_normal(task, nice);
+	wake_up_process(task);
+	return task;
+}
+
+void rdh_pool_worker_stop(struct task_struct *task)
+{
+	kthread_stop(task);
+	put_task_struct(task);
+}
+
+static unsigned long rdh_pool_count(struct shrinker *shrinker, struct shrink_control *sc)
+{
+	unsigned long pages = rdh_rust_pool_count(shrinker->private_data);
+
+	return pages ?: SHRINK_EMPTY;
+}
+
+static unsigned long rdh_pool_scan(struct shrinker *shrinker, struct shrink_control *sc)
+{
+	unsigned long freed = rdh_rust_pool_scan(shrinker->private_data, sc->nr_to_scan);
+
+	return freed ?: SHRINK_STOP;
+}
+
+/* Registers @pool's shrinker; NULL if it could not be allocated. */
+struct shrinker *rdh_pool_shrinker_add(const void *pool, const char *name)
+{
+	struct shrinker *shrinker = shrinker_alloc(0, "%s", name);
+
+	if (!shrinker)
+		return NULL;
+	shrinker->count_objects = rdh_pool_count;
+	shrinker->scan_objects = rdh_pool_scan;
+	shrinker->private_data = (void *)pool;
+	shrinker_register(shrinker);
+	return shrinker;
+}
+
+/* Unregisters and frees it; returns once no call into the pool is running. */
+void rdh_pool_shrinker_remove(struct shrinker *shrinker)
+{
+	shrinker_free(shrinker);
+}
+
+static int rdh_pool_show(struct seq_file *m, void *unused)
+{
+	struct rdh_pool_stats st;
+	unsigned int i;
+
+	rdh_rust_pool_stats(m->private, &st);
+	seq_puts(m, "order pages hits misses\n");
+	for (i = 0; i < st.nr_orders && i < RDH_POOL_ORDERS; i++)
+		seq_printf(m, "%u %lu %lu %lu\n", st.order[i], st.pages[i], st.hits[i],
+			   st.misses[i]);
+	seq_printf(m, "pooled_pages %lu\n", st.pooled_pages);
+	seq_printf(m, "pending_pages %lu\n", st.pending_pages);
+	seq_printf(m, "max_pages %lu\n", st.max_pages);
+	seq_printf(m, "recycled_pages %lu\n", st.recycled_pages);
+	seq_printf(m, "referenced_pages %lu\n", st.referenced_pages);
+	seq_printf(m, "over_max_pages %lu\n", st.over_max_pages);
+	seq_printf(m, "shrunk_pages %lu\n", st.shrunk_pages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rdh_pool);
+
+/*
+ * /sys/kernel/debug/rust_dma_heap/<name>-pool, reading @pool's counters.
+ * Returns the directory, or NULL (debugfs is optional: a pool works without
+ * its file). Once rdh_pool_debugfs_remove() returns, no read runs.
+ */
+struct dentry *rdh_pool_debugfs_add(const void *pool, const char *name)
+{
+	struct dentry *dir = debugfs_create_dir("rust_dma_heap", NULL);
+	char file[64];
+
+	if (IS_ERR(dir))
+		return NULL;
+	snprintf(file, sizeof(file), "%s-pool", name);
+	debugfs_create_file(file, 0400, dir, (void *)pool, &rdh_pool_fops);
+	return dir;
+}
+
+void rdh_pool_debugfs_remove(struct dentry *dir)
+{
+	debugfs_remove(dir);
 }
 
 

@@ -13,6 +13,7 @@
 
 struct class;
 struct cma;
+struct dentry;
 struct device;
 struct dma_buf;
 struct file;
@@ -20,6 +21,8 @@ struct page;
 struct rdh_node;
 struct scatterlist;
 struct sg_table;
+struct shrinker;
+struct task_struct;
 struct vm_area_struct;
 
 /* Implemented in Rust. */
@@ -35,6 +38,20 @@ int rdh_rust_mmap(const void *buf, struct vm_area_struct *vma);
 int rdh_rust_vmap(const void *buf, void **vaddr);
 void rdh_rust_vunmap(const void *buf);
 void rdh_rust_release(const void *buf);
+
+/* The system heap's page pools (core/page_pool.rs). */
+#define RDH_POOL_ORDERS 4
+struct rdh_pool_stats {
+	unsigned int nr_orders;
+	unsigned int order[RDH_POOL_ORDERS];
+	unsigned long pages[RDH_POOL_ORDERS], hits[RDH_POOL_ORDERS], misses[RDH_POOL_ORDERS];
+	unsigned long pooled_pages, pending_pages, max_pages, recycled_pages, referenced_pages,
+		over_max_pages, shrunk_pages;
+};
+void rdh_rust_pool_worker(const void *pool);
+unsigned long rdh_rust_pool_count(const void *pool);
+unsigned long rdh_rust_pool_scan(const void *pool, unsigned long nr);
+void rdh_rust_pool_stats(const void *pool, struct rdh_pool_stats *stats);
 
 /* Provided by glue.c. */
 struct rdh_gfp_bits {
@@ -70,6 +87,15 @@ void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);
 bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
+int rdh_page_count(struct page *page);
+void rdh_cond_resched(void);
+long rdh_param_pool_max_kb(void);
+struct task_struct *rdh_pool_worker_start(const void *pool, const char *name, int nice);
+void rdh_pool_worker_stop(struct task_struct *task);
+struct shrinker *rdh_pool_shrinker_add(const void *pool, const char *name);
+void rdh_pool_shrinker_remove(struct shrinker *shrinker);
+struct dentry *rdh_pool_debugfs_add(const void *pool, const char *name);
+void rdh_pool_debugfs_remove(struct dentry *dir);
 bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
 /* Hosted mode only (RDH_HOSTED): implemented in Rust (core/hosted.rs)... */

@@ -169,6 +169,29 @@ impl BuddyPages {
         // pages owned by `self`, so they live as long as the borrow.
         unsafe { PageRun::from_raw(self.page, 1 << self.order) }
     }
+
+    /// Whether this value holds the only reference to the pages.
+    ///
+    /// Chunks of more than one page are compound pages, whose references
+    /// (from a mapping, a pin or `get_page()` on any of them) are all counted
+    /// on the head page.
+    pub(crate) fn is_exclusive(&self) -> bool {
+        // SAFETY: `page` is a page we hold a reference to (type invariant).
+        unsafe { ffi::rdh_page_count(self.page.as_ptr()) == 1 }
+    }
+
+    /// Zeroes the pages, one at a time (highmem pages are mapped for it).
+    pub(crate) fn zero(&mut self) {
+        let run = self.run();
+        for n in 0..run.pages() {
+            if let Some(page) = run.page_ptr(n) {
+                // SAFETY: a page of ours (type invariant); `&mut self` means
+                // that no mapping the core made of it is alive, since those
+                // hold a reference to the value they map.
+                unsafe { ffi::rdh_clear_highpage(page) };
+            }
+        }
+    }
 }
 
 impl Drop for BuddyPages {

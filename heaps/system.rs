@@ -8,6 +8,12 @@
 //! chunks make for short scatter-gather tables and fewer IOMMU/TLB entries.
 //! Pages come zeroed, so no buffer shows a previous owner's data.
 //!
+//! Unlike upstream, a released buffer's chunks are kept, zeroed off the
+//! allocation path, in a pool per order, and the next buffers take them
+//! before asking the buddy allocator (`page_pool.rs` in the core says how:
+//! a limit, a shrinker, and pages that someone else still holds never
+//! recycled).
+//!
 //! Unlike upstream, running out of memory fails the allocation with
 //! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
 //! to no process, so the killer would pick an innocent one.
@@ -15,6 +21,7 @@
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags};
 use crate::heap::Heap;
 use crate::page::{fatal_signal_pending, BuddyPages, Effort, PAGE_SIZE};
+use crate::page_pool::{PagePools, PooledPages};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -24,10 +31,13 @@ const ORDERS: [u32; 3] = [8, 4, 0];
 
 /// The system heap, ready to register.
 pub(crate) fn heap() -> Result<Arc<dyn Heap>> {
-    Ok(Arc::new(SystemHeap, GFP_KERNEL)?)
+    let pools = PagePools::new("system", &ORDERS)?;
+    Ok(Arc::new(SystemHeap { pools }, GFP_KERNEL)?)
 }
 
-struct SystemHeap;
+struct SystemHeap {
+    pools: PagePools,
+}
 
 impl Heap for SystemHeap {
     fn name(&self) -> &'static CStr {
@@ -35,20 +45,20 @@ impl Heap for SystemHeap {
     }
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
-        let chunks = alloc_chunks(len)?;
-        DmaBuf::export(self.name(), flags, chunks, SystemBuffer)
+        let chunks = alloc_chunks(&self.pools, len)?;
+        DmaBuf::export(self.name(), flags, self.pools.backing(chunks), SystemBuffer)
     }
 }
 
 /// Allocates `len` bytes (a multiple of the page size), largest chunks
-/// first. Stops with `EINTR` if the caller is killed meanwhile; on any
+/// first, each from its pool if it has one. Stops with `EINTR` if the caller is killed meanwhile; on any
 /// failure every chunk already allocated is freed.
 ///
 /// The list of chunks gets room for the worst case (every chunk a single
 /// page) before any page is taken: growing it later, with memory nearly
 /// all ours, could only be done with `GFP_KERNEL`, which may call the OOM
 /// killer. It costs 16 bytes per page of the buffer.
-fn alloc_chunks(len: usize) -> Result<KVVec<BuddyPages>> {
+fn alloc_chunks(pools: &PagePools, len: usize) -> Result<KVVec<BuddyPages>> {
     let mut chunks = KVVec::with_capacity(len / PAGE_SIZE, GFP_KERNEL)?;
     let mut remaining = len;
     let mut max_order = ORDERS[0];
@@ -56,7 +66,7 @@ fn alloc_chunks(len: usize) -> Result<KVVec<BuddyPages>> {
         if fatal_signal_pending() {
             return Err(EINTR);
         }
-        let chunk = alloc_largest(remaining, max_order)?;
+        let chunk = alloc_largest(pools, remaining, max_order)?;
         remaining -= chunk.run().bytes();
         // Once an order has failed, larger ones will not succeed now.
         max_order = chunk.order();
@@ -65,11 +75,15 @@ fn alloc_chunks(len: usize) -> Result<KVVec<BuddyPages>> {
     Ok(chunks)
 }
 
-/// The largest chunk, of at most `max_order`, that fits in `remaining`.
-fn alloc_largest(remaining: usize, max_order: u32) -> Result<BuddyPages> {
+/// The largest chunk, of at most `max_order`, that fits in `remaining`: at
+/// each order, a pooled one if there is one, else a new one.
+fn alloc_largest(pools: &PagePools, remaining: usize, max_order: u32) -> Result<BuddyPages> {
     for order in ORDERS {
         if order > max_order || PAGE_SIZE << order > remaining {
             continue;
+        }
+        if let Some(chunk) = pools.take(order) {
+            return Ok(chunk);
         }
         let effort = if order > 0 {
             Effort::Opportunistic
@@ -89,5 +103,5 @@ fn alloc_largest(remaining: usize, max_order: u32) -> Result<BuddyPages> {
 struct SystemBuffer;
 
 impl Exporter for SystemBuffer {
-    type Backing = KVVec<BuddyPages>;
+    type Backing = PooledPages;
 }

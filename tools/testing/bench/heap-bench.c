@@ -128,6 +128,81 @@ static void bench_alloc_close(const char *heap_name, int heap, size_t len)
 	report("alloc+close", heap_name, size_name(len), "us", v, n);
 }
 
+/*
+ * rust_dma_heap's system heap keeps freed pages in pools, zeroed by a worker
+ * (/sys/kernel/debug/rust_dma_heap/system-pool). Waits until that worker is
+ * idle; returns at once where there is no such file (upstream's heaps).
+ */
+static void pools_idle(void)
+{
+	for (int i = 0; i < 2000; i++) {
+		FILE *f = fopen("/sys/kernel/debug/rust_dma_heap/system-pool", "r");
+		char line[128];
+		long pending = 0;
+
+		if (!f)
+			return;
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "pending_pages %ld", &pending);
+		fclose(f);
+		if (!pending)
+			return;
+		usleep(5000);
+	}
+}
+
+/* Empties the pools (drop_caches runs their shrinker); on upstream's heaps
+ * this only drops the page cache, as it does on ours. */
+static void pools_drain(void)
+{
+	int fd;
+
+	pools_idle();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "2", 1) != 1)
+			perror("drop_caches");
+		close(fd);
+	}
+}
+
+/*
+ * alloc+close with the pools in a known state before each repetition:
+ * cold (emptied: every page from the buddy allocator, zeroed on the way)
+ * or warm (the previous buffer of the same size freed and its pages zeroed
+ * back into the pools). The same steps run on upstream's heaps.
+ */
+static void bench_alloc_close_pools(const char *heap_name, int heap, size_t len, bool warm)
+{
+	double v[MAX_SAMPLES];
+	int n = 0, reps = reps_for(len);
+
+	if (reps > 20)
+		reps = 20;
+	for (int i = 0; i < reps; i++) {
+		double t;
+		int fd;
+
+		if (warm) {
+			fd = heap_alloc(heap, len);
+			if (fd < 0)
+				break;
+			close(fd);
+			pools_idle();
+		} else {
+			pools_drain();
+		}
+		t = now_us();
+		fd = heap_alloc(heap, len);
+		if (fd < 0)
+			break;
+		close(fd);
+		v[n++] = now_us() - t;
+	}
+	report(warm ? "alloc+close-warm" : "alloc+close-cold", heap_name, size_name(len), "us", v,
+	       n);
+}
+
 static void bench_mmap_touch(const char *heap_name, int heap, size_t len)
 {
 	double v[MAX_SAMPLES];
@@ -456,6 +531,10 @@ int main(int argc, char **argv)
 	bench_memset();
 	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
 		bench_alloc_close("system", sys, sys_sizes[i]);
+	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+		bench_alloc_close_pools("system", sys, sys_sizes[i], false);
+	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+		bench_alloc_close_pools("system", sys, sys_sizes[i], true);
 	for (size_t i = 0; i < sizeof(cma_sizes) / sizeof(cma_sizes[0]); i++)
 		bench_alloc_close("cma", cma, cma_sizes[i]);
 	bench_churn("system", sys, 1);

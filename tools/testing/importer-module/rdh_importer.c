@@ -31,6 +31,13 @@
  *   probe FD OFFSET VALUE  vmap, the u32 at OFFSET is VALUE (else -EIO)
  *   info SLOT              reading ctl then gives "nents= bytes= bounced="
  *                          (bounced: some DMA address is not the page's)
+ *   pin SLOT               take a page reference on every page of SLOT's
+ *                          table (as a driver pinning pages for DMA does),
+ *                          kept past detach and the buffer's release
+ *   pinfill SEED           write pattern SEED into the pinned pages, through
+ *                          the kernel's mapping (DMA into a page still
+ *                          pinned after its buffer is gone)
+ *   unpin                  drop every pinned page's reference
  * Each write returns the byte count on success or the first error.
  * The importer itself allocates nothing per command, so that fault
  * injection (fail-nth) steps only through dma-buf's and the exporter's
@@ -40,6 +47,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/kstrtox.h>
@@ -71,6 +79,11 @@ static struct {
 	struct sg_table *sgt;
 } slots[NSLOTS];
 static char info[128];
+
+/* Pages referenced by "pin", under slots_lock. */
+#define NPINS 8192
+static struct page *pins[NPINS];
+static unsigned int npins;
 
 static int check_and_flip(struct dma_buf *buf)
 {
@@ -284,6 +297,46 @@ static int slot_info(struct dma_buf *buf, struct sg_table *sgt)
 	return 0;
 }
 
+/* "pin": a reference on every page of @sgt, all or none. */
+static int pin_pages(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i, n = npins;
+
+	for_each_sgtable_sg(sgt, sg, i) {
+		unsigned long pfn = page_to_pfn(sg_page(sg)), k;
+
+		for (k = 0; k < sg->length >> PAGE_SHIFT; k++) {
+			if (n == NPINS) {
+				while (n > npins)
+					put_page(pins[--n]);
+				return -ENOSPC;
+			}
+			pins[n] = pfn_to_page(pfn + k);
+			get_page(pins[n++]);
+		}
+	}
+	npins = n;
+	return 0;
+}
+
+static void pin_fill(u32 seed)
+{
+	for (unsigned int n = 0; n < npins; n++) {
+		u32 *words = kmap_local_page(pins[n]);
+
+		for (size_t i = 0; i < PAGE_SIZE / 4; i++)
+			words[i] = pattern(n * (PAGE_SIZE / 4) + i, seed);
+		kunmap_local(words);
+	}
+}
+
+static void unpin_pages(void)
+{
+	while (npins)
+		put_page(pins[--npins]);
+}
+
 /* The commands on a slot, under slots_lock. */
 static int cmd_slot(const char *cmd, long long *a, int nargs)
 {
@@ -319,6 +372,8 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 		ret = device_view(slots[slot].att->dev, slots[slot].sgt, a[1], cmd[0] == 'f');
 	} else if (!strcmp(cmd, "info")) {
 		ret = slot_info(slots[slot].buf, slots[slot].sgt);
+	} else if (!strcmp(cmd, "pin")) {
+		ret = pin_pages(slots[slot].sgt);
 	} else {
 		ret = -EINVAL;
 	}
@@ -340,8 +395,17 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t coun
 	nargs = sscanf(line, "%15s %lld %lld %lld %lld", cmd, &a[0], &a[1], &a[2], &a[3]) - 1;
 	if (nargs < 0)
 		return -EINVAL;
+	if (!strcmp(cmd, "unpin") || !strcmp(cmd, "pinfill")) {
+		mutex_lock(&slots_lock);
+		if (cmd[3] == 'f')
+			pin_fill(a[0]);
+		else
+			unpin_pages();
+		mutex_unlock(&slots_lock);
+		return count;
+	}
 	if (!strcmp(cmd, "attach") || !strcmp(cmd, "detach") || !strcmp(cmd, "check") ||
-	    !strcmp(cmd, "fill") || !strcmp(cmd, "info")) {
+	    !strcmp(cmd, "fill") || !strcmp(cmd, "info") || !strcmp(cmd, "pin")) {
 		mutex_lock(&slots_lock);
 		ret = cmd_slot(cmd, a, nargs);
 		mutex_unlock(&slots_lock);
@@ -415,6 +479,7 @@ module_init(rdh_importer_init);
 static void __exit rdh_importer_exit(void)
 {
 	debugfs_remove_recursive(dir);
+	unpin_pages();
 	for (int i = 0; i < NSLOTS; i++)
 		if (slots[i].buf) {
 			unmap_detach(slots[i].buf, slots[i].att, slots[i].sgt);

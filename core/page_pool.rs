@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pools of zeroed pages, per order, for the system heap.
+//!
+//! A buffer allocated from the buddy allocator pays for zeroing its pages
+//! on the allocation path (`__GFP_ZERO`), and for every order it asks for.
+//! A pool keeps chunks of one order that are already zeroed: an allocation
+//! takes from it first and only falls back to the buddy allocator when it is
+//! empty.
+//!
+//! When a pooled buffer is released its chunks are queued, and a worker
+//! thread at the lowest priority zeroes them and puts them in the pools, off
+//! every allocation path. A chunk that anyone else still holds a reference
+//! to (a pin taken through a mapping, say) is given back to the buddy
+//! allocator instead: its last holder frees it, and it never reaches another
+//! buffer. So does a chunk that would take the pools over their limit
+//! (`pool_max_kb`, a sixteenth of RAM by default, `0` for no pools at all).
+//!
+//! A shrinker hands pooled and queued pages back to the kernel under memory
+//! pressure, and `/sys/kernel/debug/rust_dma_heap/<name>-pool` shows the
+//! counters.
+//!
+//! Only the system heap uses this: a CMA area gets its pages back at once,
+//! so that what a reserved region promises stays available.
+
+use crate::buffer::Backing;
+use crate::compat::fmt;
+use crate::ffi;
+use crate::page::{total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
+use core::ptr::NonNull;
+use kernel::ffi::{c_int, c_ulong, c_void};
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::{Arc, CondVar, SpinLock};
+use kernel::{new_condvar, new_spinlock};
+
+/// The worker's nice value: the lowest priority there is, as zeroing can
+/// always wait for a busy machine.
+const WORKER_NICE: c_int = 19;
+
+/// The pool limit when `pool_max_kb` is negative: RAM / this.
+const DEFAULT_RAM_FRACTION: usize = 16;
+
+/// The pools' limit now, in pages (`pool_max_kb` may change at any time).
+fn max_pages() -> usize {
+    // SAFETY: only reads a module parameter.
+    let kb = unsafe { ffi::rdh_param_pool_max_kb() };
+    match usize::try_from(kb) {
+        Ok(kb) => kb / (PAGE_SIZE / 1024),
+        Err(_) => total_ram_pages() / DEFAULT_RAM_FRACTION,
+    }
+}
+
+/// Lets a long loop of the worker give up the CPU.
+fn cond_resched() {
+    // SAFETY: called from the worker thread, in process context, holding
+    // no lock.
+    unsafe { ffi::rdh_cond_resched() };
+}
+
+/// One order's zeroed chunks.
+///
+/// # Invariants
+///
+/// `slots[..len]` are `Some` and hold chunks of `order`; the rest are `None`
+/// (room made ahead of time, as the lock it lives under cannot sleep).
+struct OrderPool {
+    order: u32,
+    slots: KVVec<Option<BuddyPages>>,
+    len: usize,
+    hits: usize,
+    misses: usize,
+}
+
+/// Everything under the pools' lock.
+///
+/// # Invariants
+///
+/// `pooled` is the number of pages in all of `orders`.
+struct Lists {
+    orders: KVec<OrderPool>,
+    pooled: usize,
+    recycled: usize,
+    referenced: usize,
+    over_max: usize,
+    shrunk: usize,
+}
+
+impl Lists {
+    /// Takes one chunk of the pool at `idx`, if it has one.
+    fn pop(&mut self, idx: usize) -> Option<BuddyPages> {
+        let pool = self.orders.get_mut(idx)?;
+        if pool.len == 0 {
+            return None;
+        }
+        pool.len -= 1;
+        let chunk = pool.slots.get_mut(pool.len)?.take()?;
+        // INVARIANT: one chunk of `order` left the pools.
+        self.pooled -= 1 << pool.order;
+        Some(chunk)
+    }
+}
+
+/// A released buffer's chunks, waiting for the worker.
+struct Batch {
+    chunks: KVVec<BuddyPages>,
+    pages: usize,
+    next: Option<KBox<Batch>>,
+}
+
+/// The worker's queue.
+struct Pending {
+    /// Batches not yet taken by the worker, newest first.
+    head: Option<KBox<Batch>>,
+    /// Pages in `head`'s batches.
+    queued: usize,
+    /// Pages of the batch the worker is working on.
+    in_flight: usize,
+    /// Set when the pools go away: the worker stops and nothing is queued.
+    stopping: bool,
+}
+
+impl Pending {
+    /// Unlinks the newest batch.
+    fn pop(&mut self) -> Option<KBox<Batch>> {
+        let mut batch = self.head.take()?;
+        self.head = batch.next.take();
+        self.queued -= batch.pages;
+        Some(batch)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // One batch at a time: dropping the list from its head would recurse
+        // once per batch, and a kernel stack is small.
+        while self.pop().is_some() {}
+    }
+}
+
+/// What the pools, their worker and their shrinker share.
+#[pin_data]
+struct Shared {
+    #[pin]
+    lists: SpinLock<Lists>,
+    #[pin]
+    pending: SpinLock<Pending>,
+    /// Signalled when a batch is queued or the worker must stop.
+    #[pin]
+    work: CondVar,
+}
+
+impl Shared {
+    /// Queues a released buffer's chunks for the worker, or frees them if
+    /// the pools are off or going away.
+    fn give_back(&self, chunks: KVVec<BuddyPages>) {
+        if chunks.is_empty() || max_pages() == 0 {
+            return;
+        }
+        let pages = chunks.iter().map(|c| c.run().pages()).sum();
+        // Without memory for the queue entry, the chunks are freed now.
+        let Ok(batch) = KBox::new(
+            Batch {
+                chunks,
+                pages,
+                next: None,
+            },
+            GFP_KERNEL,
+        ) else {
+            return;
+        };
+        let mut pending = self.pending.lock();
+        if pending.stopping {
+            drop(pending);
+            return;
+        }
+        let mut batch = batch;
+        batch.next = pending.head.take();
+        pending.head = Some(batch);
+        pending.queued += pages;
+        self.work.notify_one();
+    }
+
+    /// The worker's loop: zero queued chunks into the pools until told to
+    /// stop.
+    fn work(&self) {
+        loop {
+            let mut pending = self.pending.lock();
+            let batch = loop {
+                if pending.stopping {
+                    break None;
+                }
+                if let Some(batch) = pending.pop() {
+                    pending.in_flight = batch.pages;
+                    break Some(batch);
+                }
+                // A kernel thread has no signals to wake it: the wait ends
+                // on `work` (or spuriously, and the loop waits again).
+                let _ = self.work.wait_interruptible(&mut pending);
+            };
+            drop(pending);
+            let Some(mut batch) = batch else {
+                return;
+            };
+            let chunks = core::mem::replace(&mut batch.chunks, KVVec::new());
+            drop(batch);
+            for chunk in chunks {
+                self.recycle(chunk);
+                cond_resched();
+            }
+            self.pending.lock().in_flight = 0;
+        }
+    }
+
+    /// Puts one released chunk in its pool, zeroed, or frees it.
+    fn recycle(&self, mut chunk: BuddyPages) {
+        let pages = chunk.run().pages();
+        if !chunk.is_exclusive() {
+            // Someone else still holds these pages; they are theirs until
+            // they let go, so they go back to the buddy allocator (which
+            // frees them on the last put), never to another buffer.
+            self.lists.lock().referenced += pages;
+            return;
+        }
+        if self.lists.lock().pooled + pages > max_pages() {
+            self.lists.lock().over_max += pages;
+            return;
+        }
+        chunk.zero();
+        if let Err(chunk) = self.push(chunk) {
+            self.lists.lock().over_max += pages;
+            drop(chunk);
+        }
+    }
+
+    /// Adds a zeroed chunk to its pool, making room first if the pool has
+    /// none left. Gives the chunk back if it would take the pools over their
+    /// limit, if its order is not pooled, or if there is no memory for room.
+    ///
+    /// Only the worker calls this, so only it adds chunks or room: the others
+    /// only take chunks away.
+    fn push(&self, chunk: BuddyPages) -> core::result::Result<(), BuddyPages> {
+        let order = chunk.order();
+        let pages = chunk.run().pages();
+        loop {
+            let mut guard = self.lists.lock();
+            let lists = &mut *guard;
+            if lists.pooled + pages > max_pages() {
+                return Err(chunk);
+            }
+            let Some(idx) = lists.orders.iter().position(|p| p.order == order) else {
+                return Err(chunk);
+            };
+            let pool = &mut lists.orders[idx];
+            let room = pool.slots.len();
+            if pool.len < room {
+                pool.slots[pool.len] = Some(chunk);
+                // INVARIANT: `slots[..len]` are still `Some`, and `pooled`
+                // counts the chunk just added.
+                pool.len += 1;
+                lists.pooled += pages;
+                lists.recycled += pages;
+                return Ok(());
+            }
+            drop(guard);
+
+            // Twice the room, made outside the lock: allocating may sleep.
+            let want = (room * 2).max(64);
+            let Ok(mut bigger) = KVVec::with_capacity(want, GFP_KERNEL) else {
+                return Err(chunk);
+            };
+            for _ in 0..want {
+                // Within the capacity just reserved: cannot fail.
+                if bigger.push(None, GFP_KERNEL).is_err() {
+                    return Err(chunk);
+                }
+            }
+            let mut lists = self.lists.lock();
+            let pool = &mut lists.orders[idx];
+            // Chunks were only taken meanwhile, so they all fit.
+            for (old, new) in pool.slots.iter_mut().zip(bigger.iter_mut()) {
+                core::mem::swap(old, new);
+            }
+            // INVARIANT: the chunks kept their places, and the new room is
+            // all `None`.
+            core::mem::swap(&mut pool.slots, &mut bigger);
+            drop(lists);
+            // `bigger` is now the old, empty room: freed outside the lock,
+            // as freeing a vmalloc'ed array may sleep.
+            drop(bigger);
+        }
+    }
+
+    /// Pages the shrinker may free.
+    fn reclaimable(&self) -> usize {
+        let pooled = self.lists.lock().pooled;
+        pooled + self.pending.lock().queued
+    }
+
+    /// Frees up to about `nr` pages for the shrinker, the largest chunks
+    /// first, then queued ones that were not zeroed yet. Returns how many.
+    fn shrink(&self, nr: usize) -> usize {
+        let mut freed = 0;
+        while freed < nr {
+            let mut lists = self.lists.lock();
+            let Some(idx) = lists
+                .orders
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.len > 0)
+                .max_by_key(|(_, p)| p.order)
+                .map(|(i, _)| i)
+            else {
+                break;
+            };
+            let Some(chunk) = lists.pop(idx) else {
+                break;
+            };
+            let pages = chunk.run().pages();
+            lists.shrunk += pages;
+            drop(lists);
+            drop(chunk);
+            freed += pages;
+        }
+        while freed < nr {
+            let Some(batch) = self.pending.lock().pop() else {
+                break;
+            };
+            freed += batch.pages;
+            self.lists.lock().shrunk += batch.pages;
+        }
+        freed
+    }
+
+    /// The counters, for debugfs.
+    fn stats(&self, out: &mut ffi::PoolStats) {
+        {
+            let lists = self.lists.lock();
+            for (i, pool) in lists.orders.iter().take(ffi::POOL_ORDERS).enumerate() {
+                out.order[i] = pool.order;
+                out.pages[i] = (pool.len << pool.order) as c_ulong;
+                out.hits[i] = pool.hits as c_ulong;
+                out.misses[i] = pool.misses as c_ulong;
+                out.nr_orders = i as u32 + 1;
+            }
+            out.pooled_pages = lists.pooled as c_ulong;
+            out.recycled_pages = lists.recycled as c_ulong;
+            out.referenced_pages = lists.referenced as c_ulong;
+            out.over_max_pages = lists.over_max as c_ulong;
+            out.shrunk_pages = lists.shrunk as c_ulong;
+        }
+        let pending = self.pending.lock();
+        out.pending_pages = (pending.queued + pending.in_flight) as c_ulong;
+        out.max_pages = max_pages() as c_ulong;
+    }
+}
+
+/// A heap's page pools, with their worker, shrinker and debugfs file.
+///
+/// # Invariants
+///
+/// `worker` is the started worker thread, running [`Shared::work`] on a
+/// reference to `shared` it owns; `shrinker` is registered with a pointer
+/// to `shared`, as is `debugfs` (a directory) if it is not `None`. Each is
+/// removed only in `drop`.
+pub(crate) struct PagePools {
+    shared: Arc<Shared>,
+    worker: NonNull<ffi::task_struct>,
+    shrinker: NonNull<ffi::shrinker>,
+    debugfs: Option<NonNull<ffi::dentry>>,
+}
+
+// SAFETY: the pointers are handles to C objects that any thread may use and
+// remove; the rest is `Arc<Shared>`, whose contents are behind locks.
+unsafe impl Send for PagePools {}
+// SAFETY: shared access only takes the locks in `Shared`.
+unsafe impl Sync for PagePools {}
+
+impl PagePools {
+    /// Empty pools for chunks of each of `orders` (at most four), named
+    /// `name` in the worker's, shrinker's and debugfs file's names.
+    pub(crate) fn new(name: &'static str, orders: &[u32]) -> Result<Self> {
+        if orders.len() > ffi::POOL_ORDERS {
+            return Err(EINVAL);
+        }
+        let mut pools = KVec::with_capacity(orders.len(), GFP_KERNEL)?;
+        for &order in orders {
+            pools.push(
+                OrderPool {
+                    order,
+                    slots: KVVec::new(),
+                    len: 0,
+                    hits: 0,
+                    misses: 0,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                lists <- new_spinlock!(Lists {
+                    orders: pools,
+                    pooled: 0,
+                    recycled: 0,
+                    referenced: 0,
+                    over_max: 0,
+                    shrunk: 0,
+                }, "rdh_pool_lists"),
+                pending <- new_spinlock!(Pending {
+                    head: None,
+                    queued: 0,
+                    in_flight: 0,
+                    stopping: false,
+                }, "rdh_pool_pending"),
+                work <- new_condvar!("rdh_pool_work"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let shared_ptr: *const c_void = (&*shared as *const Shared).cast();
+
+        let thread_name = CString::try_from_fmt(fmt!("rdh-pool-{}", name))?;
+        let worker_ref = Arc::into_raw(shared.clone());
+        // SAFETY: `thread_name` is a NUL-terminated string that C copies;
+        // the worker gets `worker_ref`, a strong reference it owns from now
+        // on (see `rdh_rust_pool_worker`).
+        let worker = unsafe {
+            ffi::rdh_pool_worker_start(worker_ref.cast(), thread_name.as_char_ptr().cast(), WORKER_NICE)
+        };
+        let Some(worker) = NonNull::new(worker) else {
+            // SAFETY: without a thread, `rdh_rust_pool_worker` never runs and
+            // the reference is still ours, from `into_raw` above.
+            drop(unsafe { Arc::from_raw(worker_ref) });
+            return Err(ENOMEM);
+        };
+
+        let shrinker_name = CString::try_from_fmt(fmt!("rdh-{}-pool", name));
+        let shrinker = shrinker_name.ok().and_then(|shrinker_name| {
+            // SAFETY: the name is copied; `shared_ptr` stays valid until the
+            // shrinker is removed in `drop`, as `self.shared` holds it.
+            NonNull::new(unsafe { ffi::rdh_pool_shrinker_add(shared_ptr, shrinker_name.as_char_ptr().cast()) })
+        });
+        let Some(shrinker) = shrinker else {
+            stop_worker(&shared, worker);
+            return Err(ENOMEM);
+        };
+
+        let debugfs = CString::try_from_fmt(fmt!("{}", name))
+            .ok()
+            .and_then(|file_name| {
+                // SAFETY: as for the shrinker; debugfs copies the name.
+                NonNull::new(unsafe { ffi::rdh_pool_debugfs_add(shared_ptr, file_name.as_char_ptr().cast()) })
+            });
+
+        // INVARIANT: the worker, shrinker and debugfs file were set up above
+        // with `shared`.
+        Ok(Self {
+            shared,
+            worker,
+            shrinker,
+            debugfs,
+        })
+    }
+
+    /// A zeroed chunk of `order` from its pool, if the pool has one.
+    pub(crate) fn take(&self, order: u32) -> Option<BuddyPages> {
+        let mut lists = self.shared.lists.lock();
+        let idx = lists.orders.iter().position(|p| p.order == order)?;
+        let chunk = lists.pop(idx);
+        let pool = lists.orders.get_mut(idx)?;
+        match chunk {
+            Some(_) => pool.hits += 1,
+            None => pool.misses += 1,
+        }
+        chunk
+    }
+
+    /// The backing of a buffer made of `chunks`: when the buffer is released
+    /// its chunks come back to these pools.
+    pub(crate) fn backing(&self, chunks: KVVec<BuddyPages>) -> PooledPages {
+        PooledPages {
+            chunks,
+            pools: self.shared.clone(),
+        }
+    }
+}
+
+/// Tells the worker to stop and waits until it has.
+fn stop_worker(shared: &Shared, worker: NonNull<ffi::task_struct>) {
+    {
+        let mut pending = shared.pending.lock();
+        pending.stopping = true;
+        shared.work.notify_all();
+    }
+    // SAFETY: `worker` was started by `rdh_pool_worker_start` and is stopped
+    // only here, once.
+    unsafe { ffi::rdh_pool_worker_stop(worker.as_ptr()) };
+}
+
+impl Drop for PagePools {
+    fn drop(&mut self) {
+        if let Some(dir) = self.debugfs {
+            // SAFETY: the directory was made by `rdh_pool_debugfs_add` and is
+            // removed only here (type invariant).
+            unsafe { ffi::rdh_pool_debugfs_remove(dir.as_ptr()) };
+        }
+        // SAFETY: registered in `new` and removed only here (type
+        // invariant); once this returns the shrinker no longer runs.
+        unsafe { ffi::rdh_pool_shrinker_remove(self.shrinker.as_ptr()) };
+        stop_worker(&self.shared, self.worker);
+        // The pooled and queued chunks are freed with the last reference to
+        // `shared`.
+    }
+}
+
+/// The pages of a pooled buffer: chunks of the buddy allocator that go back
+/// to the pools when the buffer is released.
+pub(crate) struct PooledPages {
+    chunks: KVVec<BuddyPages>,
+    pools: Arc<Shared>,
+}
+
+// SAFETY: every `BuddyPages` owns its pages until it is dropped or handed
+// to the pools, which happens only in `drop`; the vector is not changed
+// before then, so the runs are the same on every call.
+unsafe impl Backing for PooledPages {
+    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
+        self.chunks.iter().map(BuddyPages::run)
+    }
+}
+
+impl Drop for PooledPages {
+    fn drop(&mut self) {
+        self.pools
+            .give_back(core::mem::replace(&mut self.chunks, KVVec::new()));
+    }
+}
+
+// The `rdh_rust_pool_*` functions are called by `glue.c`: the worker thread
+// with the reference `PagePools::new` gave it, the shrinker and the debugfs
+// file with the pointer to `Shared` registered with them, which stays valid
+// until they are removed.
+
+/// # Safety
+///
+/// `pool` is a strong reference to a `Shared` made by `Arc::into_raw`,
+/// which this function consumes.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_pool_worker(pool: *const c_void) {
+    // SAFETY: see the function's safety requirements.
+    let shared = unsafe { Arc::from_raw(pool.cast::<Shared>()) };
+    shared.work();
+}
+
+/// # Safety
+///
+/// `pool` points to a live `Shared`.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_pool_count(pool: *const c_void) -> c_ulong {
+    // SAFETY: see the function's safety requirements.
+    let shared = unsafe { &*pool.cast::<Shared>() };
+    shared.reclaimable() as c_ulong
+}
+
+/// # Safety
+///
+/// `pool` points to a live `Shared`.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_pool_scan(pool: *const c_void, nr: c_ulong) -> c_ulong {
+    // SAFETY: see the function's safety requirements.
+    let shared = unsafe { &*pool.cast::<Shared>() };
+    shared.shrink(nr as usize) as c_ulong
+}
+
+/// # Safety
+///
+/// `pool` points to a live `Shared`, `out` to a writable `PoolStats`.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_pool_stats(pool: *const c_void, out: *mut ffi::PoolStats) {
+    // SAFETY: see the function's safety requirements.
+    let shared = unsafe { &*pool.cast::<Shared>() };
+    let mut stats = ffi::PoolStats::default();
+    shared.stats(&mut stats);
+    // SAFETY: `out` is writable (see the function's safety requirements).
+    unsafe { out.write(stats) };
+}
