@@ -475,8 +475,8 @@ static int rdh_pool_thread(void *pool)
 /*
  * Starts the pool's worker at @nice. The task is referenced, so it may be
  * stopped (rdh_pool_worker_stop()) even after rdh_rust_pool_worker()
- * returned on its own. NULL if it could not be created, in which case
- * rdh_rust_pool_worker() is never called.
+ * returned on its own; stopped before it first runs, it never calls it.
+ * NULL if it could not be created.
  */
 struct task_struct *rdh_pool_worker_start(const void *pool, const char *name, int nice)
 {

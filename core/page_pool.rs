@@ -86,18 +86,32 @@ struct Lists {
     shrunk: usize,
 }
 
+/// A chunk taken out of a pool, with the pool's room if that left it empty:
+/// an empty pool holds no memory. Both are for dropping outside the lock, as
+/// freeing a vmalloc'ed array may sleep.
+struct Taken {
+    chunk: BuddyPages,
+    room: KVVec<Option<BuddyPages>>,
+}
+
 impl Lists {
     /// Takes one chunk of the pool at `idx`, if it has one.
-    fn pop(&mut self, idx: usize) -> Option<BuddyPages> {
+    fn pop(&mut self, idx: usize) -> Option<Taken> {
         let pool = self.orders.get_mut(idx)?;
         if pool.len == 0 {
             return None;
         }
         pool.len -= 1;
         let chunk = pool.slots.get_mut(pool.len)?.take()?;
+        let room = if pool.len == 0 {
+            // INVARIANT: no chunk is left, so no room is needed either.
+            core::mem::replace(&mut pool.slots, KVVec::new())
+        } else {
+            KVVec::new()
+        };
         // INVARIANT: one chunk of `order` left the pools.
         self.pooled -= 1 << pool.order;
-        Some(chunk)
+        Some(Taken { chunk, room })
     }
 }
 
@@ -313,13 +327,13 @@ impl Shared {
             else {
                 break;
             };
-            let Some(chunk) = lists.pop(idx) else {
+            let Some(taken) = lists.pop(idx) else {
                 break;
             };
-            let pages = chunk.run().pages();
+            let pages = taken.chunk.run().pages();
             lists.shrunk += pages;
             drop(lists);
-            drop(chunk);
+            drop(taken);
             freed += pages;
         }
         while freed < nr {
@@ -360,7 +374,7 @@ impl Shared {
 /// # Invariants
 ///
 /// `worker` is the started worker thread, running [`Shared::work`] on a
-/// reference to `shared` it owns; `shrinker` is registered with a pointer
+/// pointer to `shared`; `shrinker` is registered with a pointer
 /// to `shared`, as is `debugfs` (a directory) if it is not `None`. Each is
 /// removed only in `drop`.
 pub(crate) struct PagePools {
@@ -419,19 +433,18 @@ impl PagePools {
         let shared_ptr: *const c_void = (&*shared as *const Shared).cast();
 
         let thread_name = CString::try_from_fmt(fmt!("rdh-pool-{}", name))?;
-        let worker_ref = Arc::into_raw(shared.clone());
+        // The worker borrows `shared` rather than owning a reference: a
+        // thread stopped before it first runs never calls its function, so
+        // it could not be relied on to drop one. `shared` outlives it, as
+        // `drop` stops it before the fields go (and a forgotten `PagePools`
+        // leaks its `Arc` too).
+        //
         // SAFETY: `thread_name` is a NUL-terminated string that C copies;
-        // the worker gets `worker_ref`, a strong reference it owns from now
-        // on (see `rdh_rust_pool_worker`).
+        // `shared_ptr` stays valid until the worker is stopped (above).
         let worker = unsafe {
-            ffi::rdh_pool_worker_start(worker_ref.cast(), thread_name.as_char_ptr().cast(), WORKER_NICE)
+            ffi::rdh_pool_worker_start(shared_ptr, thread_name.as_char_ptr().cast(), WORKER_NICE)
         };
-        let Some(worker) = NonNull::new(worker) else {
-            // SAFETY: without a thread, `rdh_rust_pool_worker` never runs and
-            // the reference is still ours, from `into_raw` above.
-            drop(unsafe { Arc::from_raw(worker_ref) });
-            return Err(ENOMEM);
-        };
+        let worker = NonNull::new(worker).ok_or(ENOMEM)?;
 
         let shrinker_name = CString::try_from_fmt(fmt!("rdh-{}-pool", name));
         let shrinker = shrinker_name.ok().and_then(|shrinker_name| {
@@ -465,13 +478,16 @@ impl PagePools {
     pub(crate) fn take(&self, order: u32) -> Option<BuddyPages> {
         let mut lists = self.shared.lists.lock();
         let idx = lists.orders.iter().position(|p| p.order == order)?;
-        let chunk = lists.pop(idx);
+        let taken = lists.pop(idx);
         let pool = lists.orders.get_mut(idx)?;
-        match chunk {
+        match taken {
             Some(_) => pool.hits += 1,
             None => pool.misses += 1,
         }
-        chunk
+        drop(lists);
+        let Taken { chunk, room } = taken?;
+        drop(room);
+        Some(chunk)
     }
 
     /// The backing of a buffer made of `chunks`: when the buffer is released
@@ -535,19 +551,18 @@ impl Drop for PooledPages {
     }
 }
 
-// The `rdh_rust_pool_*` functions are called by `glue.c`: the worker thread
-// with the reference `PagePools::new` gave it, the shrinker and the debugfs
-// file with the pointer to `Shared` registered with them, which stays valid
-// until they are removed.
+// The `rdh_rust_pool_*` functions are called by `glue.c`: the worker thread,
+// the shrinker and the debugfs file, each with the pointer to `Shared` it was
+// started or registered with, which stays valid until `PagePools::drop` has
+// stopped or removed it.
 
 /// # Safety
 ///
-/// `pool` is a strong reference to a `Shared` made by `Arc::into_raw`,
-/// which this function consumes.
+/// `pool` points to a `Shared` that stays alive until this returns.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_worker(pool: *const c_void) {
     // SAFETY: see the function's safety requirements.
-    let shared = unsafe { Arc::from_raw(pool.cast::<Shared>()) };
+    let shared = unsafe { &*pool.cast::<Shared>() };
     shared.work();
 }
 
