@@ -450,7 +450,9 @@ impl PagePools {
         let shrinker = shrinker_name.ok().and_then(|shrinker_name| {
             // SAFETY: the name is copied; `shared_ptr` stays valid until the
             // shrinker is removed in `drop`, as `self.shared` holds it.
-            NonNull::new(unsafe { ffi::rdh_pool_shrinker_add(shared_ptr, shrinker_name.as_char_ptr().cast()) })
+            NonNull::new(unsafe {
+                ffi::rdh_pool_shrinker_add(shared_ptr, shrinker_name.as_char_ptr().cast())
+            })
         });
         let Some(shrinker) = shrinker else {
             stop_worker(&shared, worker);
@@ -461,7 +463,9 @@ impl PagePools {
             .ok()
             .and_then(|file_name| {
                 // SAFETY: as for the shrinker; debugfs copies the name.
-                NonNull::new(unsafe { ffi::rdh_pool_debugfs_add(shared_ptr, file_name.as_char_ptr().cast()) })
+                NonNull::new(unsafe {
+                    ffi::rdh_pool_debugfs_add(shared_ptr, file_name.as_char_ptr().cast())
+                })
             });
 
         // INVARIANT: the worker, shrinker and debugfs file were set up above
@@ -583,7 +587,7 @@ unsafe extern "C" fn rdh_rust_pool_count(pool: *const c_void) -> c_ulong {
 unsafe extern "C" fn rdh_rust_pool_scan(pool: *const c_void, nr: c_ulong) -> c_ulong {
     // SAFETY: see the function's safety requirements.
     let shared = unsafe { &*pool.cast::<Shared>() };
-    shared.shrink(nr as usize) as c_ulong
+    shared.shrink(nr) as c_ulong
 }
 
 /// # Safety
