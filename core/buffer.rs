@@ -33,6 +33,22 @@ pub(crate) unsafe trait Backing: Send + Sync + 'static {
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_;
 }
 
+/// An owner of a buffer's pages whose pages a process may map as ordinary,
+/// reference-counted pages (`vm_insert_pages()`), which direct I/O and
+/// other `get_user_pages()` users can then reach.
+///
+/// # Safety
+///
+/// Implementers guarantee, besides [`Backing`]'s contract, that every page
+/// of every run is part of a page the buddy allocator handed out whole (a
+/// single page or a compound one, never slab, anonymous or typed memory),
+/// holding a reference for as long as the value lives: a mapping takes and
+/// drops references of its own, and the memory must not go back to the
+/// allocator while the owner's reference remains. An owner must also be
+/// ready for references to outlive it: what it frees is freed only on the
+/// last put.
+pub(crate) unsafe trait InsertableBacking: Backing {}
+
 // SAFETY: every `BuddyPages` owns its pages until it is dropped (its type
 // invariant), and the vector is never changed through a shared reference,
 // so the runs are the same on every call.

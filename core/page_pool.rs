@@ -23,7 +23,7 @@
 //! Only the system heap uses this: a CMA area gets its pages back at once,
 //! so that what a reserved region promises stays available.
 
-use crate::buffer::Backing;
+use crate::buffer::{Backing, InsertableBacking};
 use crate::compat::fmt;
 use crate::ffi;
 use crate::page::{total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
@@ -547,6 +547,12 @@ unsafe impl Backing for PooledPages {
         self.chunks.iter().map(BuddyPages::run)
     }
 }
+
+// SAFETY: a `BuddyPages` is a whole allocation of the buddy allocator
+// (compound when it has more than one page), referenced until it is dropped;
+// `__free_pages()` only drops that reference, and the pools never take a
+// chunk someone else still references (`BuddyPages::is_exclusive`).
+unsafe impl InsertableBacking for PooledPages {}
 
 impl Drop for PooledPages {
     fn drop(&mut self) {

@@ -6,7 +6,7 @@
 //! it may look at the request and then either refuse it or map it, once,
 //! with the buffer's own pages.
 
-use crate::buffer::{Backing, BufferPages};
+use crate::buffer::{Backing, BufferPages, InsertableBacking};
 use crate::ffi;
 use crate::page::{PageRun, PAGE_SIZE};
 use kernel::bindings;
@@ -110,6 +110,52 @@ impl Vma {
         }
     }
 
+    /// Maps the pages of `run` from `addr` as ordinary pages, each
+    /// referenced by the mapping, `batch.len()` at a time.
+    ///
+    /// # Safety
+    ///
+    /// The pages must be whole buddy-allocator pages that stay referenced
+    /// by their owner while the VMA lives (`InsertableBacking`), and
+    /// `[addr, addr + run.bytes())` must lie inside the VMA.
+    unsafe fn insert_pages(
+        &self,
+        addr: usize,
+        run: PageRun<'_>,
+        batch: &mut KVec<*mut bindings::page>,
+    ) -> Result {
+        let mut n = 0;
+        while n < run.pages() {
+            let mut count = 0;
+            for slot in batch.iter_mut() {
+                let Some(page) = run.page_ptr(n + count) else {
+                    break;
+                };
+                *slot = page;
+                count += 1;
+            }
+            let mut left = count as c_ulong;
+            // SAFETY: the VMA is being set up under the mmap lock (type
+            // invariant); the range lies inside it and the pages are ours to
+            // map (the function's safety requirements). The first `count`
+            // entries of `batch` are pages of `run`.
+            let ret = unsafe {
+                bindings::vm_insert_pages(
+                    self.raw(),
+                    (addr + n * PAGE_SIZE) as c_ulong,
+                    batch.as_mut_ptr(),
+                    &mut left,
+                )
+            };
+            kernel::error::to_result(ret)?;
+            if left != 0 || count == 0 {
+                return Err(EFAULT);
+            }
+            n += count;
+        }
+        Ok(())
+    }
+
     fn remap_pfn_range(&self, addr: usize, pfn: usize, len: usize) -> Result {
         // SAFETY: `[addr, addr + len)` lies inside the VMA, which is being
         // set up under the mmap lock, and the `len` bytes from `pfn` are
@@ -170,6 +216,54 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
             let len = run.bytes().min(end - addr);
             vma.remap(addr, run, len)?;
             addr += len;
+        }
+        if addr < end {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+}
+
+/// Pages mapped at once, per `vm_insert_pages()` call.
+const INSERT_BATCH: usize = 512;
+
+impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
+    /// Like [`MmapRequest::map`], but a shared mapping gets the pages as
+    /// ordinary, reference-counted pages (`vm_insert_pages()`, all at once:
+    /// no faults later) rather than as `VM_PFNMAP`. Direct I/O and every
+    /// other `get_user_pages()` user can then reach them; such a mapping
+    /// counts in the process's RSS as a shared file mapping does.
+    ///
+    /// As with `map`, the mapping can neither grow (`VM_DONTEXPAND`) nor be
+    /// dumped (`VM_DONTDUMP`). A private mapping is `map`'s.
+    pub(crate) fn map_pages(self) -> Result {
+        let vma = self.vma;
+        if !vma.is_shared() {
+            return self.map();
+        }
+        let (start, end) = (vma.start(), vma.end());
+        let mut batch = KVec::from_elem(core::ptr::null_mut(), INSERT_BATCH, GFP_KERNEL)?;
+        let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
+        // SAFETY: the VMA is being set up, under the mmap lock (type
+        // invariant), which is when its flags may be changed.
+        unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };
+        let mut addr = start;
+        let mut skip = vma.pgoff();
+        for run in self.pages.runs() {
+            if addr >= end {
+                break;
+            }
+            let Some(run) = run.skip(skip) else {
+                skip -= run.pages();
+                continue;
+            };
+            skip = 0;
+            let run = run.take((end - addr) / PAGE_SIZE);
+            // SAFETY: `B: InsertableBacking`, and the buffer's pages outlive
+            // the mapping (type invariant); `run` is cut to what is left of
+            // the VMA.
+            unsafe { vma.insert_pages(addr, run, &mut batch)? };
+            addr += run.bytes();
         }
         if addr < end {
             return Err(EINVAL);

@@ -18,7 +18,7 @@
 //! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
 //! to no process, so the killer would pick an innocent one.
 
-use crate::dma_buf::{DmaBuf, Exporter, FdFlags};
+use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::{fatal_signal_pending, BuddyPages, Effort, PAGE_SIZE};
 use crate::page_pool::{PagePools, PooledPages};
@@ -97,11 +97,18 @@ fn alloc_largest(pools: &PagePools, remaining: usize, max_order: u32) -> Result<
     Err(ENOMEM)
 }
 
-/// A system-heap buffer: every hook is the [`Exporter`] default (CPU-access
-/// sync of every mapped table and of the kernel mapping; `mmap`, shared of
-/// any size or private of one page).
+/// A system-heap buffer: CPU-access sync is the [`Exporter`] default (every
+/// mapped table and the kernel mapping). `mmap` takes shared mappings of any
+/// size and private ones of one page, as upstream does, but maps the pages
+/// of a shared one as ordinary pages rather than as a `VM_PFNMAP` range, so
+/// that `O_DIRECT` reads and writes through it work (upstream's fail with
+/// `EFAULT`).
 struct SystemBuffer;
 
 impl Exporter for SystemBuffer {
     type Backing = PooledPages;
+
+    fn mmap(&self, request: MmapRequest<'_, PooledPages>) -> Result {
+        request.map_pages()
+    }
 }

@@ -11,7 +11,8 @@
  *   - the limit holds, and 0 turns pooling off;
  *   - pages that a driver still holds (the test importer's "pin") after
  *     the buffer's release never enter a pool, and what it writes there
- *     never shows in a buffer;
+ *     never shows in a buffer; nor do pages a pipe holds through vmsplice()
+ *     (get_user_pages(), as direct I/O), which it still reads intact;
  *   - memory pressure (anonymous memory past MemAvailable) makes the
  *     shrinker give pooled pages back;
  *   - a CMA heap's freed buffer is at once available again, whole, and does
@@ -20,7 +21,9 @@
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "heaptest.h"
@@ -275,6 +278,63 @@ static void test_pinned(int heap)
 		close(fd);
 }
 
+/*
+ * vmsplice() takes references on a mapping's pages (get_user_pages(), as
+ * direct I/O does) that the pipe keeps after the buffer is gone: those
+ * pages must not enter a pool, and what the pipe reads later must still be
+ * the buffer's own bytes, neither zeroed nor another buffer's.
+ */
+static void test_vmsplice(int heap)
+{
+	size_t len = 1 << 20, spliced = 64 << 10;
+	struct stats s0 = { 0 }, s1 = { 0 };
+	int fd, pipes[2] = { -1, -1 };
+	unsigned char *p, *back = malloc(spliced);
+	bool zeros = true, ok;
+	ssize_t n = -1;
+
+	set_max_kb(64 << 10);
+	drain(&s0);
+	fd = heap_alloc(heap, len);
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED && !pipe(pipes)) {
+		struct iovec iov = { .iov_base = p, .iov_len = spliced };
+
+		memset(p, 0x77, len);
+		n = vmsplice(pipes[1], &iov, 1, 0);
+		munmap(p, len);
+	}
+	if (fd >= 0)
+		close(fd);
+	tap_ok(n == (ssize_t)spliced, "vmsplice() of a system-heap mapping takes its pages (%zd, %s)",
+	       n, n < 0 ? strerror(errno) : "ok");
+	ok = settle(&s1);
+	tap_ok(ok && s1.referenced - s0.referenced >= (long)(spliced / PAGE) &&
+		       s1.referenced - s0.referenced + s1.recycled - s0.recycled == (long)(len / PAGE),
+	       "the freed buffer's chunks the pipe holds are not pooled (%ld referenced, %ld "
+	       "recycled)",
+	       s1.referenced - s0.referenced, s1.recycled - s0.recycled);
+	for (int i = 0; i < 16; i++) {
+		bool z = false;
+		int f = buffer(heap, 1 << 20, 0x78, &z);
+
+		zeros = zeros && f >= 0 && z;
+		if (f >= 0)
+			close(f);
+	}
+	tap_ok(zeros, "16 new 1 MiB buffers meanwhile are all zeros");
+	n = pipes[0] >= 0 && back ? read(pipes[0], back, spliced) : -1;
+	ok = n == (ssize_t)spliced;
+	for (size_t i = 0; ok && i < spliced; i++)
+		ok = back[i] == 0x77;
+	tap_ok(ok, "the pipe still reads the freed buffer's own bytes (%zd)", n);
+	if (pipes[0] >= 0) {
+		close(pipes[0]);
+		close(pipes[1]);
+	}
+	free(back);
+}
+
 static void test_pressure(int heap)
 {
 	struct stats s0 = { 0 }, s1 = { 0 };
@@ -371,6 +431,7 @@ int main(int argc, char **argv)
 	test_recycling(heap);
 	test_limit(heap);
 	test_pinned(heap);
+	test_vmsplice(heap);
 	test_pressure(heap);
 	test_cma(argv[2]);
 	set_max_kb(-1);
