@@ -25,6 +25,9 @@
 
 #include "heaptest.h"
 
+/* See the check that uses it, at the end of main(). */
+#define STRESS_PAGE_TOLERANCE 64
+
 struct counts {
 	long ops, enomem, gone, bad, bad_errno;
 };
@@ -236,8 +239,20 @@ int main(int argc, char **argv)
 	}
 	tap_ok(count_dmabufs() == bufs0 || count_dmabufs() < 0,
 	       "every buffer is gone at the end (%d -> %d)", bufs0, count_dmabufs());
-	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
-	       "every page comes back (a leak of one 64 KiB chunk would show)");
+	/*
+	 * Loading a module maps it in fresh vmalloc space and builds its sysfs
+	 * and kallsyms anew, which leaves the free-page count up to ~30 pages
+	 * lower after a dozen reloads even without this module's code in the
+	 * way (measured on 2026-12-02: 4 to 31 pages missing over 21 runs,
+	 * before and after the page pools, and with the pools' worker or
+	 * shrinker left out). A leak per operation or per reload (thousands of
+	 * operations, a dozen reloads: hundreds of pages for a 4 KiB one)
+	 * still shows; one 64 KiB chunk lost once is heap-fuzz's and
+	 * heap-faults' to catch, which reload nothing.
+	 */
+	tap_ok(pages_missing(pages0, STRESS_PAGE_TOLERANCE) == 0,
+	       "every page comes back (within %d pages: module reloads move the count)",
+	       STRESS_PAGE_TOLERANCE);
 	printf("# figures: operations=%ld unloads=%ld\n", ops, unl->unloads);
 	return tap_finish();
 }
