@@ -168,10 +168,41 @@ impl Shared {
     /// Queues a released buffer's chunks for the worker, or frees them if
     /// the pools are off or going away.
     fn give_back(&self, chunks: KVVec<BuddyPages>) {
-        if chunks.is_empty() || max_pages() == 0 {
+        let max = max_pages();
+        if chunks.is_empty() || max == 0 {
             return;
         }
-        let pages = chunks.iter().map(|c| c.run().pages()).sum();
+        // Queue no more than the pools could still take: the rest is freed
+        // now rather than held, unzeroed and unreclaimable while the worker
+        // is busy, only to be freed later (a 4 GiB buffer, say).
+        let room = {
+            let held = self.lists.lock().pooled;
+            let pending = self.pending.lock();
+            max.saturating_sub(held + pending.queued + pending.in_flight)
+        };
+        let mut pages: usize = chunks.iter().map(|c| c.run().pages()).sum();
+        let chunks = if pages <= room {
+            chunks
+        } else {
+            let Ok(mut kept) = KVVec::with_capacity(chunks.len(), GFP_KERNEL) else {
+                return;
+            };
+            let total = pages;
+            pages = 0;
+            for chunk in chunks {
+                let n = chunk.run().pages();
+                // Within the capacity reserved: the push cannot fail (and a
+                // chunk it refused would just be freed).
+                if pages + n <= room && kept.push(chunk, GFP_KERNEL).is_ok() {
+                    pages += n;
+                }
+            }
+            self.lists.lock().over_max += total - pages;
+            kept
+        };
+        if chunks.is_empty() {
+            return;
+        }
         // Without memory for the queue entry, the chunks are freed now.
         let Ok(batch) = KBox::new(
             Batch {

@@ -92,6 +92,15 @@ int main(int argc, char **argv)
 	munmap(p, len);
 	close(fd);
 	close(heap);
+	/* The system heap's pools keep up to a sixteenth of RAM, zeroed by a
+	 * worker, until memory is short: drop caches (their shrinker) and wait
+	 * for the worker, up to 10 s. */
+	for (int round = 0; round < 20; round++) {
+		write_sysfs("/proc/sys/vm/drop_caches", "3");
+		if (meminfo_kb("MemAvailable") >= before - (64 << 10))
+			break;
+		usleep(500000);
+	}
 	tap_ok(meminfo_kb("MemAvailable") >= before - (64 << 10),
 	       "%s: its memory comes back (MemAvailable %ld kB before, %ld kB after)", name, before,
 	       meminfo_kb("MemAvailable"));
