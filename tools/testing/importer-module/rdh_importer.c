@@ -32,7 +32,7 @@
  *   info SLOT              reading ctl then gives "nents= bytes= bounced="
  *                          (bounced: some DMA address is not the page's)
  *   pin SLOT               take a page reference on every page of SLOT's
- *                          table (as a driver pinning pages for DMA does),
+ *                          buffer (as a driver pinning pages for DMA does),
  *                          kept past detach and the buffer's release
  *   pinfill SEED           write pattern SEED into the pinned pages, through
  *                          the kernel's mapping (DMA into a page still
@@ -297,26 +297,35 @@ static int slot_info(struct dma_buf *buf, struct sg_table *sgt)
 	return 0;
 }
 
-/* "pin": a reference on every page of @sgt, all or none. */
-static int pin_pages(struct sg_table *sgt)
+/*
+ * "pin": a reference on every page of @buf, all or none. The pages are
+ * found through a kernel mapping (vmalloc_to_page()), not the table:
+ * CONFIG_DMABUF_DEBUG scrambles the page pointers of the tables importers
+ * get, as an importer must not use them.
+ */
+static int pin_pages(struct dma_buf *buf)
 {
-	struct scatterlist *sg;
-	unsigned int i, n = npins;
+	struct iosys_map map;
+	unsigned int n = npins;
+	size_t off;
+	int ret = dma_buf_vmap_unlocked(buf, &map);
 
-	for_each_sgtable_sg(sgt, sg, i) {
-		unsigned long pfn = page_to_pfn(sg_page(sg)), k;
+	if (ret)
+		return ret;
+	for (off = 0; off < buf->size; off += PAGE_SIZE) {
+		struct page *page = map.is_iomem ? NULL : vmalloc_to_page(map.vaddr + off);
 
-		for (k = 0; k < sg->length >> PAGE_SHIFT; k++) {
-			if (n == NPINS) {
-				while (n > npins)
-					put_page(pins[--n]);
-				return -ENOSPC;
-			}
-			pins[n] = pfn_to_page(pfn + k);
-			get_page(pins[n++]);
+		if (n == NPINS || !page) {
+			while (n > npins)
+				put_page(pins[--n]);
+			dma_buf_vunmap_unlocked(buf, &map);
+			return page ? -ENOSPC : -EINVAL;
 		}
+		pins[n] = page;
+		get_page(pins[n++]);
 	}
 	npins = n;
+	dma_buf_vunmap_unlocked(buf, &map);
 	return 0;
 }
 
@@ -373,7 +382,7 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 	} else if (!strcmp(cmd, "info")) {
 		ret = slot_info(slots[slot].buf, slots[slot].sgt);
 	} else if (!strcmp(cmd, "pin")) {
-		ret = pin_pages(slots[slot].sgt);
+		ret = pin_pages(slots[slot].buf);
 	} else {
 		ret = -EINVAL;
 	}
