@@ -7,9 +7,14 @@
  * ENOENT or ENXIO); every other failure must be ENOMEM. At the end every
  * buffer is gone.
  *   heap-stress PROCESSES THREADS SECONDS [MODULE.ko]
- * With MODULE.ko, a process of its own keeps unloading the module; after
- * each unload it waits (15 seconds at most) until a worker has found
- * the module gone, then loads it again. Asserted: unloads happened,
+ * With MODULE.ko, a process of its own keeps unloading the module: it asks
+ * the workers to pause between operations, holding nothing, and once they
+ * all have (or 20 s have passed) tries rmmod and lets them go again. After
+ * an unload it waits (15 seconds at most) until a worker has found the
+ * module gone, then loads it again while they run. (A pause asked for
+ * rather than one at fixed times: on the debug kernel an operation can take
+ * longer than any fixed pause, and the workers were then never all idle at
+ * once.) Asserted: unloads happened,
  * operations found the module gone (and only with ENOENT, ENXIO or
  * ENODEV), every reload worked and brought the heaps back, the module is
  * loaded and allocates at the end, and every page is back.
@@ -35,10 +40,13 @@ struct counts {
 static struct counts *shared;	/* one slot per process, in shared memory */
 static int nheaps, seconds, procs;
 
-/* The unloader's figures, in shared memory. */
+/* The unloader's figures and the pause handshake, in shared memory. */
 static struct unloader {
-	long attempts, unloads, reloads, reload_failed, heaps_missing, waited_out;
+	long attempts, unloads, reloads, reload_failed, heaps_missing, waited_out, pauses_timed_out;
 	int stop;
+	int pause;	/* set by the unloader: workers, stop between operations */
+	int active;	/* workers still running */
+	int paused;	/* workers stopped at the pause */
 } *unl;
 
 static long gone_so_far(void)
@@ -57,10 +65,18 @@ static void unloader(const char *module)
 	snprintf(cmd, sizeof(cmd), "insmod %s", module);
 	sleep(1);	/* let the workers find the heaps first */
 	while (!__atomic_load_n(&unl->stop, __ATOMIC_RELAXED)) {
+		int i, unloaded;
+
+		__atomic_store_n(&unl->pause, 1, __ATOMIC_SEQ_CST);
+		for (i = 0; i < 2000 && __atomic_load_n(&unl->paused, __ATOMIC_SEQ_CST) <
+					   __atomic_load_n(&unl->active, __ATOMIC_SEQ_CST); i++)
+			usleep(10000);
+		unl->pauses_timed_out += i == 2000;
 		unl->attempts++;
-		if (system("rmmod rust_dma_heap 2>/dev/null") == 0) {
+		unloaded = system("rmmod rust_dma_heap 2>/dev/null") == 0;
+		__atomic_store_n(&unl->pause, 0, __ATOMIC_SEQ_CST);
+		if (unloaded) {
 			long g = gone_so_far();
-			int i;
 
 			unl->unloads++;
 			/* Up to 15 s: on the debug kernel under load one
@@ -75,7 +91,7 @@ static void unloader(const char *module)
 			if (access(HEAP_DIR "/system", F_OK))
 				unl->heaps_missing++;
 		}
-		usleep(50000);
+		usleep(300000);	/* work that races with the reload */
 	}
 	_exit(0);
 }
@@ -87,15 +103,14 @@ static void *worker(void *arg)
 	int vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	time_t end = time(NULL) + seconds;
 
+	__atomic_fetch_add(&unl->active, 1, __ATOMIC_SEQ_CST);
 	while (time(NULL) < end) {
-		struct timespec now;
-
-		/* Every half second all workers pause together for a moment,
-		 * holding nothing, so that the unloader gets its chances and
-		 * the work that follows races with the reload. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_nsec / 1000000 % 500 < 100) {
-			usleep(10000);
+		/* The unloader's pause: wait here, holding nothing. */
+		if (__atomic_load_n(&unl->pause, __ATOMIC_SEQ_CST)) {
+			__atomic_fetch_add(&unl->paused, 1, __ATOMIC_SEQ_CST);
+			while (__atomic_load_n(&unl->pause, __ATOMIC_SEQ_CST) && time(NULL) < end)
+				usleep(2000);
+			__atomic_fetch_sub(&unl->paused, 1, __ATOMIC_SEQ_CST);
 			continue;
 		}
 		const char *name = heap_names[rand_r(&seed) % nheaps];
@@ -151,6 +166,7 @@ static void *worker(void *arg)
 	}
 	if (vgem >= 0)
 		close(vgem);
+	__atomic_fetch_sub(&unl->active, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -217,9 +233,9 @@ int main(int argc, char **argv)
 
 		__atomic_store_n(&unl->stop, 1, __ATOMIC_RELAXED);
 		waitpid(unloader_pid, &status, 0);
-		tap_diag("unloader: %ld attempts, %ld unloads, %ld reloads, %ld reloads failed, %ld waits for a worker ran out",
+		tap_diag("unloader: %ld attempts, %ld unloads, %ld reloads, %ld reloads failed, %ld waits for a worker ran out, %ld pauses timed out",
 			 unl->attempts, unl->unloads, unl->reloads, unl->reload_failed,
-			 unl->waited_out);
+			 unl->waited_out, unl->pauses_timed_out);
 		tap_ok(unl->unloads > 0, "the module was unloaded under load (%ld times)", unl->unloads);
 		tap_ok(gone > 0, "operations found the module gone (%ld), with ENOENT, ENXIO or ENODEV only",
 		       gone);
