@@ -12,7 +12,7 @@
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every
 //! table and mapping it builds: what it counts is what it fills.
 
-use crate::page::{BuddyPages, PageRun, PAGE_SIZE};
+use crate::page::{kvvec_may_fail, BuddyPages, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;
@@ -93,7 +93,7 @@ impl<B: Backing> BufferPages<B> {
     /// Takes over `backing` and lists its runs.
     pub(crate) fn new(backing: B) -> Result<Self> {
         let backing = Arc::new(backing, GFP_KERNEL)?;
-        let mut runs = KVVec::with_capacity(backing.runs().count(), GFP_KERNEL)?;
+        let mut runs = kvvec_may_fail(backing.runs().count())?;
         let mut pages: usize = 0;
         for run in backing.runs() {
             pages = pages.checked_add(run.pages()).ok_or(ENOMEM)?;

@@ -103,6 +103,7 @@ extern "C" {
     pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
     pub(crate) fn rdh_page_count(page: *mut bindings::page) -> c_int;
     pub(crate) fn rdh_cond_resched();
+    pub(crate) fn rdh_kvmalloc_mayfail(bytes: usize) -> *mut c_void;
 
     pub(crate) fn rdh_param_pool_max_kb() -> c_long;
     pub(crate) fn rdh_pool_worker_start(

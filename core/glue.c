@@ -458,6 +458,12 @@ void rdh_cond_resched(void)
 	cond_resched();
 }
 
+/* Rust's allocation flags cannot say __GFP_RETRY_MAYFAIL. */
+void *rdh_kvmalloc_mayfail(size_t bytes)
+{
+	return kvmalloc(bytes, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+}
+
 /* ---- the system heap's page pools: worker, shrinker, debugfs file ---- */
 
 /*

@@ -89,6 +89,7 @@ bool rdh_fatal_signal_pending(void);
 unsigned long rdh_totalram_pages(void);
 int rdh_page_count(struct page *page);
 void rdh_cond_resched(void);
+void *rdh_kvmalloc_mayfail(size_t bytes);
 long rdh_param_pool_max_kb(void);
 struct task_struct *rdh_pool_worker_start(const void *pool, const char *name, int nice);
 void rdh_pool_worker_stop(struct task_struct *task);

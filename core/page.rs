@@ -123,6 +123,35 @@ fn gfp(order: u32, effort: Effort) -> bindings::gfp_t {
     gfp
 }
 
+/// An empty [`KVVec`] with room for `capacity` elements, allocated the way
+/// `KVVec` allocates (`kvmalloc()`, and freed or grown with `kvfree()` and
+/// `kvrealloc()`) but with [`Effort::MayFail`]: it may reclaim, and fails
+/// with `ENOMEM` rather than call the OOM killer. For the bookkeeping of a
+/// heap's allocation and of its page pools, which with memory short would
+/// otherwise kill a process over memory that is in no process.
+pub(crate) fn kvvec_may_fail<T>(capacity: usize) -> Result<KVVec<T>> {
+    // `kvmalloc()` memory is aligned to at least 8 bytes.
+    if core::mem::align_of::<T>() > 8 {
+        return Err(EINVAL);
+    }
+    let bytes = capacity
+        .checked_mul(core::mem::size_of::<T>())
+        .ok_or(ENOMEM)?;
+    if bytes == 0 {
+        return Ok(KVVec::new());
+    }
+    // SAFETY: any size may be asked for; NULL is returned on failure.
+    let ptr = unsafe { ffi::rdh_kvmalloc_mayfail(bytes) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `ptr` is `kvmalloc()` memory for `capacity` elements of `T`,
+    // aligned for it (checked above), as `KVVec`'s allocator (`KVmalloc`)
+    // would have allocated them, and it frees and resizes it with
+    // `kvfree()` and `kvrealloc()`; no element is initialised (length 0).
+    Ok(unsafe { KVVec::from_raw_parts(ptr, 0, capacity) })
+}
+
 /// `2^order` zeroed, physically contiguous pages from the buddy allocator,
 /// freed on drop.
 ///

@@ -20,13 +20,21 @@
 //! pressure, and `/sys/kernel/debug/rust_dma_heap/<name>-pool` shows the
 //! counters.
 //!
+//! Nothing here may call the OOM killer. Releasing a buffer allocates
+//! nothing that could wait (its queue entry is made with the buffer), and
+//! the worker grows a pool with [`kvvec_may_fail`], doing without pooling
+//! when that fails. A task that ran memory out with dma-bufs and is
+//! exiting releases them after its address space is gone: an OOM kill then
+//! finds no task worth killing (the memory is in no address space) and
+//! panics, "System is deadlocked on memory".
+//!
 //! Only the system heap uses this: a CMA area gets its pages back at once,
 //! so that what a reserved region promises stays available.
 
 use crate::buffer::{Backing, InsertableBacking};
 use crate::compat::fmt;
 use crate::ffi;
-use crate::page::{total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
+use crate::page::{kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
@@ -49,6 +57,12 @@ fn max_pages() -> usize {
         Ok(kb) => kb / (PAGE_SIZE / 1024),
         Err(_) => total_ram_pages() / DEFAULT_RAM_FRACTION,
     }
+}
+
+/// For the release path's one allocation, which only shrinks: it never
+/// waits for reclaim, so it never calls the OOM killer.
+fn pool_gfp() -> kernel::alloc::Flags {
+    GFP_NOWAIT | __GFP_NOWARN
 }
 
 /// Lets a long loop of the worker give up the CPU.
@@ -165,11 +179,12 @@ struct Shared {
 }
 
 impl Shared {
-    /// Queues a released buffer's chunks for the worker, or frees them if
-    /// the pools are off or going away.
-    fn give_back(&self, chunks: KVVec<BuddyPages>) {
+    /// Queues a released buffer's batch for the worker, or frees its chunks
+    /// if the pools are off or going away. Allocates nothing that could
+    /// wait (see the module documentation).
+    fn give_back(&self, mut batch: KBox<Batch>) {
         let max = max_pages();
-        if chunks.is_empty() || max == 0 {
+        if batch.chunks.is_empty() || max == 0 {
             return;
         }
         // Queue no more than the pools could still take: the rest is freed
@@ -180,46 +195,24 @@ impl Shared {
             let pending = self.pending.lock();
             max.saturating_sub(held + pending.queued + pending.in_flight)
         };
-        let mut pages: usize = chunks.iter().map(|c| c.run().pages()).sum();
-        let chunks = if pages <= room {
-            chunks
-        } else {
-            let Ok(mut kept) = KVVec::with_capacity(chunks.len(), GFP_KERNEL) else {
-                return;
-            };
-            let total = pages;
-            pages = 0;
-            for chunk in chunks {
-                let n = chunk.run().pages();
-                // Within the capacity reserved: the push cannot fail (and a
-                // chunk it refused would just be freed).
-                if pages + n <= room && kept.push(chunk, GFP_KERNEL).is_ok() {
-                    pages += n;
-                }
-            }
+        let total: usize = batch.chunks.iter().map(|c| c.run().pages()).sum();
+        let mut pages = total;
+        if total > room {
+            let chunks = core::mem::replace(&mut batch.chunks, KVVec::new());
+            let (kept, kept_pages) = keep_at_most(chunks, room);
+            batch.chunks = kept;
+            pages = kept_pages;
             self.lists.lock().over_max += total - pages;
-            kept
-        };
-        if chunks.is_empty() {
-            return;
+            if batch.chunks.is_empty() {
+                return;
+            }
         }
-        // Without memory for the queue entry, the chunks are freed now.
-        let Ok(batch) = KBox::new(
-            Batch {
-                chunks,
-                pages,
-                next: None,
-            },
-            GFP_KERNEL,
-        ) else {
-            return;
-        };
         let mut pending = self.pending.lock();
         if pending.stopping {
             drop(pending);
             return;
         }
-        let mut batch = batch;
+        batch.pages = pages;
         batch.next = pending.head.take();
         pending.head = Some(batch);
         pending.queued += pages;
@@ -311,7 +304,7 @@ impl Shared {
 
             // Twice the room, made outside the lock: allocating may sleep.
             let want = (room * 2).max(64);
-            let Ok(mut bigger) = KVVec::with_capacity(want, GFP_KERNEL) else {
+            let Ok(mut bigger) = kvvec_may_fail(want) else {
                 return Err(chunk);
             };
             for _ in 0..want {
@@ -526,12 +519,22 @@ impl PagePools {
     }
 
     /// The backing of a buffer made of `chunks`: when the buffer is released
-    /// its chunks come back to these pools.
-    pub(crate) fn backing(&self, chunks: KVVec<BuddyPages>) -> PooledPages {
-        PooledPages {
-            chunks,
+    /// its chunks come back to these pools. Makes the queue entry they go
+    /// back in now, so that releasing the buffer allocates nothing; without
+    /// memory for it, `chunks` are freed.
+    pub(crate) fn backing(&self, chunks: KVVec<BuddyPages>) -> Result<PooledPages> {
+        let batch = KBox::new(
+            Batch {
+                chunks,
+                pages: 0,
+                next: None,
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(PooledPages {
+            batch: Some(batch),
             pools: self.shared.clone(),
-        }
+        })
     }
 }
 
@@ -565,17 +568,24 @@ impl Drop for PagePools {
 
 /// The pages of a pooled buffer: chunks of the buddy allocator that go back
 /// to the pools when the buffer is released.
+///
+/// # Invariants
+///
+/// `batch` is `Some` until `drop`.
 pub(crate) struct PooledPages {
-    chunks: KVVec<BuddyPages>,
+    batch: Option<KBox<Batch>>,
     pools: Arc<Shared>,
 }
 
 // SAFETY: every `BuddyPages` owns its pages until it is dropped or handed
-// to the pools, which happens only in `drop`; the vector is not changed
-// before then, so the runs are the same on every call.
+// to the pools, which happens only in `drop`; the batch and its vector are
+// not changed before then, so the runs are the same on every call.
 unsafe impl Backing for PooledPages {
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        self.chunks.iter().map(BuddyPages::run)
+        self.batch
+            .iter()
+            .flat_map(|b| b.chunks.iter())
+            .map(BuddyPages::run)
     }
 }
 
@@ -587,9 +597,34 @@ unsafe impl InsertableBacking for PooledPages {}
 
 impl Drop for PooledPages {
     fn drop(&mut self) {
-        self.pools
-            .give_back(core::mem::replace(&mut self.chunks, KVVec::new()));
+        if let Some(batch) = self.batch.take() {
+            self.pools.give_back(batch);
+        }
     }
+}
+
+/// Keeps the chunks of `chunks` that fit in `room` pages, taken in order,
+/// and frees the others; returns the kept chunks and their pages. Reuses
+/// the vector's memory: it may only shrink it, without waiting.
+fn keep_at_most(mut chunks: KVVec<BuddyPages>, room: usize) -> (KVVec<BuddyPages>, usize) {
+    // The chunks to free gather at the front: `[..excess]` are to be freed,
+    // `[excess..i]` kept.
+    let slice = chunks.as_mut_slice();
+    let (mut excess, mut kept) = (0, 0);
+    for i in 0..slice.len() {
+        let n = slice[i].run().pages();
+        if kept + n <= room {
+            kept += n;
+        } else {
+            slice.swap(i, excess);
+            excess += 1;
+        }
+    }
+    let mut it = chunks.into_iter();
+    for _ in 0..excess {
+        drop(it.next());
+    }
+    (it.collect(pool_gfp()), kept)
 }
 
 // The `rdh_rust_pool_*` functions are called by `glue.c`: the worker thread,

@@ -20,7 +20,7 @@
 
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
-use crate::page::{fatal_signal_pending, BuddyPages, Effort, PAGE_SIZE};
+use crate::page::{fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, PAGE_SIZE};
 use crate::page_pool::{PagePools, PooledPages};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -46,7 +46,12 @@ impl Heap for SystemHeap {
 
     fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
         let chunks = alloc_chunks(&self.pools, len)?;
-        DmaBuf::export(self.name(), flags, self.pools.backing(chunks), SystemBuffer)
+        DmaBuf::export(
+            self.name(),
+            flags,
+            self.pools.backing(chunks)?,
+            SystemBuffer,
+        )
     }
 }
 
@@ -55,11 +60,12 @@ impl Heap for SystemHeap {
 /// failure every chunk already allocated is freed.
 ///
 /// The list of chunks gets room for the worst case (every chunk a single
-/// page) before any page is taken: growing it later, with memory nearly
-/// all ours, could only be done with `GFP_KERNEL`, which may call the OOM
-/// killer. It costs 16 bytes per page of the buffer.
+/// page) before any page is taken, and without calling the OOM killer:
+/// growing it later, with memory nearly all ours, could only be done with
+/// `GFP_KERNEL`, which may call it. It costs 16 bytes per page of the
+/// buffer.
 fn alloc_chunks(pools: &PagePools, len: usize) -> Result<KVVec<BuddyPages>> {
-    let mut chunks = KVVec::with_capacity(len / PAGE_SIZE, GFP_KERNEL)?;
+    let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;
     let mut remaining = len;
     let mut max_order = ORDERS[0];
     while remaining > 0 {
