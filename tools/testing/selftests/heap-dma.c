@@ -12,6 +12,11 @@
  *   - after the device writes, DMA_BUF_IOCTL_SYNC START shows the CPU its
  *     data through mmap (begin_cpu_access synced it for the CPU), and so
  *     does the kernel's vmap inside begin_cpu_access.
+ * And per heap, one device mapping the buffer through two attachments at
+ * once: the CPU syncs in every direction, and both mappings see what the
+ * CPU wrote. (With one of the two being mapped or unmapped meanwhile,
+ * CONFIG_DMA_API_DEBUG once took a sync for one of memory never mapped:
+ * heap-concurrent races that.)
  *   heap-dma [--bounce] BYTES HEAP...   (after insmod rdh_importer.ko)
  * --bounce: the mappings must be bounced (the swiotlb=force run), so that
  * the checks above really test the syncs.
@@ -103,6 +108,41 @@ out:
 	close(fd);
 }
 
+static void twice(const char *name, int heap, size_t len)
+{
+	static const unsigned long long dirs[] = {
+		DMA_BUF_SYNC_READ, DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_RW,
+	};
+	uint32_t a = 0x5000;
+	int fd = heap_alloc(heap, len), ret, bad = 0;
+	uint32_t *p;
+
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!tap_ok(p != MAP_FAILED, "%s/twice: a buffer of %zu bytes, mapped", name, len))
+		return;
+	ret = importer("attach 0 %d 1", fd);
+	if (!ret)
+		ret = importer("attach 1 %d 1", fd);
+	if (!tap_ok(ret == 0, "%s/twice: device 1 maps it through two attachments (%d)", name, ret))
+		goto out;
+	for (unsigned int i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		bad |= sync_buf(fd, DMA_BUF_SYNC_START | dirs[i]) != 0;
+		if (dirs[i] & DMA_BUF_SYNC_WRITE)
+			cpu_writes(p, len, a);
+		bad |= sync_buf(fd, DMA_BUF_SYNC_END | dirs[i]) != 0;
+	}
+	tap_ok(!bad, "%s/twice: SYNC_START and SYNC_END work in every direction", name);
+	tap_ok(importer("check 0 %u", a) == 0 && importer("check 1 %u", a) == 0,
+	       "%s/twice: both mappings see what the CPU wrote", name);
+	tap_ok(importer("detach 0") == 0 && importer("detach 1") == 0,
+	       "%s/twice: both unmapped and detached", name);
+out:
+	importer("detach 0");
+	importer("detach 1");
+	munmap(p, len);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int a = 1, bufs0 = count_dmabufs();
@@ -125,6 +165,7 @@ int main(int argc, char **argv)
 			continue;
 		for (int dev = 0; dev < 2; dev++)
 			one(argv[a], heap, len, dev);
+		twice(argv[a], heap, len);
 		close(heap);
 	}
 	tap_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
