@@ -23,21 +23,8 @@
 //!   for the CPU (its device writes nothing, and with bounce buffers a copy
 //!   back would overwrite what another device wrote), and is synced for its
 //!   device whenever the CPU may have written;
-//! - unmapping syncs a bidirectional table for the CPU, as a plain
-//!   `dma_unmap_sgtable()` would.
-//!
-//! A bidirectional table is synced in its own direction, not the CPU's
-//! (deliberately unlike upstream's heaps): for the CPU, a `DMA_FROM_DEVICE`
-//! sync does exactly what a bidirectional one does on every architecture
-//! and under swiotlb, and a `DMA_TO_DEVICE` one does nothing, so it is left
-//! out; for the device, a `DMA_TO_DEVICE` sync is the same as a
-//! bidirectional one, and after a CPU access that only read, a bidirectional
-//! sync writes back lines that are clean (or copies unchanged bytes to a
-//! bounce buffer) where a `DMA_FROM_DEVICE` one would invalidate them.
-//! The reason is `CONFIG_DMA_API_DEBUG`: when one device maps a buffer twice
-//! (two attachments), it holds two entries at the same address and finds
-//! neither for a sync whose direction matches neither, and reports a sync of
-//! memory that was never mapped.
+//! - unmapping syncs a bidirectional table for the CPU in the importer's
+//!   direction, as a plain `dma_unmap_sgtable()` would.
 //!
 //! Every sync is in a direction its mapping allows, so this is quiet under
 //! `CONFIG_DMA_API_DEBUG`. Tables are mapped with `DMA_ATTR_SKIP_CPU_SYNC`
@@ -100,6 +87,8 @@ const MAP_ATTRS: usize = bindings::DMA_ATTR_SKIP_CPU_SYNC as usize;
 
 struct DmaMapping {
     dev: DeviceRef,
+    /// The direction the importer asked for.
+    importer_dir: DataDirection,
     /// The direction the table is mapped in: `ToDevice` or `Bidirectional`.
     mapped_dir: DataDirection,
     /// The importer's copy of the mapped table.
@@ -233,6 +222,7 @@ impl<B: Backing> SgTable<B> {
         // and `export` mirrors it.
         self.mapping = Some(DmaMapping {
             dev: dev.clone(),
+            importer_dir: dir,
             mapped_dir,
             export,
         });
@@ -242,21 +232,18 @@ impl<B: Backing> SgTable<B> {
     /// Unmaps the table, if it is mapped, and frees the importer's copy.
     pub(super) fn unmap(&mut self) {
         if let Some(m) = self.mapping.take() {
-            if m.mapped_dir == DataDirection::Bidirectional {
-                // SAFETY: the table is mapped bidirectionally for `m.dev`
-                // (type invariant).
-                unsafe {
+            // SAFETY: by the type invariant the table is mapped for `m.dev`
+            // in `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up
+            // by `sg_alloc_table()`; a bidirectional mapping may be synced in
+            // the importer's direction.
+            unsafe {
+                if m.mapped_dir == DataDirection::Bidirectional {
                     ffi::rdh_dma_sync_for_cpu(
                         m.dev.as_raw(),
                         self.table.get(),
-                        DataDirection::Bidirectional.as_raw(),
-                    )
-                };
-            }
-            // SAFETY: by the type invariant the table is mapped for `m.dev`
-            // in `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up
-            // by `sg_alloc_table()`.
-            unsafe {
+                        m.importer_dir.as_raw(),
+                    );
+                }
                 ffi::rdh_dma_unmap_sgtable(
                     m.dev.as_raw(),
                     self.table.get(),
@@ -270,34 +257,29 @@ impl<B: Backing> SgTable<B> {
 
     /// Makes the device's writes visible to the CPU, which is about to
     /// access the buffer in direction `dir`: for a mapped table whose device
-    /// may write, unless the CPU only writes. See the module documentation
-    /// for the direction of the sync.
+    /// may write.
     pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
-            if m.mapped_dir == DataDirection::Bidirectional && dir != DataDirection::ToDevice {
+            if m.mapped_dir == DataDirection::Bidirectional {
                 // SAFETY: the table is mapped bidirectionally for `m.dev`
-                // (type invariant).
+                // (type invariant), so any direction may be synced.
                 unsafe {
-                    ffi::rdh_dma_sync_for_cpu(
-                        m.dev.as_raw(),
-                        self.table.get(),
-                        DataDirection::Bidirectional.as_raw(),
-                    )
+                    ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw())
                 };
             }
         }
     }
 
     /// Makes what the CPU did in direction `dir` visible to the device, if
-    /// the table is mapped: a sync for the device in the direction the table
-    /// was mapped, except for a read-only device after a CPU access that
-    /// only read.
+    /// the table is mapped: for a read-only device, unless the CPU only
+    /// read, a sync for the device in the direction it was mapped.
     pub(super) fn sync_for_device(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
-            if m.mapped_dir == DataDirection::ToDevice && dir == DataDirection::FromDevice {
-                return;
-            }
-            let dir = m.mapped_dir;
+            let dir = match m.mapped_dir {
+                DataDirection::Bidirectional => dir,
+                _ if dir == DataDirection::FromDevice => return,
+                mapped => mapped,
+            };
             // SAFETY: the table is mapped for `m.dev` (type invariant), in
             // `m.mapped_dir`, which allows `dir`.
             unsafe { ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
