@@ -24,29 +24,25 @@ pub(super) struct Attachment<B: Backing> {
     table: Mutex<SgTable<B>>,
 }
 
-impl<B: Backing> Attachment<B> {
-    /// Maps the table for the attached device; see [`SgTable::map`].
-    pub(super) fn map(&self, dir: DataDirection) -> Result<NonNull<bindings::sg_table>> {
-        self.table.lock().map(&self.dev, dir)
-    }
-
-    /// Unmaps the table.
-    pub(super) fn unmap(&self) {
-        self.table.lock().unmap()
-    }
-}
-
 /// The attachments of one buffer.
 ///
 /// A detached attachment leaves an empty slot, reused by the next attach
 /// (6.12's `KVec` cannot remove elements).
 ///
 /// Locking, as 6.12's dma-buf core calls us: `map` and `unmap` run under
-/// the buffer's reservation lock and take only an attachment's table lock;
-/// `attach`, `detach` and the CPU-access syncs run without the reservation
-/// lock and take the list lock, then table locks. So a table lock nests in
-/// either, and the list lock and the reservation lock are never held
-/// together. Neither lock is held while calling into the dma-buf core.
+/// the buffer's reservation lock and take the list lock, then the
+/// attachment's table lock; `attach`, `detach` and the CPU-access syncs run
+/// without the reservation lock and take the list lock, then table locks.
+/// So the reservation lock, where held, is outside the list lock, and a
+/// table lock always inside it. Neither of ours is held while calling into
+/// the dma-buf core.
+///
+/// Mapping and unmapping under the list lock keeps the CPU-access syncs
+/// from running while the DMA API records or drops a mapping entry by
+/// entry. With one device mapping the buffer through two attachments,
+/// `CONFIG_DMA_API_DEBUG` otherwise saw, for a sync in another direction
+/// than the mapping's, one attachment's entry at some addresses and both at
+/// others, and reported a sync of memory never mapped.
 #[pin_data]
 pub(super) struct Attachments<B: Backing> {
     #[pin]
@@ -92,6 +88,22 @@ impl<B: Backing> Attachments<B> {
         {
             *slot = None;
         }
+    }
+
+    /// Maps `attachment`'s table for its device; see [`SgTable::map`].
+    pub(super) fn map(
+        &self,
+        attachment: &Attachment<B>,
+        dir: DataDirection,
+    ) -> Result<NonNull<bindings::sg_table>> {
+        let _list = self.list.lock();
+        attachment.table.lock().map(&attachment.dev, dir)
+    }
+
+    /// Unmaps `attachment`'s table.
+    pub(super) fn unmap(&self, attachment: &Attachment<B>) {
+        let _list = self.list.lock();
+        attachment.table.lock().unmap()
     }
 
     /// Makes what devices wrote visible to the CPU, for every mapped table.

@@ -258,20 +258,26 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`]; `att` must be a live attachment of this buffer.
     unsafe fn map(
-        _buf: *const c_void,
+        buf: *const c_void,
         att: *const c_void,
         dir: DataDirection,
     ) -> Result<NonNull<bindings::sg_table>> {
         // SAFETY: guaranteed by the caller.
-        unsafe { compat::borrow::<AttachmentBox<E>>(att) }.map(dir)
+        let this = unsafe { Self::buffer(buf) };
+        // SAFETY: guaranteed by the caller.
+        let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
+        this.attachments.map(att, dir)
     }
 
     /// # Safety
     ///
     /// As [`Ops::map`].
-    unsafe fn unmap(_buf: *const c_void, att: *const c_void) {
+    unsafe fn unmap(buf: *const c_void, att: *const c_void) {
         // SAFETY: guaranteed by the caller.
-        unsafe { compat::borrow::<AttachmentBox<E>>(att) }.unmap()
+        let this = unsafe { Self::buffer(buf) };
+        // SAFETY: guaranteed by the caller.
+        let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
+        this.attachments.unmap(att);
     }
 
     /// # Safety
