@@ -2,6 +2,7 @@
 
 //! The `dma_heap` device class and the `/dev/dma_heap/<name>` nodes.
 
+use crate::accounting::HeapStats;
 use crate::ffi;
 use crate::heap::Heap;
 use core::ptr::NonNull;
@@ -73,9 +74,11 @@ impl Drop for DevtRegion {
     }
 }
 
-/// What a node's open files point to: the heap behind it.
+/// What a node's open files point to: the heap behind it, and its figures
+/// (shared by all the heap's names, and shown in the node's sysfs files).
 pub(crate) struct NodeTarget {
     pub(crate) heap: Arc<dyn Heap>,
+    pub(crate) stats: Arc<HeapStats>,
 }
 
 /// One `/dev/dma_heap/<name>` node.
@@ -83,7 +86,8 @@ pub(crate) struct NodeTarget {
 /// # Invariants
 ///
 /// `node` was added by `rdh_node_add()` in a class that outlives this value,
-/// with `target` as its private data; it is removed on drop (and freed by
+/// with `target` as its private data and `target.stats` as its sysfs
+/// files' data; it is removed on drop (and freed by
 /// its device's release once nothing uses it). `target` outlives every open
 /// file of the node, because open files pin this module (`fops.owner`) and
 /// nodes are only dropped when the module goes away.
@@ -107,17 +111,21 @@ impl HeapNode {
         devt: bindings::dev_t,
         name: &CStr,
         heap: Arc<dyn Heap>,
+        stats: Arc<HeapStats>,
     ) -> Result<Self> {
-        let target = KBox::pin(NodeTarget { heap }, GFP_KERNEL)?;
+        let target = KBox::pin(NodeTarget { heap, stats }, GFP_KERNEL)?;
         let private: *const NodeTarget = &*target;
+        let stats: *const HeapStats = &*target.stats;
         // SAFETY: `class` is live, `name` a valid string (copied by the
-        // device core), and `private` stays valid for the node's lifetime.
+        // device core), and `private` and `stats` stay valid until the
+        // node is removed (they are dropped after it, in `target`).
         let node = unsafe {
             ffi::rdh_node_add(
                 class.ptr.as_ptr(),
                 devt,
                 name.as_char_ptr().cast(),
                 private.cast::<c_void>(),
+                stats.cast::<c_void>(),
             )
         };
         let node = kernel::error::from_err_ptr(node)?;

@@ -60,6 +60,7 @@ mod vmap;
 pub(crate) use sg_table::DataDirection;
 pub(crate) use vma::MmapRequest;
 
+use crate::accounting::Charge;
 use crate::buffer::{Backing, BufferPages};
 use crate::compat;
 use crate::device::DeviceRef;
@@ -168,7 +169,8 @@ struct VTable {
 /// The object behind a dma-buf's `priv`.
 ///
 /// Fields drop in declaration order: the heap's state, the core's
-/// (attachments and kernel mapping, all undone by then), then the pages.
+/// (attachments and kernel mapping, all undone by then), the pages, then
+/// the buffer's charge on its heap.
 ///
 /// # Invariants
 ///
@@ -186,6 +188,8 @@ struct Exported<X: Exporter> {
     #[pin]
     vmap: SharedVmap<X::Backing>,
     pages: BufferPages<X::Backing>,
+    /// Given back to the heap's figures last, once the pages have gone.
+    _charge: Charge,
 }
 
 impl<X: Exporter> Exported<X> {
@@ -351,7 +355,8 @@ impl DmaBuf {
     /// Exports a buffer of the pages `backing` owns, with the policy of `E`.
     ///
     /// `name` becomes the exporter name shown in
-    /// `/sys/kernel/debug/dma_buf/bufinfo`. On failure everything is freed.
+    /// `/sys/kernel/debug/dma_buf/bufinfo`; `charge` is given back when the
+    /// buffer is released. On failure everything is freed.
     pub(crate) fn export<E: Exporter>(
         name: &'static CStr,
         flags: FdFlags,
@@ -359,6 +364,7 @@ impl DmaBuf {
         // Infallible: 7.3's pin-init makes a plain value an initialiser only
         // of that kind (see `compat.rs`).
         exporter: impl PinInit<E>,
+        charge: Charge,
     ) -> Result<Self> {
         let pages = BufferPages::new(backing)?;
         let size = pages.size();
@@ -368,6 +374,7 @@ impl DmaBuf {
             attachments <- Attachments::new(),
             vmap <- SharedVmap::new(),
             pages,
+            _charge: charge,
         }? Error);
         let buf = compat::into_foreign(KBox::pin_init(init, GFP_KERNEL)?);
         let mut out = core::ptr::null_mut();

@@ -13,6 +13,7 @@
 
 use kernel::prelude::*;
 
+mod accounting;
 mod buffer;
 #[cfg(not(rdh_hosted))]
 mod chardev;

@@ -151,6 +151,7 @@ extern "C" {
         devt: bindings::dev_t,
         name: *const u8,
         heap: *const c_void,
+        stats: *const c_void,
     ) -> *mut rdh_node;
     pub(crate) fn rdh_node_remove(node: *mut rdh_node);
     pub(crate) fn rdh_nodes_wait_released();
@@ -200,6 +201,7 @@ extern "C" {
     pub(crate) fn rdh_dma_heap_add(name: *const u8, heap: *const c_void) -> c_int;
     pub(crate) fn rdh_dma_heap_name_taken(name: *const u8) -> bool;
     pub(crate) fn rdh_module_pin();
+    pub(crate) fn rdh_stats_dir_add(name: *const u8, stats: *const c_void) -> c_int;
 }
 
 #[cfg(all(rdh_cma, rdh_kernel_7))]

@@ -24,6 +24,8 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
+#include <linux/kobject.h>
+#include <linux/kstrtox.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -37,6 +39,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 
@@ -103,6 +106,66 @@ long rdh_param_pool_max_kb(void)
 	return READ_ONCE(pool_max_kb);
 }
 
+/*
+ * ---- each heap's figures in sysfs (core/accounting.rs) ----
+ *
+ * The files of Documentation/ABI/testing/sysfs-class-dma_heap-rust: under
+ * the heap's class device in standalone mode, under
+ * /sys/kernel/rust_dma_heap/<name>/ in hosted mode. Each shows one number
+ * that Rust reads out; max_bytes takes a number, which Rust stores.
+ */
+static ssize_t rdh_stat_show(const void *stats, enum rdh_stat which, char *buf)
+{
+	u64 value;
+	int ret = rdh_rust_stat_read(stats, which, &value);
+
+	return ret ?: sysfs_emit(buf, "%llu\n", value);
+}
+
+static ssize_t rdh_stat_store(const void *stats, const char *buf, size_t count)
+{
+	u64 value;
+	/* Decimal, 0x hex or 0 octal, one trailing newline allowed; a sign, a
+	 * non-number (-EINVAL) or more than 64 bits (-ERANGE) is refused. */
+	int ret = kstrtou64(buf, 0, &value);
+
+	if (!ret)
+		ret = rdh_rust_stat_set_max_bytes(stats, value);
+	return ret ?: count;
+}
+
+/* Declares rdh_<name>_attr_<file> for one file, with show/store taking the
+ * stats pointer out of the attribute's object with @get. */
+#define RDH_STAT_RO(kind, file, which, get)						\
+	static ssize_t rdh_##kind##_##file##_show(RDH_##kind##_ARGS, char *buf)		\
+	{ return rdh_stat_show(get, which, buf); }					\
+	static RDH_##kind##_ATTR_TYPE rdh_##kind##_attr_##file =			\
+		__ATTR(file, 0444, rdh_##kind##_##file##_show, NULL)
+#define RDH_STAT_RW(kind, file, get)							\
+	static ssize_t rdh_##kind##_##file##_show(RDH_##kind##_ARGS, char *buf)		\
+	{ return rdh_stat_show(get, RDH_STAT_MAX_BYTES, buf); }			\
+	static ssize_t rdh_##kind##_##file##_store(RDH_##kind##_ARGS, const char *buf,	\
+						   size_t count)			\
+	{ return rdh_stat_store(get, buf, count); }					\
+	static RDH_##kind##_ATTR_TYPE rdh_##kind##_attr_##file =			\
+		__ATTR(file, 0644, rdh_##kind##_##file##_show, rdh_##kind##_##file##_store)
+/* Every file, for one kind of object; and the list of their attributes. */
+#define RDH_STAT_FILES(kind, get)							\
+	RDH_STAT_RO(kind, bytes, RDH_STAT_BYTES, get);					\
+	RDH_STAT_RO(kind, buffers, RDH_STAT_BUFFERS, get);				\
+	RDH_STAT_RO(kind, peak_bytes, RDH_STAT_PEAK_BYTES, get);			\
+	RDH_STAT_RW(kind, max_bytes, get);						\
+	RDH_STAT_RO(kind, failed_nomem, RDH_STAT_FAILED_NOMEM, get);			\
+	RDH_STAT_RO(kind, failed_limit, RDH_STAT_FAILED_LIMIT, get);			\
+	RDH_STAT_RO(kind, failed_interrupted, RDH_STAT_FAILED_INTERRUPTED, get);	\
+	static struct attribute *rdh_##kind##_stat_attrs[] = {				\
+		&rdh_##kind##_attr_bytes.attr, &rdh_##kind##_attr_buffers.attr,		\
+		&rdh_##kind##_attr_peak_bytes.attr, &rdh_##kind##_attr_max_bytes.attr,	\
+		&rdh_##kind##_attr_failed_nomem.attr, &rdh_##kind##_attr_failed_limit.attr,	\
+		&rdh_##kind##_attr_failed_interrupted.attr, NULL,			\
+	};										\
+	ATTRIBUTE_GROUPS(rdh_##kind##_stat)
+
 #ifndef RDH_HOSTED
 /* ---- the /dev/dma_heap/<name> character devices (standalone mode) ---- */
 
@@ -116,7 +179,13 @@ struct rdh_node {
 	struct device dev;
 	struct cdev cdev;
 	const void *heap;
+	const void *stats;
 };
+
+/* The heap's figures, as files of its class device. */
+#define RDH_dev_ARGS struct device *dev, struct device_attribute *attr
+#define RDH_dev_ATTR_TYPE struct device_attribute
+RDH_STAT_FILES(dev, container_of(dev, struct rdh_node, dev)->stats);
 
 /*
  * Nodes not yet released. A release may run late (after the last file
@@ -185,9 +254,13 @@ struct class *rdh_class_create(void)
 	return class;
 }
 
-/* Returns a node or an ERR_PTR; @heap is handed to the ioctl as is. */
+/*
+ * Returns a node or an ERR_PTR; @heap is handed to the ioctl as is, @stats to
+ * its sysfs files. Both must stay valid until rdh_node_remove() returns,
+ * which removes the files and waits for any read or write of them.
+ */
 struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
-			      const void *heap)
+			      const void *heap, const void *stats)
 {
 	struct rdh_node *node;
 	int ret;
@@ -196,8 +269,10 @@ struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
 	if (!node)
 		return ERR_PTR(-ENOMEM);
 	node->heap = heap;
+	node->stats = stats;
 	device_initialize(&node->dev);
 	node->dev.class = class;
+	node->dev.groups = rdh_dev_stat_groups;
 	node->dev.devt = devt;
 	node->dev.release = rdh_node_release;
 	spin_lock_irq(&rdh_nodes_lock);
@@ -698,6 +773,55 @@ bool rdh_dma_heap_name_taken(const char *name)
 	taken = node;
 	kernfs_put(node);
 	return taken;
+}
+
+/*
+ * The heaps' figures in hosted mode: the kernel's heap core owns the class
+ * devices, so each name gets /sys/kernel/rust_dma_heap/<name>/ instead.
+ * Like the heaps, these stay until reboot (the module cannot be unloaded
+ * once a heap is added): nothing removes them.
+ */
+struct rdh_stats_dir {
+	struct kobject kobj;
+	const void *stats;
+};
+
+#define RDH_kobj_ARGS struct kobject *kobj, struct kobj_attribute *attr
+#define RDH_kobj_ATTR_TYPE struct kobj_attribute
+RDH_STAT_FILES(kobj, container_of(kobj, struct rdh_stats_dir, kobj)->stats);
+
+static void rdh_stats_dir_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct rdh_stats_dir, kobj));
+}
+
+static const struct kobj_type rdh_stats_dir_type = {
+	.release = rdh_stats_dir_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = rdh_kobj_stat_groups,
+};
+
+/* Adds /sys/kernel/rust_dma_heap/@name/ for @stats, which must stay valid
+ * for good. Called at module init only (no locking of the parent). */
+int rdh_stats_dir_add(const char *name, const void *stats)
+{
+	static struct kobject *parent;
+	struct rdh_stats_dir *dir;
+	int ret;
+
+	if (!parent) {
+		parent = kobject_create_and_add("rust_dma_heap", kernel_kobj);
+		if (!parent)
+			return -ENOMEM;
+	}
+	dir = kzalloc(sizeof(*dir), GFP_KERNEL);
+	if (!dir)
+		return -ENOMEM;
+	dir->stats = stats;
+	ret = kobject_init_and_add(&dir->kobj, &rdh_stats_dir_type, parent, "%s", name);
+	if (ret)
+		kobject_put(&dir->kobj);
+	return ret;
 }
 
 /* A module reference that is never dropped: the core may call our ops for as

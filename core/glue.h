@@ -39,6 +39,19 @@ int rdh_rust_vmap(const void *buf, void **vaddr);
 void rdh_rust_vunmap(const void *buf);
 void rdh_rust_release(const void *buf);
 
+/* Each heap's figures (core/accounting.rs), in the order of its `Stat`. */
+enum rdh_stat {
+	RDH_STAT_BYTES,
+	RDH_STAT_BUFFERS,
+	RDH_STAT_PEAK_BYTES,
+	RDH_STAT_MAX_BYTES,
+	RDH_STAT_FAILED_NOMEM,
+	RDH_STAT_FAILED_LIMIT,
+	RDH_STAT_FAILED_INTERRUPTED,
+};
+int rdh_rust_stat_read(const void *stats, unsigned int which, u64 *out);
+int rdh_rust_stat_set_max_bytes(const void *stats, u64 max);
+
 /* The system heap's page pools (core/page_pool.rs). */
 #define RDH_POOL_ORDERS 4
 struct rdh_pool_stats {
@@ -64,7 +77,8 @@ bool rdh_param_cma(void);
 const char *rdh_param_cma_aliases(void);
 const char *rdh_param_cma_regions(void);
 struct class *rdh_class_create(void);
-struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name, const void *heap);
+struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name, const void *heap,
+			      const void *stats);
 void rdh_node_remove(struct rdh_node *node);
 void rdh_nodes_wait_released(void);
 int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flags, struct dma_buf **out);
@@ -107,5 +121,6 @@ const char *rdh_param_name_prefix(void);
 int rdh_dma_heap_add(const char *name, const void *heap);
 bool rdh_dma_heap_name_taken(const char *name);
 void rdh_module_pin(void);
+int rdh_stats_dir_add(const char *name, const void *stats);
 
 #endif /* RDH_GLUE_H */

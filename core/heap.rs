@@ -2,8 +2,10 @@
 
 //! The interface between the heap core and a heap.
 
+use crate::accounting::{Charge, HeapStats};
 use crate::dma_buf::{DmaBuf, FdFlags};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// A source of dma-bufs, exposed as one or more `/dev/dma_heap/<name>` nodes.
 pub(crate) trait Heap: Send + Sync {
@@ -14,8 +16,23 @@ pub(crate) trait Heap: Send + Sync {
     /// Allocates a buffer of `len` bytes.
     ///
     /// The core has already validated the request: `len` is a non-zero
-    /// multiple of the page size and no larger than the machine's RAM.
-    /// Fails with `ENOMEM` when memory runs out and `EINTR` when the caller
-    /// is killed; on failure nothing stays allocated.
-    fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf>;
+    /// multiple of the page size and no larger than the machine's RAM, and
+    /// `charge` (`len` bytes on this heap's figures, within its limit) is
+    /// to be handed to [`DmaBuf::export`], which keeps it as long as the
+    /// buffer lives. Fails with `ENOMEM` when memory runs out and `EINTR`
+    /// when the caller is killed; on failure nothing stays allocated.
+    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf>;
+}
+
+/// Allocates `len` bytes from `heap` (a request the caller has validated)
+/// within the heap's limit, counting the failure if it fails.
+pub(crate) fn allocate(
+    heap: &dyn Heap,
+    stats: &Arc<HeapStats>,
+    len: usize,
+    flags: FdFlags,
+) -> Result<DmaBuf> {
+    let charge = stats.charge(len)?;
+    heap.allocate(len, flags, charge)
+        .inspect_err(|e| stats.count_error(*e))
 }

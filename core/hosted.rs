@@ -23,10 +23,11 @@
 //! is added, and a name that cannot be added leaves nothing behind; the
 //! names added before it stay, and the log says which they are.
 
+use crate::accounting::HeapStats;
 use crate::compat::{cstr_bytes, fmt};
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::ffi;
-use crate::heap::Heap;
+use crate::heap::{self, Heap};
 use crate::page::{total_ram_pages, PAGE_SIZE};
 use crate::params;
 use kernel::ffi::{c_int, c_ulong, c_void};
@@ -59,16 +60,20 @@ impl Registry {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };
+        let stats = match HeapStats::new() {
+            Ok(stats) => stats,
+            Err(e) => return pr_err!("heap {}: not added ({:?})\n", heap.name(), e),
+        };
         let own = cstr_bytes(heap.name());
-        self.add_name(&heap, own);
+        self.add_name(&heap, &stats, own);
         for alias in aliases {
             if !alias.is_empty() && alias != own {
-                self.add_name(&heap, alias);
+                self.add_name(&heap, &stats, alias);
             }
         }
     }
 
-    fn add_name(&mut self, heap: &Arc<dyn Heap>, name: &[u8]) {
+    fn add_name(&mut self, heap: &Arc<dyn Heap>, stats: &Arc<HeapStats>, name: &[u8]) {
         let prefix = params::name_prefix();
         let full = match full_name(prefix, name) {
             Ok(full) => full,
@@ -92,6 +97,7 @@ impl Registry {
         let hosted = HostedHeap {
             name: full,
             heap: heap.clone(),
+            stats: stats.clone(),
         };
         if add(hosted).is_ok() {
             self.added += 1;
@@ -128,6 +134,7 @@ fn full_name(prefix: &CStr, name: &[u8]) -> Result<CString> {
 struct HostedHeap {
     name: CString,
     heap: Arc<dyn Heap>,
+    stats: Arc<HeapStats>,
 }
 
 /// Adds a heap to the kernel's heap core, or logs why not; on failure
@@ -148,15 +155,26 @@ fn add(hosted: HostedHeap) -> Result {
     }
     // The core holds both pointers for good and may call the heap's
     // `allocate` from now on: keep them, and keep this module loaded.
-    KBox::leak(hosted);
+    let hosted = KBox::leak(hosted);
     // SAFETY: takes a module reference; no preconditions.
     unsafe { ffi::rdh_module_pin() };
+    let stats: *const HeapStats = &*hosted.stats;
+    // SAFETY: the name is a NUL-terminated string, and `stats` stays valid
+    // for good (it is kept by the leaked `hosted`).
+    let ret = unsafe { ffi::rdh_stats_dir_add(hosted.name.as_char_ptr().cast(), stats.cast()) };
+    if ret != 0 {
+        pr_warn!(
+            "heap {}: its figures are not in sysfs (error {})\n",
+            &*hosted.name,
+            ret
+        );
+    }
     Ok(())
 }
 
 /// The checks the ioctl makes before it calls a heap, repeated: the heap
 /// core has made them already, but [`Heap::allocate`] relies on them.
-fn allocate(heap: &dyn Heap, len: usize, fd_flags: u32, heap_flags: u64) -> Result<DmaBuf> {
+fn allocate(hosted: &HostedHeap, len: usize, fd_flags: u32, heap_flags: u64) -> Result<DmaBuf> {
     let flags = FdFlags::new(fd_flags).ok_or(EINVAL)?;
     if heap_flags != 0 || len == 0 || len % PAGE_SIZE != 0 {
         return Err(EINVAL);
@@ -166,7 +184,7 @@ fn allocate(heap: &dyn Heap, len: usize, fd_flags: u32, heap_flags: u64) -> Resu
     if len / PAGE_SIZE > total_ram_pages() {
         return Err(ENOMEM);
     }
-    heap.allocate(len, flags)
+    heap::allocate(&*hosted.heap, &hosted.stats, len, flags)
 }
 
 /// Called by `glue.c`'s `dma_heap_ops.allocate` for one of our heaps.
@@ -187,7 +205,7 @@ unsafe extern "C" fn rdh_rust_hosted_allocate(
     // never freed once added.
     let hosted = unsafe { &*heap.cast::<HostedHeap>() };
     // (The kernel's `c_ulong` is `usize`.)
-    match allocate(&*hosted.heap, len, fd_flags, heap_flags) {
+    match allocate(hosted, len, fd_flags, heap_flags) {
         Ok(buf) => {
             // SAFETY: `out` is writable, as the caller guarantees; the core
             // takes over the buffer's reference.

@@ -12,7 +12,7 @@ use crate::chardev::NodeTarget;
 use crate::compat;
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::fd::FdReservation;
-use crate::heap::Heap;
+use crate::heap;
 use crate::page::{total_ram_pages, PAGE_SIZE};
 use kernel::bindings;
 use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
@@ -48,7 +48,7 @@ fn field<const N: usize>(data: &[u8], offset: usize) -> [u8; N] {
 /// Validates one allocation request and carries it out, writing the new
 /// descriptor's number into `data`. The descriptor is installed by the
 /// caller once the result has reached userspace.
-fn allocate(heap: &dyn Heap, data: &mut [u8]) -> Result<(DmaBuf, FdReservation)> {
+fn allocate(target: &NodeTarget, data: &mut [u8]) -> Result<(DmaBuf, FdReservation)> {
     let len = u64::from_ne_bytes(field(data, OFF_LEN));
     let fd = u32::from_ne_bytes(field(data, OFF_FD));
     let fd_flags = u32::from_ne_bytes(field(data, OFF_FD_FLAGS));
@@ -70,14 +70,14 @@ fn allocate(heap: &dyn Heap, data: &mut [u8]) -> Result<(DmaBuf, FdReservation)>
         return Err(ENOMEM);
     }
 
-    let buf = heap.allocate(len, flags)?;
+    let buf = heap::allocate(&*target.heap, &target.stats, len, flags)?;
     let fd = FdReservation::new(flags.raw())?;
     data[OFF_FD..OFF_FD + 4].copy_from_slice(&fd.number().to_ne_bytes());
     Ok((buf, fd))
 }
 
 /// Handles an ioctl on a heap node.
-fn heap_ioctl(heap: &dyn Heap, cmd: u32, arg: usize) -> Result {
+fn heap_ioctl(target: &NodeTarget, cmd: u32, arg: usize) -> Result {
     if _IOC_NR(cmd) >= 1 {
         return Err(EINVAL);
     }
@@ -107,7 +107,7 @@ fn heap_ioctl(heap: &dyn Heap, cmd: u32, arg: usize) -> Result {
         .reader()
         .read_slice(&mut kdata[..in_size])?;
 
-    let (buf, fd) = allocate(heap, &mut kdata[..drv_size])?;
+    let (buf, fd) = allocate(target, &mut kdata[..drv_size])?;
     // On failure, dropping `buf` and `fd` frees the buffer and the
     // descriptor: nothing leaks and userspace never saw the number.
     compat::user_slice(arg, out_size)
@@ -131,7 +131,7 @@ unsafe extern "C" fn rdh_rust_heap_ioctl(
     // SAFETY: open files of a node keep its target alive (`HeapNode`'s
     // invariant), and the caller passes the node's target.
     let target = unsafe { &*target.cast::<NodeTarget>() };
-    match heap_ioctl(&*target.heap, cmd, arg) {
+    match heap_ioctl(target, cmd, arg) {
         Ok(()) => 0,
         Err(e) => e.to_errno() as c_long,
     }

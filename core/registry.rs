@@ -2,6 +2,7 @@
 
 //! The set of registered heaps and their device nodes.
 
+use crate::accounting::HeapStats;
 use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
 use crate::compat::{cstr_bytes, fmt};
 use crate::heap::Heap;
@@ -67,7 +68,8 @@ impl Registry {
             pr_err!("heap name {} registered twice\n", name);
             return Err(EEXIST);
         }
-        self.add_node(cstr_bytes(name), &heap)?;
+        let stats = HeapStats::new()?;
+        self.add_node(cstr_bytes(name), &heap, &stats)?;
         for alias in aliases {
             if alias.is_empty() || alias == cstr_bytes(name) {
                 continue;
@@ -80,7 +82,7 @@ impl Registry {
                 );
                 continue;
             }
-            if let Err(e) = self.add_node(alias, &heap) {
+            if let Err(e) = self.add_node(alias, &heap, &stats) {
                 pr_warn!(
                     "{}: alias {} not registered (error {}); the heap has its other names\n",
                     name,
@@ -92,7 +94,7 @@ impl Registry {
         Ok(())
     }
 
-    fn add_node(&mut self, name: &[u8], heap: &Arc<dyn Heap>) -> Result {
+    fn add_node(&mut self, name: &[u8], heap: &Arc<dyn Heap>, stats: &Arc<HeapStats>) -> Result {
         if name.is_empty() || name.contains(&b'/') {
             return Err(EINVAL);
         }
@@ -101,7 +103,7 @@ impl Registry {
         let name = core::str::from_utf8(name).map_err(|_| EINVAL)?;
         let name = CString::try_from_fmt(fmt!("{}", name))?;
         self.nodes.reserve(1, GFP_KERNEL)?;
-        let node = HeapNode::new(&self.class, devt, &name, heap.clone())?;
+        let node = HeapNode::new(&self.class, devt, &name, heap.clone(), stats.clone())?;
         self.nodes.push((name, node), GFP_KERNEL)?;
         Ok(())
     }

@@ -15,6 +15,7 @@
 //! each named after its node (`cma_regions=` chooses among them): never the
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
+use crate::accounting::Charge;
 use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
 use crate::compat::cstr_bytes;
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
@@ -115,7 +116,7 @@ impl Heap for CmaHeap {
         self.area.name()
     }
 
-    fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
+    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
         let count = len / PAGE_SIZE;
         if !self.area.could_hold(len) {
             return Err(ENOMEM);
@@ -124,7 +125,7 @@ impl Heap for CmaHeap {
         // Gives up (and the pages back) with `EINTR` if the caller is killed
         // meanwhile: a dying process should not wait for gigabytes.
         pages.zero()?;
-        DmaBuf::export(self.name(), flags, pages, CmaBuffer)
+        DmaBuf::export(self.name(), flags, pages, CmaBuffer, charge)
     }
 }
 

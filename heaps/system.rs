@@ -18,6 +18,7 @@
 //! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
 //! to no process, so the killer would pick an innocent one.
 
+use crate::accounting::Charge;
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::{fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, PAGE_SIZE};
@@ -44,13 +45,14 @@ impl Heap for SystemHeap {
         c_str!("system")
     }
 
-    fn allocate(&self, len: usize, flags: FdFlags) -> Result<DmaBuf> {
+    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
         let chunks = alloc_chunks(&self.pools, len)?;
         DmaBuf::export(
             self.name(),
             flags,
             self.pools.backing(chunks)?,
             SystemBuffer,
+            charge,
         )
     }
 }

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Each heap's figures and limit in sysfs
+ * (Documentation/ABI/testing/sysfs-class-dma_heap-rust):
+ *   - the files are there, read as numbers, and only max_bytes is writable,
+ *     by root alone;
+ *   - bytes and buffers follow what this program allocates and frees, also
+ *     when another process or a mapping holds the last reference; peak_bytes
+ *     is never below them;
+ *   - an allocation past max_bytes fails with ENOMEM, is counted in
+ *     failed_limit, and leaves the figures as they were; a limit below what
+ *     is allocated now is accepted and stops new allocations only; 0 lifts
+ *     it;
+ *   - two processes racing to fill a limit never overshoot it, together;
+ *   - a CMA allocation larger than every area fails with ENOMEM and is
+ *     counted in failed_nomem;
+ *   - bad writes to max_bytes (not a number, negative, over 64 bits) are
+ *     refused with EINVAL or ERANGE and change nothing;
+ *   - an alias of a heap shows that heap's figures.
+ *
+ *   heap-accounting SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "heaptest.h"
+
+#define MiB (1024 * 1024ULL)
+#define NOBODY 65534
+
+static const char *const files[] = {
+	"bytes", "buffers", "peak_bytes", "max_bytes",
+	"failed_nomem", "failed_limit", "failed_interrupted",
+};
+
+/* The directory of @heap's figures: its class device when the module owns
+ * the heap core, else the module's own directory (hosted mode). */
+static void stats_dir(const char *heap, char *dir, size_t size)
+{
+	char path[600];
+
+	snprintf(dir, size, "/sys/class/dma_heap/%s", heap);
+	snprintf(path, sizeof(path), "%s/bytes", dir);
+	if (!access(path, F_OK))
+		return;
+	snprintf(dir, size, "/sys/kernel/rust_dma_heap/%s", heap);
+}
+
+/* Reads a figure; -1 if it cannot be read or is not a number. */
+static long long stat_read(const char *dir, const char *file)
+{
+	char path[600], buf[64], *end;
+	long long v;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || end == buf || *end != '\n')
+		return -1;
+	return v;
+}
+
+/* Writes @text to max_bytes; 0 or -errno. */
+static int set_max(const char *dir, const char *text)
+{
+	char path[600];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/max_bytes", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int set_max_n(const char *dir, unsigned long long v)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu\n", v);
+	return set_max(dir, text);
+}
+
+static void files_are_numbers(const char *heap, const char *dir)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[600];
+		struct stat st;
+		unsigned int mode = !strcmp(files[i], "max_bytes") ? 0644 : 0444;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &st) || (st.st_mode & 0777) != mode || stat_read(dir, files[i]) < 0) {
+			tap_diag("%s: %s missing, not a number or not mode %o", heap, path, mode);
+			ok = false;
+		}
+	}
+	tap_ok(ok, "%s: all seven files in %s read as numbers; only max_bytes is writable", heap,
+	       dir);
+}
+
+/* Allocates and frees buffers in several ways, checking bytes and buffers. */
+static void figures_follow(const char *heap, int fd, const char *dir)
+{
+	long long b0 = stat_read(dir, "bytes"), n0 = stat_read(dir, "buffers");
+	int bufs[3], status = -1;
+	bool ok = true;
+	void *p;
+	pid_t pid;
+
+	for (int i = 0; i < 3; i++)
+		bufs[i] = heap_alloc(fd, MiB);
+	tap_ok(bufs[0] >= 0 && bufs[1] >= 0 && bufs[2] >= 0 &&
+	       stat_read(dir, "bytes") == b0 + 3 * (long long)MiB &&
+	       stat_read(dir, "buffers") == n0 + 3 && stat_read(dir, "peak_bytes") >= b0 + 3 * (long long)MiB,
+	       "%s: three 1 MiB buffers: bytes +3 MiB, buffers +3, peak_bytes at least that", heap);
+	for (int i = 0; i < 3; i++)
+		close(bufs[i]);
+	tap_ok(stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
+	       "%s: closed: bytes and buffers back to %lld and %lld", heap, b0, n0);
+
+	/* The last reference held by a child, which exits after the parent
+	 * has closed its copy. */
+	bufs[0] = heap_alloc(fd, 2 * MiB);
+	pid = fork();
+	if (pid == 0) {
+		usleep(200000);
+		_exit(0);
+	}
+	close(bufs[0]);
+	ok = stat_read(dir, "bytes") == b0 + 2 * (long long)MiB;
+	waitpid(pid, &status, 0);
+	tap_ok(ok && stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
+	       "%s: a buffer whose last reference a child drops stays counted until it exits", heap);
+
+	/* The last reference held by a mapping. */
+	bufs[0] = heap_alloc(fd, MiB);
+	p = mmap(NULL, MiB, PROT_READ | PROT_WRITE, MAP_SHARED, bufs[0], 0);
+	close(bufs[0]);
+	ok = p != MAP_FAILED && stat_read(dir, "bytes") == b0 + (long long)MiB;
+	if (p != MAP_FAILED)
+		munmap(p, MiB);
+	tap_ok(ok && stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
+	       "%s: a buffer held by a mapping after close stays counted until munmap", heap);
+}
+
+static void limit_holds(const char *heap, int fd, const char *dir)
+{
+	long long b0 = stat_read(dir, "bytes"), f0 = stat_read(dir, "failed_limit");
+	int a, b, c, d;
+
+	tap_ok(set_max_n(dir, b0 + 2 * MiB) == 0 && stat_read(dir, "max_bytes") == b0 + 2 * (long long)MiB,
+	       "%s: max_bytes set to what is allocated + 2 MiB", heap);
+	a = heap_alloc(fd, MiB);
+	b = heap_alloc(fd, MiB);
+	c = heap_alloc(fd, MiB);
+	tap_ok(a >= 0 && b >= 0 && c == -ENOMEM,
+	       "%s: two 1 MiB buffers fit, the third gets ENOMEM (%d)", heap, c);
+	tap_ok(stat_read(dir, "failed_limit") == f0 + 1 &&
+	       stat_read(dir, "bytes") == b0 + 2 * (long long)MiB,
+	       "%s: failed_limit counted it; bytes still at the limit", heap);
+	close(b);
+	b = heap_alloc(fd, MiB);
+	tap_ok(b >= 0, "%s: after one is freed, the next allocation fits again", heap);
+
+	/* A limit below what is allocated now. */
+	tap_ok(set_max(dir, "4096") == 0, "%s: a limit below what is allocated is accepted", heap);
+	d = heap_alloc(fd, 4096);
+	tap_ok(d == -ENOMEM && stat_read(dir, "bytes") == b0 + 2 * (long long)MiB,
+	       "%s: then even 4 KiB gets ENOMEM, and the live buffers stay (%d)", heap, d);
+	tap_ok(set_max(dir, "0") == 0 && (d = heap_alloc(fd, 4096)) >= 0,
+	       "%s: max_bytes 0 lifts the limit", heap);
+	close(a);
+	close(b);
+	if (d >= 0)
+		close(d);
+}
+
+/* Fills the limit with 1 MiB buffers from two processes at once; each
+ * reports through a pipe how many it got. */
+static void limit_race(const char *heap, int fd, const char *dir)
+{
+	long long b0 = stat_read(dir, "bytes");
+	int pipes[2][2], got[2] = { -1, -1 }, over = 0;
+	pid_t pids[2] = { -1, -1 };
+	const int limit_mib = 16;
+
+	set_max_n(dir, b0 + limit_mib * MiB);
+	for (int i = 0; i < 2; i++) {
+		if (pipe(pipes[i]))
+			return (void)tap_ok(0, "%s: pipe() for the race", heap);
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int n = 0, r;
+
+			while ((r = heap_alloc(fd, MiB)) >= 0)
+				n++;
+			if (r != -ENOMEM)
+				n = -1000 + r;
+			if (write(pipes[i][1], &n, sizeof(n)) != sizeof(n))
+				_exit(1);
+			/* Holds its buffers until the parent has looked. */
+			pause();
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (read(pipes[i][0], &got[i], sizeof(got[i])) != sizeof(got[i]))
+			got[i] = -1;
+	if (stat_read(dir, "bytes") > b0 + limit_mib * (long long)MiB)
+		over = 1;
+	tap_ok(got[0] >= 0 && got[1] >= 0 && got[0] + got[1] == limit_mib && !over,
+	       "%s: two racing allocators got %d + %d 1 MiB buffers under a %d MiB limit, never more",
+	       heap, got[0], got[1], limit_mib);
+	for (int i = 0; i < 2; i++) {
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+	}
+	set_max(dir, "0");
+	tap_ok(stat_read(dir, "bytes") == b0, "%s: their buffers gone with them", heap);
+}
+
+static void bad_writes(const char *heap, const char *dir)
+{
+	static const struct {
+		const char *text;
+		int err;
+	} bad[] = {
+		/* (An empty write never reaches the file: write() returns 0.) */
+		{ "abc\n", -EINVAL }, { "-1\n", -EINVAL }, { "\n", -EINVAL },
+		{ "12 34\n", -EINVAL }, { "18446744073709551616\n", -ERANGE },
+	};
+	bool ok = true;
+
+	set_max(dir, "12345678");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = set_max(dir, bad[i].text);
+
+		if (r != bad[i].err || stat_read(dir, "max_bytes") != 12345678) {
+			tap_diag("writing '%s': %d, max_bytes %lld", bad[i].text, r,
+				 stat_read(dir, "max_bytes"));
+			ok = false;
+		}
+	}
+	tap_ok(ok, "%s: bad writes to max_bytes get EINVAL or ERANGE and change nothing", heap);
+	tap_ok(set_max(dir, "0x100000\n") == 0 && stat_read(dir, "max_bytes") == 0x100000,
+	       "%s: max_bytes takes hexadecimal too", heap);
+	set_max(dir, "0");
+}
+
+static void nonroot_refused(const char *heap, const char *dir)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgid(NOBODY) || setuid(NOBODY))
+			_exit(100);
+		_exit(set_max(dir, "1") == -EACCES ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat_read(dir, "max_bytes") == 0,
+	       "%s: a non-root write to max_bytes is refused (EACCES)", heap);
+}
+
+/* MemTotal and CmaTotal from /proc/meminfo, in bytes. */
+static unsigned long long meminfo(const char *key)
+{
+	char line[128];
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			sscanf(line + strlen(key), ": %llu", &v);
+	if (f)
+		fclose(f);
+	return v * 1024;
+}
+
+static void cma_nomem(const char *heap, int fd, const char *dir)
+{
+	unsigned long long len = meminfo("CmaTotal") + MiB;
+	long long f0 = stat_read(dir, "failed_nomem"), b0 = stat_read(dir, "bytes");
+	int r;
+
+	if (len >= meminfo("MemTotal"))
+		return (void)tap_ok(0, "%s: CMA areas (%llu bytes) smaller than RAM", heap, len);
+	r = heap_alloc(fd, len);
+	tap_ok(r == -ENOMEM && stat_read(dir, "failed_nomem") == f0 + 1 &&
+	       stat_read(dir, "bytes") == b0,
+	       "%s: a buffer larger than every CMA area gets ENOMEM, counted in failed_nomem (%d)",
+	       heap, r);
+}
+
+int main(int argc, char **argv)
+{
+	char dir[2][512], alias_dir[512];
+	int fds[2];
+
+	tap_header();
+	if (argc < 3) {
+		tap_ok(0, "usage: heap-accounting SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]");
+		return tap_finish();
+	}
+	for (int h = 0; h < 2; h++) {
+		const char *heap = argv[h + 1];
+
+		stats_dir(heap, dir[h], sizeof(dir[h]));
+		fds[h] = open_heap(heap, O_RDONLY);
+		if (!tap_ok(fds[h] >= 0, "%s: opened", heap))
+			continue;
+		files_are_numbers(heap, dir[h]);
+		figures_follow(heap, fds[h], dir[h]);
+		limit_holds(heap, fds[h], dir[h]);
+		limit_race(heap, fds[h], dir[h]);
+		bad_writes(heap, dir[h]);
+		nonroot_refused(heap, dir[h]);
+	}
+	if (fds[1] >= 0)
+		cma_nomem(argv[2], fds[1], dir[1]);
+	if (argc > 3 && fds[1] >= 0) {
+		int b = heap_alloc(fds[1], 3 * MiB);
+
+		stats_dir(argv[3], alias_dir, sizeof(alias_dir));
+		tap_ok(b >= 0 && stat_read(alias_dir, "bytes") == stat_read(dir[1], "bytes") &&
+		       stat_read(alias_dir, "failed_nomem") == stat_read(dir[1], "failed_nomem"),
+		       "%s shows the figures of %s, whose alias it is", argv[3], argv[2]);
+		if (b >= 0)
+			close(b);
+	}
+	return tap_finish();
+}
