@@ -23,6 +23,8 @@
 //! - the CMA areas are listed with `dma_contiguous_get_area_by_idx()`, as
 //!   `cma_for_each_area()` and `cma_get_size()` are not exported (see
 //!   `cma_areas()` below);
+//! - `KVVec` is `Default` (so clippy asks for `mem::take()`, which 6.12
+//!   cannot do: [`take_kvvec`]);
 //! - C: `MODULE_IMPORT_NS()` takes a string, and `nth_page()` is gone.
 //!
 //! 7.3 has Rust abstractions 6.12 lacks. Where one fits, 7.3 uses it:
@@ -58,6 +60,14 @@ use kernel::types::ForeignOwnable;
 pub(crate) use kernel::fmt;
 #[cfg(rdh_kernel_7)]
 pub(crate) use kernel::prelude::fmt;
+
+/// Empties `v`, returning what it held.
+pub(crate) fn take_kvvec<T>(v: &mut kernel::alloc::KVVec<T>) -> kernel::alloc::KVVec<T> {
+    #[cfg(rdh_kernel_7)]
+    return core::mem::take(v);
+    #[cfg(not(rdh_kernel_7))]
+    return core::mem::replace(v, kernel::alloc::KVVec::new());
+}
 
 /// The bytes of a C string, without its NUL.
 pub(crate) fn cstr_bytes(s: &CStr) -> &[u8] {

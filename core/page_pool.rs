@@ -32,7 +32,7 @@
 //! so that what a reserved region promises stays available.
 
 use crate::buffer::{Backing, InsertableBacking};
-use crate::compat::fmt;
+use crate::compat::{self, fmt};
 use crate::ffi;
 use crate::page::{kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
@@ -119,7 +119,7 @@ impl Lists {
         let chunk = pool.slots.get_mut(pool.len)?.take()?;
         let room = if pool.len == 0 {
             // INVARIANT: no chunk is left, so no room is needed either.
-            core::mem::replace(&mut pool.slots, KVVec::new())
+            compat::take_kvvec(&mut pool.slots)
         } else {
             KVVec::new()
         };
@@ -198,7 +198,7 @@ impl Shared {
         let total: usize = batch.chunks.iter().map(|c| c.run().pages()).sum();
         let mut pages = total;
         if total > room {
-            let chunks = core::mem::replace(&mut batch.chunks, KVVec::new());
+            let chunks = compat::take_kvvec(&mut batch.chunks);
             let (kept, kept_pages) = keep_at_most(chunks, room);
             batch.chunks = kept;
             pages = kept_pages;
@@ -240,7 +240,7 @@ impl Shared {
             let Some(mut batch) = batch else {
                 return;
             };
-            let chunks = core::mem::replace(&mut batch.chunks, KVVec::new());
+            let chunks = compat::take_kvvec(&mut batch.chunks);
             drop(batch);
             for chunk in chunks {
                 self.recycle(chunk);
@@ -454,7 +454,7 @@ impl PagePools {
             }),
             GFP_KERNEL,
         )?;
-        let shared_ptr: *const c_void = (&*shared as *const Shared).cast();
+        let shared_ptr: *const c_void = core::ptr::from_ref::<Shared>(&*shared).cast();
 
         let thread_name = CString::try_from_fmt(fmt!("rdh-pool-{}", name))?;
         // The worker borrows `shared` rather than owning a reference: a
