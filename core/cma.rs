@@ -11,6 +11,7 @@ use crate::ffi;
 use crate::page::{fatal_signal_pending, PageRun};
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::ffi::c_uint;
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -157,21 +158,41 @@ impl CmaPages {
         unsafe { PageRun::from_raw(self.first, self.count) }
     }
 
-    /// Zeroes the pages, one at a time (highmem pages are mapped for it),
-    /// stopping with `EINTR` when the calling task is killed.
+    /// Zeroes the pages, 1 MiB at a time through the direct map (or a page
+    /// at a time, each mapped for it, if they are highmem), stopping with
+    /// `EINTR` when the calling task is killed.
     pub(crate) fn zero(&mut self) -> Result {
+        const STEP: usize = 256;
         let run = self.run();
-        for n in 0..run.pages() {
-            // Every 1 MiB.
-            if n % 256 == 0 && fatal_signal_pending() {
+        // SAFETY: the first page of a run of ours (type invariant); only
+        // its flags are read. A CMA area never crosses the lowmem/highmem
+        // boundary (the CMA reservation refuses one that would).
+        let highmem = unsafe { ffi::rdh_page_is_highmem(self.first.as_ptr()) };
+        let mut n = 0;
+        while n < run.pages() {
+            if fatal_signal_pending() {
                 return Err(EINTR);
             }
-            if let Some(page) = run.page_ptr(n) {
-                // SAFETY: a page of ours (type invariant) that nobody else
-                // uses yet: we hold `&mut self`, and pages are only shared
-                // once they are exported, which takes `self` by value.
-                unsafe { ffi::rdh_clear_highpage(page) };
+            let count = STEP.min(run.pages() - n);
+            let Some(page) = run.page_ptr(n) else {
+                break;
+            };
+            if highmem {
+                for i in n..n + count {
+                    if let Some(page) = run.page_ptr(i) {
+                        // SAFETY: a page of ours (type invariant) that nobody
+                        // else uses yet: we hold `&mut self`, and pages are
+                        // only shared once they are exported, which takes
+                        // `self` by value.
+                        unsafe { ffi::rdh_clear_highpage(page) };
+                    }
+                }
+            } else {
+                // SAFETY: `count` pages of ours from `page`, as above;
+                // contiguous in lowmem, so also in the direct map.
+                unsafe { ffi::rdh_clear_lowmem_pages(page, count as c_uint) };
             }
+            n += count;
         }
         Ok(())
     }

@@ -101,6 +101,8 @@ extern "C" {
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
     pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
+    pub(crate) fn rdh_page_is_highmem(page: *mut bindings::page) -> bool;
+    pub(crate) fn rdh_clear_lowmem_pages(page: *mut bindings::page, count: c_uint);
     pub(crate) fn rdh_page_count(page: *mut bindings::page) -> c_int;
     pub(crate) fn rdh_cond_resched();
     pub(crate) fn rdh_kvmalloc_mayfail(bytes: usize) -> *mut c_void;

@@ -436,6 +436,27 @@ void rdh_clear_highpage(struct page *page)
 	clear_highpage(page);
 }
 
+bool rdh_page_is_highmem(struct page *page)
+{
+	return PageHighMem(page);
+}
+
+/*
+ * Zeroes @count physically contiguous lowmem pages from @page through the
+ * direct map: with one clear_pages() where the kernel has it (7.x; on
+ * x86_64 one string instruction over the range), else a page at a time.
+ */
+void rdh_clear_lowmem_pages(struct page *page, unsigned int count)
+{
+	void *addr = page_address(page);
+#ifdef RDH_KERNEL_7
+	clear_pages(addr, count);
+#else
+	for (unsigned int i = 0; i < count; i++)
+		clear_page(addr + i * PAGE_SIZE);
+#endif
+}
+
 void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len)
 {
 	sg_set_page(sg, page, len, 0);

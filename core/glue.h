@@ -86,6 +86,8 @@ struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
 struct page *rdh_nth_page(struct page *page, unsigned long n);
 unsigned long rdh_page_to_pfn(struct page *page);
 void rdh_clear_highpage(struct page *page);
+bool rdh_page_is_highmem(struct page *page);
+void rdh_clear_lowmem_pages(struct page *page, unsigned int count);
 void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len);
 struct scatterlist *rdh_sg_first(struct sg_table *table);
 void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir,
