@@ -131,10 +131,14 @@ static void bench_alloc_close(const char *heap_name, int heap, size_t len)
 /*
  * rust_dma_heap's system heap keeps freed pages in pools, zeroed by a worker
  * (/sys/kernel/debug/rust_dma_heap/system-pool). Waits until that worker is
- * idle; returns at once where there is no such file (upstream's heaps).
+ * idle. Both kernels sleep at least once here (upstream's heaps have no
+ * such file, and nothing to wait for), so that the timed allocation after
+ * it starts from an idle CPU on both: waking from idle costs hundreds of
+ * microseconds under TCG, and must not be charged to one side only.
  */
 static void pools_idle(void)
 {
+	usleep(5000);
 	for (int i = 0; i < 2000; i++) {
 		FILE *f = fopen("/sys/kernel/debug/rust_dma_heap/system-pool", "r");
 		char line[128];
