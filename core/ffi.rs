@@ -101,8 +101,6 @@ extern "C" {
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
     pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);
-    pub(crate) fn rdh_page_is_highmem(page: *mut bindings::page) -> bool;
-    pub(crate) fn rdh_clear_lowmem_pages(page: *mut bindings::page, count: c_uint);
     pub(crate) fn rdh_page_count(page: *mut bindings::page) -> c_int;
     pub(crate) fn rdh_cond_resched();
     pub(crate) fn rdh_kvmalloc_mayfail(bytes: usize) -> *mut c_void;
@@ -167,6 +165,8 @@ extern "C" {
 #[allow(improper_ctypes)]
 extern "C" {
     pub(crate) fn rdh_param_cma_aliases() -> *const u8;
+    pub(crate) fn rdh_page_is_highmem(page: *mut bindings::page) -> bool;
+    pub(crate) fn rdh_clear_lowmem_pages(page: *mut bindings::page, count: c_uint);
     pub(crate) fn rdh_param_cma_regions() -> *const u8;
     pub(crate) fn dev_get_cma_area(dev: *mut bindings::device) -> *mut cma;
     pub(crate) fn rdh_of_reserved_memory_node(
