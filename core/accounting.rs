@@ -14,6 +14,7 @@
 //! `Documentation/ABI/testing/sysfs-class-dma_heap-rust` says what each one
 //! means); `max_bytes` is the only one that can be written.
 
+use crate::trace;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
@@ -135,6 +136,14 @@ impl HeapStats {
 pub(crate) struct Charge {
     stats: Arc<HeapStats>,
     len: usize,
+}
+
+impl Charge {
+    /// Records, for the tracepoint, that the buffer holding this charge, a
+    /// buffer of `heap`'s, is being released.
+    pub(crate) fn released(&self, heap: &CStr) {
+        trace::free(heap, self.len);
+    }
 }
 
 impl Drop for Charge {

@@ -188,8 +188,10 @@ struct Exported<X: Exporter> {
     #[pin]
     vmap: SharedVmap<X::Backing>,
     pages: BufferPages<X::Backing>,
+    /// The heap's name (its exporter name), for the release tracepoint.
+    heap: &'static CStr,
     /// Given back to the heap's figures last, once the pages have gone.
-    _charge: Charge,
+    charge: Charge,
 }
 
 impl<X: Exporter> Exported<X> {
@@ -335,7 +337,9 @@ impl<E: Exporter> Ops<E> {
     unsafe fn release(buf: *const c_void) {
         // SAFETY: `buf` came from `into_foreign` and the dma-buf core
         // releases a buffer once, after its last use.
-        drop(unsafe { compat::from_foreign::<ExportedBox<E>>(buf) });
+        let exported = unsafe { compat::from_foreign::<ExportedBox<E>>(buf) };
+        exported.charge.released(exported.heap);
+        drop(exported);
     }
 }
 
@@ -374,7 +378,8 @@ impl DmaBuf {
             attachments <- Attachments::new(),
             vmap <- SharedVmap::new(),
             pages,
-            _charge: charge,
+            heap: name,
+            charge,
         }? Error);
         let buf = compat::into_foreign(KBox::pin_init(init, GFP_KERNEL)?);
         let mut out = core::ptr::null_mut();

@@ -35,6 +35,7 @@ mod page_pool;
 mod params;
 #[cfg(not(rdh_hosted))]
 mod registry;
+mod trace;
 
 // Hosted mode (the kernel's heap core owns /dev/dma_heap and the ioctl):
 // heaps register through a registry with the same interface.

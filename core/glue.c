@@ -45,6 +45,9 @@
 
 #include "glue.h"
 
+#define CREATE_TRACE_POINTS
+#include "rdh_trace.h"
+
 /*
  * RDH_KERNEL_7 is set by Kbuild for Linux 7.x (see core/compat.rs, which
  * lists every difference between the kernels this module supports).
@@ -429,6 +432,17 @@ struct page *rdh_nth_page(struct page *page, unsigned long n)
 unsigned long rdh_page_to_pfn(struct page *page)
 {
 	return page_to_pfn(page);
+}
+
+/* The tracepoints of rdh_trace.h (trace_*() are inline). */
+void rdh_trace_alloc(const char *heap, size_t len, int err, u64 ns)
+{
+	trace_heap_alloc(heap, len, err, ns);
+}
+
+void rdh_trace_free(const char *heap, size_t len)
+{
+	trace_heap_free(heap, len);
 }
 
 void rdh_clear_highpage(struct page *page)

@@ -85,6 +85,8 @@ int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flag
 struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
 struct page *rdh_nth_page(struct page *page, unsigned long n);
 unsigned long rdh_page_to_pfn(struct page *page);
+void rdh_trace_alloc(const char *heap, size_t len, int err, u64 ns);
+void rdh_trace_free(const char *heap, size_t len);
 void rdh_clear_highpage(struct page *page);
 bool rdh_page_is_highmem(struct page *page);
 void rdh_clear_lowmem_pages(struct page *page, unsigned int count);

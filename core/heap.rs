@@ -4,6 +4,7 @@
 
 use crate::accounting::{Charge, HeapStats};
 use crate::dma_buf::{DmaBuf, FdFlags};
+use crate::trace;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -32,7 +33,11 @@ pub(crate) fn allocate(
     len: usize,
     flags: FdFlags,
 ) -> Result<DmaBuf> {
-    let charge = stats.charge(len)?;
-    heap.allocate(len, flags, charge)
-        .inspect_err(|e| stats.count_error(*e))
+    let start = trace::Start::now();
+    let result = stats.charge(len).and_then(|charge| {
+        heap.allocate(len, flags, charge)
+            .inspect_err(|e| stats.count_error(*e))
+    });
+    trace::alloc(heap.name(), len, &result, start);
+    result
 }

@@ -16,15 +16,19 @@
  *     counted in failed_nomem;
  *   - bad writes to max_bytes (not a number, negative, over 64 bits) are
  *     refused with EINVAL or ERANGE and change nothing;
- *   - an alias of a heap shows that heap's figures.
+ *   - an alias of a heap shows that heap's figures;
+ *   - with --trace (kernels with ftrace), the rust_dma_heap:heap_alloc and
+ *     heap_free tracepoints fire once per allocation and per release, with
+ *     the heap, the length, the result and a time.
  *
- *   heap-accounting SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]
+ *   heap-accounting [--trace] SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]
  */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -316,12 +320,96 @@ static void cma_nomem(const char *heap, int fd, const char *dir)
 	       heap, r);
 }
 
+#define TRACING "/sys/kernel/tracing"
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static char trace[1 << 16];
+
+/* The trace buffer's text (emptied afterwards); -errno on failure. */
+static int take_trace(void)
+{
+	int fd = open(TRACING "/trace", O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, trace + len, sizeof(trace) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	trace[len] = 0;
+	return write_file(TRACING "/trace", "");
+}
+
+static int lines_with(const char *a, const char *b)
+{
+	int n = 0;
+
+	for (char *line = trace; line && *line; ) {
+		char *end = strchr(line, '\n');
+
+		if (end)
+			*end = 0;
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+		if (end)
+			*end = '\n';
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+/* One allocation, one release and one allocation refused by the limit,
+ * each seen once by the tracepoints with the right fields. */
+static void tracepoints_fire(const char *heap, int fd, const char *dir)
+{
+	char key[300], len_key[64];
+	int ok, b;
+
+	mount("tracefs", TRACING, "tracefs", 0, NULL);
+	ok = !write_file(TRACING "/events/rust_dma_heap/heap_alloc/enable", "1") &&
+	     !write_file(TRACING "/events/rust_dma_heap/heap_free/enable", "1") && !take_trace();
+	if (!tap_ok(ok, "%s: the rust_dma_heap tracepoints can be enabled", heap))
+		return;
+	b = heap_alloc(fd, 3 * MiB);
+	if (b >= 0)
+		close(b);
+	set_max_n(dir, stat_read(dir, "bytes") + MiB);
+	heap_alloc(fd, 2 * MiB);
+	set_max(dir, "0");
+	write_file(TRACING "/events/rust_dma_heap/enable", "0");
+	ok = !take_trace();
+	snprintf(key, sizeof(key), "heap_alloc: heap=%s len=%llu err=0 ns=", heap, 3 * MiB);
+	snprintf(len_key, sizeof(len_key), "len=%llu", 3 * MiB);
+	tap_ok(ok && b >= 0 && lines_with(key, NULL) == 1,
+	       "%s: heap_alloc fired once for a 3 MiB buffer, with err=0 and its time", heap);
+	snprintf(key, sizeof(key), "heap_free: heap=%s ", heap);
+	tap_ok(lines_with(key, len_key) == 1, "%s: heap_free fired once when it was released", heap);
+	snprintf(key, sizeof(key), "heap_alloc: heap=%s len=%llu err=-12 ", heap, 2 * MiB);
+	tap_ok(lines_with(key, NULL) == 1,
+	       "%s: heap_alloc fired for the allocation over the limit, with err=-12", heap);
+}
+
 int main(int argc, char **argv)
 {
+	bool with_trace = argc > 1 && !strcmp(argv[1], "--trace");
 	char dir[2][512], alias_dir[512];
 	int fds[2];
 
 	tap_header();
+	if (with_trace) {
+		argv++;
+		argc--;
+	}
 	if (argc < 3) {
 		tap_ok(0, "usage: heap-accounting SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]");
 		return tap_finish();
@@ -342,6 +430,8 @@ int main(int argc, char **argv)
 	}
 	if (fds[1] >= 0)
 		cma_nomem(argv[2], fds[1], dir[1]);
+	if (with_trace && fds[0] >= 0)
+		tracepoints_fire(argv[1], fds[0], dir[0]);
 	if (argc > 3 && fds[1] >= 0) {
 		int b = heap_alloc(fds[1], 3 * MiB);
 

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module's tracepoints (`rdh_trace.h`, defined by `glue.c`):
+//! `rust_dma_heap:heap_alloc` for every allocation, with its heap, length,
+//! result (0 or the negative errno) and time taken, and
+//! `rust_dma_heap:heap_free` for every buffer released, with its heap and
+//! length. Usable from ftrace (`events/rust_dma_heap/`) and `perf`.
+
+use crate::ffi;
+use kernel::prelude::*;
+
+/// A point in time, for [`alloc`]'s duration.
+pub(crate) struct Start(i64);
+
+impl Start {
+    pub(crate) fn now() -> Self {
+        // SAFETY: reads the monotonic clock; callable in process context.
+        Self(unsafe { kernel::bindings::ktime_get() })
+    }
+}
+
+/// Emits `heap_alloc`: `len` bytes asked of `heap` since `start`, ending in
+/// `result`.
+pub(crate) fn alloc<T>(heap: &CStr, len: usize, result: &Result<T>, start: Start) {
+    let ns = u64::try_from(Start::now().0 - start.0).unwrap_or(0);
+    let err = result.as_ref().err().map_or(0, |e| e.to_errno());
+    // SAFETY: `heap` is a NUL-terminated string, only read during the call.
+    unsafe { ffi::rdh_trace_alloc(heap.as_char_ptr().cast(), len, err, ns) };
+}
+
+/// Emits `heap_free`: a buffer of `len` bytes of `heap` was released.
+pub(crate) fn free(heap: &CStr, len: usize) {
+    // SAFETY: as in `alloc`.
+    unsafe { ffi::rdh_trace_free(heap.as_char_ptr().cast(), len) };
+}
