@@ -31,8 +31,25 @@ enum Failure {
     Interrupted,
 }
 
+/// The figures that only some kinds of heap have.
+#[derive(Clone, Copy)]
+pub(crate) enum Figure {
+    /// Bytes held in the heap's page pools, zeroed and ready.
+    PoolBytes,
+    /// The size of the memory region the heap allocates from.
+    RegionBytes,
+}
+
+/// Where a heap's own figures come from (the heap, through `heap.rs`).
+pub(crate) trait Figures: Send + Sync {
+    /// The figure, or `None` if this kind of heap has none such.
+    fn figure(&self, which: Figure) -> Option<u64>;
+}
+
 /// One heap's figures, shared by all its names.
 pub(crate) struct HeapStats {
+    /// The figures only its kind of heap has.
+    heap: Arc<dyn Figures>,
     /// Bytes of live buffers and of allocations in progress.
     bytes: AtomicUsize,
     /// Live buffers.
@@ -45,9 +62,10 @@ pub(crate) struct HeapStats {
 }
 
 impl HeapStats {
-    pub(crate) fn new() -> Result<Arc<Self>> {
+    pub(crate) fn new(heap: Arc<dyn Figures>) -> Result<Arc<Self>> {
         Ok(Arc::new(
             Self {
+                heap,
                 bytes: AtomicUsize::new(0),
                 buffers: AtomicUsize::new(0),
                 peak: AtomicUsize::new(0),
@@ -99,24 +117,22 @@ impl HeapStats {
         self.failed[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The figure `which` names (`enum rdh_stat` in `glue.h`).
-    fn read(&self, which: Stat) -> u64 {
+    /// The figure `which` names (`enum rdh_stat` in `glue.h`), if the heap
+    /// has it.
+    fn read(&self, which: Stat) -> Option<u64> {
+        let failed = |why: Failure| Some(self.failed[why as usize].load(Ordering::Relaxed));
         let n = match which {
             Stat::Bytes => self.bytes.load(Ordering::Relaxed),
             Stat::Buffers => self.buffers.load(Ordering::Relaxed),
             Stat::PeakBytes => self.peak.load(Ordering::Relaxed),
             Stat::MaxBytes => self.max_bytes.load(Ordering::Relaxed),
-            Stat::FailedNoMemory => {
-                return self.failed[Failure::NoMemory as usize].load(Ordering::Relaxed)
-            }
-            Stat::FailedLimit => {
-                return self.failed[Failure::Limit as usize].load(Ordering::Relaxed)
-            }
-            Stat::FailedInterrupted => {
-                return self.failed[Failure::Interrupted as usize].load(Ordering::Relaxed)
-            }
+            Stat::FailedNoMemory => return failed(Failure::NoMemory),
+            Stat::FailedLimit => return failed(Failure::Limit),
+            Stat::FailedInterrupted => return failed(Failure::Interrupted),
+            Stat::PoolBytes => return self.heap.figure(Figure::PoolBytes),
+            Stat::RegionBytes => return self.heap.figure(Figure::RegionBytes),
         };
-        n as u64
+        Some(n as u64)
     }
 
     /// Sets the limit. One below what is allocated now is accepted: live
@@ -164,11 +180,13 @@ enum Stat {
     FailedNoMemory,
     FailedLimit,
     FailedInterrupted,
+    PoolBytes,
+    RegionBytes,
 }
 
 impl Stat {
     fn from_raw(raw: c_uint) -> Option<Self> {
-        const ALL: [Stat; 7] = [
+        const ALL: [Stat; 9] = [
             Stat::Bytes,
             Stat::Buffers,
             Stat::PeakBytes,
@@ -176,6 +194,8 @@ impl Stat {
             Stat::FailedNoMemory,
             Stat::FailedLimit,
             Stat::FailedInterrupted,
+            Stat::PoolBytes,
+            Stat::RegionBytes,
         ];
         ALL.get(usize::try_from(raw).ok()?).copied()
     }
@@ -194,13 +214,17 @@ unsafe extern "C" fn rdh_rust_stat_read(
 ) -> c_int {
     // SAFETY: the caller guarantees that `stats` is live.
     let stats = unsafe { &*stats.cast::<HeapStats>() };
-    match Stat::from_raw(which) {
-        Some(which) => {
+    let Some(which) = Stat::from_raw(which) else {
+        return EINVAL.to_errno();
+    };
+    match stats.read(which) {
+        Some(value) => {
             // SAFETY: `out` is writable, as the caller guarantees.
-            unsafe { *out = stats.read(which) };
+            unsafe { *out = value };
             0
         }
-        None => EINVAL.to_errno(),
+        // This heap has no such figure: glue.c does not show the file.
+        None => ENOENT.to_errno(),
     }
 }
 

@@ -63,12 +63,18 @@ impl CmaArea {
         unsafe { CStr::from_char_ptr(ffi::cma_get_name(self.ptr.as_ptr()).cast()) }
     }
 
+    /// The area's size in bytes, where the kernel tells it (6.12 exports
+    /// `cma_get_size()`; 7.3 does not).
+    pub(crate) fn size(&self) -> Option<usize> {
+        // SAFETY: a valid area (type invariant).
+        unsafe { compat::cma_size(self.ptr) }
+    }
+
     /// Whether a buffer of `len` bytes could ever be allocated from the
     /// area: not if it is larger than the area, where the kernel tells its
     /// size (otherwise `cma_alloc()` finds out).
     pub(crate) fn could_hold(&self, len: usize) -> bool {
-        // SAFETY: a valid area (type invariant).
-        match unsafe { compat::cma_size(self.ptr) } {
+        match self.size() {
             Some(size) => len <= size,
             None => true,
         }

@@ -115,7 +115,9 @@ long rdh_param_pool_max_kb(void)
  * The files of Documentation/ABI/testing/sysfs-class-dma_heap-rust: under
  * the heap's class device in standalone mode, under
  * /sys/kernel/rust_dma_heap/<name>/ in hosted mode. Each shows one number
- * that Rust reads out; max_bytes takes a number, which Rust stores.
+ * that Rust reads out; max_bytes takes a number, which Rust stores. A file
+ * whose figure the heap does not have (pool_bytes of a CMA heap, say) is
+ * not shown.
  */
 static ssize_t rdh_stat_show(const void *stats, enum rdh_stat which, char *buf)
 {
@@ -135,6 +137,19 @@ static ssize_t rdh_stat_store(const void *stats, const char *buf, size_t count)
 	if (!ret)
 		ret = rdh_rust_stat_set_max_bytes(stats, value);
 	return ret ?: count;
+}
+
+/* Shows the files whose figure @stats has: Rust says -ENOENT for others. */
+static umode_t rdh_stat_visible(const void *stats, struct attribute *attr, int n)
+{
+	static const enum rdh_stat optional[] = { RDH_STAT_POOL_BYTES, RDH_STAT_REGION_BYTES };
+	u64 value;
+
+	/* The optional files come last in every list (RDH_STAT_FILES). */
+	if (n >= RDH_STAT_POOL_BYTES &&
+	    rdh_rust_stat_read(stats, optional[n - RDH_STAT_POOL_BYTES], &value))
+		return 0;
+	return attr->mode;
 }
 
 /* Declares rdh_<name>_attr_<file> for one file, with show/store taking the
@@ -161,13 +176,25 @@ static ssize_t rdh_stat_store(const void *stats, const char *buf, size_t count)
 	RDH_STAT_RO(kind, failed_nomem, RDH_STAT_FAILED_NOMEM, get);			\
 	RDH_STAT_RO(kind, failed_limit, RDH_STAT_FAILED_LIMIT, get);			\
 	RDH_STAT_RO(kind, failed_interrupted, RDH_STAT_FAILED_INTERRUPTED, get);	\
+	RDH_STAT_RO(kind, pool_bytes, RDH_STAT_POOL_BYTES, get);			\
+	RDH_STAT_RO(kind, region_bytes, RDH_STAT_REGION_BYTES, get);			\
+	/* In the order of enum rdh_stat (rdh_stat_visible() relies on it). */	\
 	static struct attribute *rdh_##kind##_stat_attrs[] = {				\
 		&rdh_##kind##_attr_bytes.attr, &rdh_##kind##_attr_buffers.attr,		\
 		&rdh_##kind##_attr_peak_bytes.attr, &rdh_##kind##_attr_max_bytes.attr,	\
 		&rdh_##kind##_attr_failed_nomem.attr, &rdh_##kind##_attr_failed_limit.attr,	\
-		&rdh_##kind##_attr_failed_interrupted.attr, NULL,			\
+		&rdh_##kind##_attr_failed_interrupted.attr,				\
+		&rdh_##kind##_attr_pool_bytes.attr, &rdh_##kind##_attr_region_bytes.attr,	\
+		NULL,									\
 	};										\
-	ATTRIBUTE_GROUPS(rdh_##kind##_stat)
+	static umode_t rdh_##kind##_stat_visible(struct kobject *kobj,			\
+						 struct attribute *attr, int n)		\
+	{ return rdh_stat_visible(RDH_##kind##_FROM_KOBJ(kobj), attr, n); }		\
+	static const struct attribute_group rdh_##kind##_stat_group = {			\
+		.attrs = rdh_##kind##_stat_attrs,					\
+		.is_visible = rdh_##kind##_stat_visible,				\
+	};										\
+	__ATTRIBUTE_GROUPS(rdh_##kind##_stat)
 
 #ifndef RDH_HOSTED
 /* ---- the /dev/dma_heap/<name> character devices (standalone mode) ---- */
@@ -188,6 +215,7 @@ struct rdh_node {
 /* The heap's figures, as files of its class device. */
 #define RDH_dev_ARGS struct device *dev, struct device_attribute *attr
 #define RDH_dev_ATTR_TYPE struct device_attribute
+#define RDH_dev_FROM_KOBJ(k) container_of(kobj_to_dev(k), struct rdh_node, dev)->stats
 RDH_STAT_FILES(dev, container_of(dev, struct rdh_node, dev)->stats);
 
 /*
@@ -823,6 +851,7 @@ struct rdh_stats_dir {
 
 #define RDH_kobj_ARGS struct kobject *kobj, struct kobj_attribute *attr
 #define RDH_kobj_ATTR_TYPE struct kobj_attribute
+#define RDH_kobj_FROM_KOBJ(k) container_of(k, struct rdh_stats_dir, kobj)->stats
 RDH_STAT_FILES(kobj, container_of(kobj, struct rdh_stats_dir, kobj)->stats);
 
 static void rdh_stats_dir_release(struct kobject *kobj)

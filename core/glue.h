@@ -48,6 +48,8 @@ enum rdh_stat {
 	RDH_STAT_FAILED_NOMEM,
 	RDH_STAT_FAILED_LIMIT,
 	RDH_STAT_FAILED_INTERRUPTED,
+	RDH_STAT_POOL_BYTES,
+	RDH_STAT_REGION_BYTES,
 };
 int rdh_rust_stat_read(const void *stats, unsigned int which, u64 *out);
 int rdh_rust_stat_set_max_bytes(const void *stats, u64 max);

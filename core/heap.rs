@@ -2,7 +2,7 @@
 
 //! The interface between the heap core and a heap.
 
-use crate::accounting::{Charge, HeapStats};
+use crate::accounting::{Charge, Figure, Figures, HeapStats};
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::trace;
 use kernel::prelude::*;
@@ -23,6 +23,27 @@ pub(crate) trait Heap: Send + Sync {
     /// buffer lives. Fails with `ENOMEM` when memory runs out and `EINTR`
     /// when the caller is killed; on failure nothing stays allocated.
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf>;
+
+    /// A figure of this kind of heap, for its sysfs files: `None` if the
+    /// heap has no such figure (its file is then not shown).
+    fn figure(&self, _which: Figure) -> Option<u64> {
+        None
+    }
+}
+
+/// A heap's figures and limit, for all its names.
+pub(crate) fn stats(heap: &Arc<dyn Heap>) -> Result<Arc<HeapStats>> {
+    let figures: Arc<dyn Figures> = Arc::new(HeapFigures(heap.clone()), GFP_KERNEL)?;
+    HeapStats::new(figures)
+}
+
+/// A heap as the source of its own figures.
+struct HeapFigures(Arc<dyn Heap>);
+
+impl Figures for HeapFigures {
+    fn figure(&self, which: Figure) -> Option<u64> {
+        self.0.figure(which)
+    }
 }
 
 /// Allocates `len` bytes from `heap` (a request the caller has validated)

@@ -60,7 +60,7 @@ impl Registry {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };
-        let stats = match HeapStats::new() {
+        let stats = match heap::stats(&heap) {
             Ok(stats) => stats,
             Err(e) => return pr_err!("heap {}: not added ({:?})\n", heap.name(), e),
         };

@@ -502,6 +502,11 @@ impl PagePools {
         })
     }
 
+    /// Bytes in the pools now, zeroed and ready.
+    pub(crate) fn pooled_bytes(&self) -> usize {
+        self.shared.lists.lock().pooled * PAGE_SIZE
+    }
+
     /// A zeroed chunk of `order` from its pool, if the pool has one.
     pub(crate) fn take(&self, order: u32) -> Option<BuddyPages> {
         let mut lists = self.shared.lists.lock();

@@ -5,7 +5,7 @@
 use crate::accounting::HeapStats;
 use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
 use crate::compat::{cstr_bytes, fmt};
-use crate::heap::Heap;
+use crate::heap::{self, Heap};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::{BStr, CString};
@@ -68,7 +68,7 @@ impl Registry {
             pr_err!("heap name {} registered twice\n", name);
             return Err(EEXIST);
         }
-        let stats = HeapStats::new()?;
+        let stats = heap::stats(&heap)?;
         self.add_node(cstr_bytes(name), &heap, &stats)?;
         for alias in aliases {
             if alias.is_empty() || alias == cstr_bytes(name) {

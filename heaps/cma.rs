@@ -15,7 +15,7 @@
 //! each named after its node (`cma_regions=` chooses among them): never the
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
-use crate::accounting::Charge;
+use crate::accounting::{Charge, Figure};
 use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
 use crate::compat::cstr_bytes;
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
@@ -114,6 +114,13 @@ fn align_order(pages: usize) -> u32 {
 impl Heap for CmaHeap {
     fn name(&self) -> &'static CStr {
         self.area.name()
+    }
+
+    fn figure(&self, which: Figure) -> Option<u64> {
+        match which {
+            Figure::RegionBytes => self.area.size().map(|size| size as u64),
+            Figure::PoolBytes => None,
+        }
     }
 
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {

@@ -18,7 +18,7 @@
 //! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
 //! to no process, so the killer would pick an innocent one.
 
-use crate::accounting::Charge;
+use crate::accounting::{Charge, Figure};
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::{fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, PAGE_SIZE};
@@ -43,6 +43,13 @@ struct SystemHeap {
 impl Heap for SystemHeap {
     fn name(&self) -> &'static CStr {
         c_str!("system")
+    }
+
+    fn figure(&self, which: Figure) -> Option<u64> {
+        match which {
+            Figure::PoolBytes => Some(self.pools.pooled_bytes() as u64),
+            Figure::RegionBytes => None,
+        }
     }
 
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {

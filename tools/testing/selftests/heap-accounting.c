@@ -19,9 +19,15 @@
  *   - an alias of a heap shows that heap's figures;
  *   - with --trace (kernels with ftrace), the rust_dma_heap:heap_alloc and
  *     heap_free tracepoints fire once per allocation and per release, with
- *     the heap, the length, the result and a time.
+ *     the heap, the length, the result and a time;
+ *   - the system heap shows pool_bytes (0 once drop_caches has run the
+ *     pools' shrinker, 1 MiB once a 1 MiB buffer's pages are zeroed back
+ *     in), the CMA heap does not; with --region (kernels that tell a CMA
+ *     area's size) the CMA heap shows region_bytes, no more than CmaTotal,
+ *     and a buffer one page larger gets ENOMEM; the system heap never shows
+ *     region_bytes.
  *
- *   heap-accounting [--trace] SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]
+ *   heap-accounting [--trace] [--region] SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -399,14 +405,70 @@ static void tracepoints_fire(const char *heap, int fd, const char *dir)
 	       "%s: heap_alloc fired for the allocation over the limit, with err=-12", heap);
 }
 
+static bool shown(const char *dir, const char *file)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return !access(path, F_OK);
+}
+
+static void kind_figures(const char *sys, int sys_fd, const char *sys_dir, const char *cma,
+			 int cma_fd, const char *cma_dir, bool region)
+{
+	int b, waited = 0;
+	long long pool = -1, size;
+
+	/* Buffers freed just before may still be on their way into the pools:
+	 * empty them until they stay empty. */
+	for (int i = 0; i < 20 && pool; i++) {
+		int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (write(fd, "2", 1) != 1)
+				tap_diag("drop_caches: %s", strerror(errno));
+			close(fd);
+		}
+		pool = stat_read(sys_dir, "pool_bytes");
+		if (pool)
+			usleep(100000);
+	}
+	b = heap_alloc(sys_fd, MiB);
+	if (b >= 0)
+		close(b);
+	while (stat_read(sys_dir, "pool_bytes") < (long long)MiB && waited++ < 100)
+		usleep(50000);
+	tap_ok(pool == 0 && stat_read(sys_dir, "pool_bytes") == (long long)MiB,
+	       "%s: pool_bytes 0 after drop_caches (%lld), 1 MiB once a 1 MiB buffer's pages are pooled (%lld)",
+	       sys, pool, stat_read(sys_dir, "pool_bytes"));
+	tap_ok(!shown(sys_dir, "region_bytes") && !shown(cma_dir, "pool_bytes"),
+	       "%s shows no region_bytes, %s no pool_bytes", sys, cma);
+	if (!region) {
+		tap_ok(!shown(cma_dir, "region_bytes"),
+		       "%s: no region_bytes where the kernel does not tell an area's size", cma);
+		return;
+	}
+	size = stat_read(cma_dir, "region_bytes");
+	b = size > 0 ? heap_alloc(cma_fd, size + 4096) : -1;
+	tap_ok(size > 0 && (unsigned long long)size <= meminfo("CmaTotal") && b == -ENOMEM,
+	       "%s: region_bytes %lld, within CmaTotal; a buffer one page larger gets ENOMEM (%d)",
+	       cma, size, b);
+}
+
 int main(int argc, char **argv)
 {
-	bool with_trace = argc > 1 && !strcmp(argv[1], "--trace");
+	bool with_trace = false, region = false;
 	char dir[2][512], alias_dir[512];
 	int fds[2];
 
 	tap_header();
-	if (with_trace) {
+	for (;;) {
+		if (argc > 1 && !strcmp(argv[1], "--trace"))
+			with_trace = true;
+		else if (argc > 1 && !strcmp(argv[1], "--region"))
+			region = true;
+		else
+			break;
 		argv++;
 		argc--;
 	}
@@ -430,6 +492,8 @@ int main(int argc, char **argv)
 	}
 	if (fds[1] >= 0)
 		cma_nomem(argv[2], fds[1], dir[1]);
+	if (fds[0] >= 0 && fds[1] >= 0)
+		kind_figures(argv[1], fds[0], dir[0], argv[2], fds[1], dir[1], region);
 	if (with_trace && fds[0] >= 0)
 		tracepoints_fire(argv[1], fds[0], dir[0]);
 	if (argc > 3 && fds[1] >= 0) {
