@@ -14,6 +14,7 @@
 //! `Documentation/ABI/testing/sysfs-class-dma_heap-rust` says what each one
 //! means); `max_bytes` is the only one that can be written.
 
+use crate::live::LiveBuffers;
 use crate::trace;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::ffi::{c_int, c_uint, c_void};
@@ -59,13 +60,16 @@ pub(crate) struct HeapStats {
     /// The limit on `bytes`; 0 is none.
     max_bytes: AtomicUsize,
     failed: [AtomicU64; 3],
+    /// The module's list of live buffers, which its buffers join.
+    live: Arc<LiveBuffers>,
 }
 
 impl HeapStats {
-    pub(crate) fn new(heap: Arc<dyn Figures>) -> Result<Arc<Self>> {
+    pub(crate) fn new(heap: Arc<dyn Figures>, live: Arc<LiveBuffers>) -> Result<Arc<Self>> {
         Ok(Arc::new(
             Self {
                 heap,
+                live,
                 bytes: AtomicUsize::new(0),
                 buffers: AtomicUsize::new(0),
                 peak: AtomicUsize::new(0),
@@ -155,6 +159,11 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
+    /// The list the buffer holding this charge joins.
+    pub(crate) fn live(&self) -> &Arc<LiveBuffers> {
+        &self.stats.live
+    }
+
     /// Records, for the tracepoint, that the buffer holding this charge, a
     /// buffer of `heap`'s, is being released.
     pub(crate) fn released(&self, heap: &CStr) {

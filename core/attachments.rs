@@ -106,6 +106,17 @@ impl<B: Backing> Attachments<B> {
         attachment.table.lock().unmap()
     }
 
+    /// Calls `f` with each attached device, in attach order, until it fails.
+    pub(super) fn for_each_device<E>(
+        &self,
+        mut f: impl FnMut(&DeviceRef) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for a in self.list.lock().iter().flatten() {
+            f(&a.dev)?;
+        }
+        Ok(())
+    }
+
     /// Makes what devices wrote visible to the CPU, for every mapped table.
     pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         for a in self.list.lock().iter().flatten() {

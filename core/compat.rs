@@ -205,7 +205,6 @@ pub(crate) fn user_slice(addr: usize, len: usize) -> kernel::uaccess::UserSlice 
 ///
 /// `ptr` must point to a NUL-terminated string that stays valid and
 /// unchanged for `'a`.
-#[cfg(any(rdh_cma, rdh_hosted))]
 pub(crate) unsafe fn cstr_from_ptr<'a>(ptr: *const u8) -> &'a CStr {
     #[cfg(rdh_kernel_7)]
     use kernel::str::CStrExt;

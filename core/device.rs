@@ -39,6 +39,21 @@ impl DeviceRef {
         self.dev.as_ptr()
     }
 
+    /// The device's name, as the kernel logs it (without its NUL).
+    pub(crate) fn name(&self) -> &[u8] {
+        // SAFETY: a live device (type invariant).
+        let name = unsafe { crate::ffi::rdh_dev_name(self.dev.as_ptr()) };
+        if name.is_null() {
+            return b"?";
+        }
+        // SAFETY: a device's name is a NUL-terminated string owned by the
+        // device, which our reference keeps. It is replaced only by a rename
+        // (`device_rename()`, which network devices use, never a DMA
+        // importer); the kernel's logs and dma-buf's own debugfs read it
+        // the same way, without a lock.
+        crate::compat::cstr_bytes(unsafe { crate::compat::cstr_from_ptr(name) })
+    }
+
     /// The longest scatterlist segment the device can take, in bytes: its
     /// maximum segment size, and no more than one mapping may cover (which
     /// bounce buffers limit, 256 KiB with swiotlb).

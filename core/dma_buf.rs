@@ -65,7 +65,9 @@ use crate::buffer::{Backing, BufferPages};
 use crate::compat;
 use crate::device::DeviceRef;
 use crate::ffi;
+use crate::live::{Owner, SeqWriter};
 use attachments::{Attachment, Attachments};
+use core::fmt::{self, Write};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -188,8 +190,11 @@ struct Exported<X: Exporter> {
     #[pin]
     vmap: SharedVmap<X::Backing>,
     pages: BufferPages<X::Backing>,
-    /// The heap's name (its exporter name), for the release tracepoint.
+    /// The heap's name (its exporter name), for the release tracepoint
+    /// and the buffer's debugfs line.
     heap: &'static CStr,
+    /// Who allocated the buffer, for its debugfs line.
+    owner: Owner,
     /// Given back to the heap's figures last, once the pages have gone.
     charge: Charge,
 }
@@ -338,8 +343,45 @@ impl<E: Exporter> Ops<E> {
         // SAFETY: `buf` came from `into_foreign` and the dma-buf core
         // releases a buffer once, after its last use.
         let exported = unsafe { compat::from_foreign::<ExportedBox<E>>(buf) };
+        exported.charge.live().remove(buf);
         exported.charge.released(exported.heap);
         drop(exported);
+    }
+
+    /// The buffer's debugfs line, after its ID: `SIZE HEAP PID COMM MMAPS
+    /// VMAPS DEVICES` (devices by name, separated by commas, `-` if none).
+    ///
+    /// # Safety
+    ///
+    /// As [`Ops::buffer`]; `dmabuf` must be the buffer's dma-buf.
+    unsafe fn describe(
+        buf: *const c_void,
+        dmabuf: NonNull<ffi::dma_buf>,
+        out: &mut SeqWriter,
+    ) -> fmt::Result {
+        // SAFETY: guaranteed by the caller.
+        let this = unsafe { Self::buffer(buf) };
+        // SAFETY: the buffer, and so its dma-buf and file, are live.
+        let (mmaps, vmaps) = unsafe {
+            (
+                ffi::rdh_dma_buf_mmaps(dmabuf.as_ptr()),
+                ffi::rdh_dma_buf_vmaps(dmabuf.as_ptr()),
+            )
+        };
+        write!(out, "{} ", this.pages.size())?;
+        out.bytes(compat::cstr_bytes(this.heap));
+        out.bytes(b" ");
+        this.owner.write(out)?;
+        write!(out, " {} {} ", mmaps, vmaps)?;
+        let mut devices = 0;
+        this.attachments.for_each_device(|dev| {
+            out.bytes(if devices == 0 { b"" } else { b"," });
+            out.bytes(dev.name());
+            devices += 1;
+            Ok::<(), fmt::Error>(())
+        })?;
+        out.bytes(if devices == 0 { b"-\n" } else { b"\n" });
+        Ok(())
     }
 }
 
@@ -372,6 +414,7 @@ impl DmaBuf {
     ) -> Result<Self> {
         let pages = BufferPages::new(backing)?;
         let size = pages.size();
+        let live = charge.live().clone();
         let init = try_pin_init!(Exported::<E> {
             vtable: &Ops::<E>::VTABLE,
             exporter <- exporter,
@@ -379,6 +422,7 @@ impl DmaBuf {
             vmap <- SharedVmap::new(),
             pages,
             heap: name,
+            owner: Owner::current(),
             charge,
         }? Error);
         let buf = compat::into_foreign(KBox::pin_init(init, GFP_KERNEL)?);
@@ -402,7 +446,11 @@ impl DmaBuf {
         }
         // INVARIANT: a successful export returns a dma-buf holding one
         // reference, which is now ours.
-        NonNull::new(out).map(|ptr| Self { ptr }).ok_or(EINVAL)
+        let ptr = NonNull::new(out).ok_or(EINVAL)?;
+        // SAFETY: `buf` is the `priv` of the live dma-buf `ptr`, exported for
+        // `E`, whose `release` takes it off the list before freeing it.
+        unsafe { live.add(buf, ptr, Ops::<E>::describe) };
+        Ok(Self { ptr })
     }
 
     /// Gives up the reference, as a raw pointer (for the kernel's heap core,

@@ -30,6 +30,7 @@ mod heap;
 mod hosted;
 #[cfg(not(rdh_hosted))]
 mod ioctl;
+mod live;
 mod page;
 mod page_pool;
 mod params;

@@ -20,7 +20,7 @@ macro_rules! opaque {
     )*};
 }
 
-opaque!(dma_buf, dentry, shrinker, task_struct);
+opaque!(dma_buf, dentry, seq_file, shrinker, task_struct);
 #[cfg(not(rdh_hosted))]
 opaque!(rdh_node, class);
 #[cfg(rdh_cma)]
@@ -117,8 +117,19 @@ extern "C" {
     pub(crate) fn rdh_pool_shrinker_add(pool: *const c_void, name: *const u8) -> *mut shrinker;
     pub(crate) fn rdh_pool_shrinker_remove(shrinker: *mut shrinker);
     pub(crate) fn rdh_pool_debugfs_add(pool: *const c_void, name: *const u8) -> *mut dentry;
-    pub(crate) fn rdh_pool_debugfs_remove(dir: *mut dentry);
+    pub(crate) fn rdh_pool_debugfs_remove(file: *mut dentry);
+
+    pub(crate) fn rdh_buffers_debugfs_add(live: *const c_void) -> *mut dentry;
+    pub(crate) fn rdh_buffers_debugfs_remove(file: *mut dentry);
+    pub(crate) fn rdh_seq_write(m: *mut seq_file, s: *const u8, len: usize);
+    pub(crate) fn rdh_current_owner(tgid: *mut c_int, comm: *mut u8);
+    pub(crate) fn rdh_dma_buf_mmaps(dmabuf: *mut dma_buf) -> c_ulong;
+    pub(crate) fn rdh_dma_buf_vmaps(dmabuf: *mut dma_buf) -> c_uint;
+    pub(crate) fn rdh_dev_name(dev: *mut bindings::device) -> *const u8;
 }
+
+/// `RDH_COMM_LEN` in `glue.h`: a task's name, NUL included.
+pub(crate) const COMM_LEN: usize = 16;
 
 /// `RDH_POOL_ORDERS` in `glue.h`: the most orders a pool's counters show.
 pub(crate) const POOL_ORDERS: usize = 4;

@@ -696,26 +696,145 @@ static int rdh_pool_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(rdh_pool);
 
+/* ---- debugfs: /sys/kernel/debug/rust_dma_heap/, shared by its files ---- */
+
+/*
+ * The directory exists while any of the module's files does: each file
+ * takes a reference on it (rdh_debugfs_file_add()) and its removal
+ * (rdh_debugfs_file_remove()) drops it, the last one with the directory.
+ */
+static DEFINE_MUTEX(rdh_debugfs_lock);
+static struct dentry *rdh_debugfs_dir;
+static unsigned int rdh_debugfs_users;
+
+/* Creates @name in the directory; NULL if it could not (debugfs is optional). */
+static struct dentry *rdh_debugfs_file_add(const char *name, void *data,
+					   const struct file_operations *fops)
+{
+	struct dentry *file = NULL;
+
+	mutex_lock(&rdh_debugfs_lock);
+	if (!rdh_debugfs_dir) {
+		rdh_debugfs_dir = debugfs_create_dir("rust_dma_heap", NULL);
+		if (IS_ERR(rdh_debugfs_dir))
+			rdh_debugfs_dir = NULL;
+	}
+	if (rdh_debugfs_dir) {
+		file = debugfs_create_file(name, 0400, rdh_debugfs_dir, data, fops);
+		if (IS_ERR(file))
+			file = NULL;
+		else
+			rdh_debugfs_users++;
+		if (!rdh_debugfs_users) {
+			debugfs_remove(rdh_debugfs_dir);
+			rdh_debugfs_dir = NULL;
+		}
+	}
+	mutex_unlock(&rdh_debugfs_lock);
+	return file;
+}
+
+/* Removes a file of rdh_debugfs_file_add(); returns once no read of it runs. */
+static void rdh_debugfs_file_remove(struct dentry *file)
+{
+	debugfs_remove(file);
+	mutex_lock(&rdh_debugfs_lock);
+	if (!--rdh_debugfs_users) {
+		debugfs_remove(rdh_debugfs_dir);
+		rdh_debugfs_dir = NULL;
+	}
+	mutex_unlock(&rdh_debugfs_lock);
+}
+
 /*
  * /sys/kernel/debug/rust_dma_heap/<name>-pool, reading @pool's counters.
- * Returns the directory, or NULL (debugfs is optional: a pool works without
- * its file). Once rdh_pool_debugfs_remove() returns, no read runs.
+ * Returns the file, or NULL (a pool works without it). Once
+ * rdh_pool_debugfs_remove() returns, no read runs.
  */
 struct dentry *rdh_pool_debugfs_add(const void *pool, const char *name)
 {
-	struct dentry *dir = debugfs_create_dir("rust_dma_heap", NULL);
 	char file[64];
 
-	if (IS_ERR(dir))
-		return NULL;
 	snprintf(file, sizeof(file), "%s-pool", name);
-	debugfs_create_file(file, 0400, dir, (void *)pool, &rdh_pool_fops);
-	return dir;
+	return rdh_debugfs_file_add(file, (void *)pool, &rdh_pool_fops);
 }
 
-void rdh_pool_debugfs_remove(struct dentry *dir)
+void rdh_pool_debugfs_remove(struct dentry *file)
 {
-	debugfs_remove(dir);
+	rdh_debugfs_file_remove(file);
+}
+
+/* ---- debugfs: the live buffers (the list and the text are Rust's) ---- */
+
+static int rdh_buffers_show(struct seq_file *m, void *unused)
+{
+	return rdh_rust_buffers_show(m->private, m);
+}
+DEFINE_SHOW_ATTRIBUTE(rdh_buffers);
+
+/* /sys/kernel/debug/rust_dma_heap/buffers, listing @live; NULL if not made. */
+struct dentry *rdh_buffers_debugfs_add(const void *live)
+{
+	return rdh_debugfs_file_add("buffers", (void *)live, &rdh_buffers_fops);
+}
+
+void rdh_buffers_debugfs_remove(struct dentry *file)
+{
+	rdh_debugfs_file_remove(file);
+}
+
+/* Appends @len bytes of @s to @m (seq_write() reports overflow itself). */
+void rdh_seq_write(struct seq_file *m, const char *s, size_t len)
+{
+	seq_write(m, s, len);
+}
+
+/*
+ * The calling process's ID (in the initial namespace) and its task's name,
+ * into @comm (RDH_COMM_LEN bytes).
+ */
+void rdh_current_owner(int *tgid, char *comm)
+{
+	char name[TASK_COMM_LEN];
+
+	BUILD_BUG_ON(RDH_COMM_LEN != TASK_COMM_LEN);
+	*tgid = task_tgid_nr(current);
+	get_task_comm(name, current);
+	memcpy(comm, name, RDH_COMM_LEN);
+}
+
+/*
+ * The user mappings of @dmabuf: the VMAs of its file (each VMA of a file is
+ * in its mapping's tree, whoever mapped it: a process directly, or an
+ * importer's mmap through dma_buf_mmap()).
+ */
+unsigned long rdh_dma_buf_mmaps(struct dma_buf *dmabuf)
+{
+	struct address_space *mapping = dmabuf->file->f_mapping;
+	struct rb_node *node;
+	unsigned long n = 0;
+
+	/* One node a VMA (the interval tree's iterators are not exported). */
+	i_mmap_lock_read(mapping);
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
+		n++;
+	i_mmap_unlock_read(mapping);
+	return n;
+}
+
+/*
+ * The kernel mappings of @dmabuf: the dma-buf core counts dma_buf_vmap()
+ * calls and calls the exporter on the first only. Read without the
+ * reservation lock that guards it: a figure for debugfs, as of some moment.
+ */
+unsigned int rdh_dma_buf_vmaps(struct dma_buf *dmabuf)
+{
+	return READ_ONCE(dmabuf->vmapping_counter);
+}
+
+const char *rdh_dev_name(struct device *dev)
+{
+	return dev_name(dev);
 }
 
 

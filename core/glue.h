@@ -20,6 +20,7 @@ struct file;
 struct page;
 struct rdh_node;
 struct scatterlist;
+struct seq_file;
 struct sg_table;
 struct shrinker;
 struct task_struct;
@@ -116,7 +117,18 @@ void rdh_pool_worker_stop(struct task_struct *task);
 struct shrinker *rdh_pool_shrinker_add(const void *pool, const char *name);
 void rdh_pool_shrinker_remove(struct shrinker *shrinker);
 struct dentry *rdh_pool_debugfs_add(const void *pool, const char *name);
-void rdh_pool_debugfs_remove(struct dentry *dir);
+void rdh_pool_debugfs_remove(struct dentry *file);
+
+/* The live buffers' debugfs file (core/live.rs). */
+#define RDH_COMM_LEN 16
+int rdh_rust_buffers_show(const void *live, struct seq_file *m);
+struct dentry *rdh_buffers_debugfs_add(const void *live);
+void rdh_buffers_debugfs_remove(struct dentry *file);
+void rdh_seq_write(struct seq_file *m, const char *s, size_t len);
+void rdh_current_owner(int *tgid, char *comm);
+unsigned long rdh_dma_buf_mmaps(struct dma_buf *dmabuf);
+unsigned int rdh_dma_buf_vmaps(struct dma_buf *dmabuf);
+const char *rdh_dev_name(struct device *dev);
 bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
 /* Hosted mode only (RDH_HOSTED): implemented in Rust (core/hosted.rs)... */

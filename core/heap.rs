@@ -4,6 +4,7 @@
 
 use crate::accounting::{Charge, Figure, Figures, HeapStats};
 use crate::dma_buf::{DmaBuf, FdFlags};
+use crate::live::LiveBuffers;
 use crate::trace;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -31,10 +32,10 @@ pub(crate) trait Heap: Send + Sync {
     }
 }
 
-/// A heap's figures and limit, for all its names.
-pub(crate) fn stats(heap: &Arc<dyn Heap>) -> Result<Arc<HeapStats>> {
+/// A heap's figures and limit, for all its names; its buffers join `live`.
+pub(crate) fn stats(heap: &Arc<dyn Heap>, live: &Arc<LiveBuffers>) -> Result<Arc<HeapStats>> {
     let figures: Arc<dyn Figures> = Arc::new(HeapFigures(heap.clone()), GFP_KERNEL)?;
-    HeapStats::new(figures)
+    HeapStats::new(figures, live.clone())
 }
 
 /// A heap as the source of its own figures.

@@ -28,6 +28,7 @@ use crate::compat::{cstr_bytes, fmt};
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::ffi;
 use crate::heap::{self, Heap};
+use crate::live::{BuffersFile, LiveBuffers};
 use crate::page::{total_ram_pages, PAGE_SIZE};
 use crate::params;
 use kernel::ffi::{c_int, c_ulong, c_void};
@@ -38,12 +39,17 @@ use kernel::sync::Arc;
 /// The heaps this module has added to the kernel's heap core.
 pub(crate) struct Registry {
     added: usize,
+    /// The heaps' live buffers, in debugfs.
+    buffers: BuffersFile,
 }
 
 impl Registry {
     pub(crate) fn new() -> Result<Self> {
         pr_info!("hosted mode: adding heaps to the kernel's dma-buf heap core\n");
-        Ok(Self { added: 0 })
+        Ok(Self {
+            added: 0,
+            buffers: BuffersFile::new(LiveBuffers::new()?),
+        })
     }
 
     /// Adds `heap` under its own name and then under each of `aliases`
@@ -60,7 +66,7 @@ impl Registry {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };
-        let stats = match heap::stats(&heap) {
+        let stats = match heap::stats(&heap, self.buffers.live()) {
             Ok(stats) => stats,
             Err(e) => return pr_err!("heap {}: not added ({:?})\n", heap.name(), e),
         };

@@ -399,7 +399,7 @@ impl Shared {
 ///
 /// `worker` is the started worker thread, running [`Shared::work`] on a
 /// pointer to `shared`; `shrinker` is registered with a pointer
-/// to `shared`, as is `debugfs` (a directory) if it is not `None`. Each is
+/// to `shared`, as is `debugfs` (a file) if it is not `None`. Each is
 /// removed only in `drop`.
 pub(crate) struct PagePools {
     shared: Arc<Shared>,
@@ -558,7 +558,7 @@ fn stop_worker(shared: &Shared, worker: NonNull<ffi::task_struct>) {
 impl Drop for PagePools {
     fn drop(&mut self) {
         if let Some(dir) = self.debugfs {
-            // SAFETY: the directory was made by `rdh_pool_debugfs_add` and is
+            // SAFETY: the file was made by `rdh_pool_debugfs_add` and is
             // removed only here (type invariant).
             unsafe { ffi::rdh_pool_debugfs_remove(dir.as_ptr()) };
         }

@@ -6,6 +6,7 @@ use crate::accounting::HeapStats;
 use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
 use crate::compat::{cstr_bytes, fmt};
 use crate::heap::{self, Heap};
+use crate::live::{BuffersFile, LiveBuffers};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::{BStr, CString};
@@ -20,6 +21,8 @@ const MAX_NODES: u32 = 64;
 /// waited for their release: the numbers, then the class.
 pub(crate) struct Registry {
     nodes: KVec<(CString, HeapNode)>,
+    /// The heaps' live buffers, in debugfs.
+    buffers: BuffersFile,
     region: DevtRegion,
     class: HeapClass,
 }
@@ -35,6 +38,7 @@ impl Registry {
         })?;
         Ok(Self {
             nodes: KVec::new(),
+            buffers: BuffersFile::new(LiveBuffers::new()?),
             region: DevtRegion::new(MAX_NODES, c_str!("dma_heap"))?,
             class,
         })
@@ -68,7 +72,7 @@ impl Registry {
             pr_err!("heap name {} registered twice\n", name);
             return Err(EEXIST);
         }
-        let stats = heap::stats(&heap)?;
+        let stats = heap::stats(&heap, self.buffers.live())?;
         self.add_node(cstr_bytes(name), &heap, &stats)?;
         for alias in aliases {
             if alias.is_empty() || alias == cstr_bytes(name) {
