@@ -38,6 +38,9 @@
  *                          the kernel's mapping (DMA into a page still
  *                          pinned after its buffer is gone)
  *   unpin                  drop every pinned page's reference
+ *   hold SLOT              vmap SLOT's buffer and keep the mapping (until
+ *                          unhold or detach)
+ *   unhold SLOT            undo hold
  * Each write returns the byte count on success or the first error.
  * The importer itself allocates nothing per command, so that fault
  * injection (fail-nth) steps only through dma-buf's and the exporter's
@@ -77,6 +80,8 @@ static struct {
 	struct dma_buf *buf;
 	struct dma_buf_attachment *att;
 	struct sg_table *sgt;
+	struct iosys_map held;
+	bool holding;
 } slots[NSLOTS];
 static char info[128];
 
@@ -372,6 +377,9 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 	if (!slots[slot].buf)
 		return -ENOENT;
 	if (!strcmp(cmd, "detach")) {
+		if (slots[slot].holding)
+			dma_buf_vunmap_unlocked(slots[slot].buf, &slots[slot].held);
+		slots[slot].holding = false;
 		unmap_detach(slots[slot].buf, slots[slot].att, slots[slot].sgt);
 		dma_buf_put(slots[slot].buf);
 		slots[slot].buf = NULL;
@@ -383,6 +391,16 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 		ret = slot_info(slots[slot].buf, slots[slot].sgt);
 	} else if (!strcmp(cmd, "pin")) {
 		ret = pin_pages(slots[slot].buf);
+	} else if (!strcmp(cmd, "hold")) {
+		if (slots[slot].holding)
+			return -EBUSY;
+		ret = dma_buf_vmap_unlocked(slots[slot].buf, &slots[slot].held);
+		slots[slot].holding = !ret;
+	} else if (!strcmp(cmd, "unhold")) {
+		if (!slots[slot].holding)
+			return -EINVAL;
+		dma_buf_vunmap_unlocked(slots[slot].buf, &slots[slot].held);
+		slots[slot].holding = false;
 	} else {
 		ret = -EINVAL;
 	}
@@ -414,7 +432,8 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t coun
 		return count;
 	}
 	if (!strcmp(cmd, "attach") || !strcmp(cmd, "detach") || !strcmp(cmd, "check") ||
-	    !strcmp(cmd, "fill") || !strcmp(cmd, "info") || !strcmp(cmd, "pin")) {
+	    !strcmp(cmd, "fill") || !strcmp(cmd, "info") || !strcmp(cmd, "pin") ||
+	    !strcmp(cmd, "hold") || !strcmp(cmd, "unhold")) {
 		mutex_lock(&slots_lock);
 		ret = cmd_slot(cmd, a, nargs);
 		mutex_unlock(&slots_lock);
@@ -491,6 +510,8 @@ static void __exit rdh_importer_exit(void)
 	unpin_pages();
 	for (int i = 0; i < NSLOTS; i++)
 		if (slots[i].buf) {
+			if (slots[i].holding)
+				dma_buf_vunmap_unlocked(slots[i].buf, &slots[i].held);
 			unmap_detach(slots[i].buf, slots[i].att, slots[i].sgt);
 			dma_buf_put(slots[i].buf);
 		}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live buffers in debugfs, /sys/kernel/debug/rust_dma_heap/buffers
+ * (Documentation/ABI/testing/debugfs-rust_dma_heap), on each heap given:
+ *   - the file is there, root's alone (mode 0400, a non-root open fails
+ *     with EACCES), and starts with its header line;
+ *   - a new buffer has a line: its size, its heap, this process's pid and
+ *     name, no mapping, no device; it goes when the buffer is freed;
+ *   - the mmaps field counts user mappings: two mmaps, a mapping split in
+ *     two by unmapping its middle page, unmapping;
+ *   - the vmaps field counts kernel mappings (dma_buf_vmap() calls not
+ *     undone) held by the test importer;
+ *   - the devices field names the attached devices, in attach order: the
+ *     test importer's two devices and vgem (a PRIME import), and forgets
+ *     each when it detaches;
+ *   - a buffer allocated by another process names that process (pid and
+ *     name) after it passed the buffer on and exited;
+ *   - 300 buffers at once (more than a page of text) are all listed.
+ *   heap-bufinfo HEAP...   (after insmod rdh_importer.ko)
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <drm/drm.h>
+
+#include "heaptest.h"
+
+#define BUFINFO "/sys/kernel/debug/rust_dma_heap/buffers"
+#define HEADER "id size heap pid comm mmaps vmaps devices"
+#define NOBODY 65534
+#define MANY 300
+
+struct line {
+	unsigned long id, size;
+	char heap[64];
+	int pid;
+	char comm[32];
+	long mmaps, vmaps;
+	char devices[256];
+};
+
+static char text[1 << 20];
+
+/* Reads the file into text; its length, or -errno. */
+static long read_bufinfo(void)
+{
+	int fd = open(BUFINFO, O_RDONLY | O_CLOEXEC);
+	long len = 0, n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	text[len] = 0;
+	return n < 0 ? -errno : len;
+}
+
+/*
+ * The lines of buffers of @size from @pid (0: any process); the first goes
+ * to @out. Returns how many there are, -1 if the file cannot be read or a
+ * line does not parse.
+ */
+static int find(unsigned long size, int pid, struct line *out)
+{
+	char *save, *l;
+	int found = 0, first = 1;
+
+	if (read_bufinfo() < 0)
+		return -1;
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		struct line x;
+
+		if (first) {
+			first = 0;
+			if (strcmp(l, HEADER))
+				return -1;
+			continue;
+		}
+		if (l[0] == '#')
+			continue;
+		if (sscanf(l, "%lu %lu %63s %d %31s %ld %ld %255s", &x.id, &x.size, x.heap, &x.pid,
+			   x.comm, &x.mmaps, &x.vmaps, x.devices) != 8)
+			return -1;
+		if (x.size != size || (pid && x.pid != pid))
+			continue;
+		if (!found++ && out)
+			*out = x;
+	}
+	return found;
+}
+
+/* An allocation size no other buffer of this run has: a few pages more
+ * for each heap and step, so that each line is found by its size. */
+static unsigned long next_size(void)
+{
+	static unsigned long pages = 37;
+
+	return (pages += 3) * (unsigned long)sysconf(_SC_PAGESIZE);
+}
+
+static void non_root_cannot_read(void)
+{
+	struct stat st = { 0 };
+	int ret = stat(BUFINFO, &st), status;
+	pid_t pid;
+
+	tap_ok(!ret && (st.st_mode & 0777) == 0400, "the file is there, mode 0400 (%o)",
+	       st.st_mode & 0777);
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(NOBODY) || setuid(NOBODY))
+			_exit(2);
+		_exit(open(BUFINFO, O_RDONLY) < 0 && errno == EACCES ? 0 : 1);
+	}
+	tap_ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0, "a non-root user cannot open it (EACCES)");
+}
+
+/* A buffer of @size allocated by a child called @name, passed back over a
+ * socket; the child has exited. Returns the fd; *child gets its pid. */
+static int from_child(int heap, unsigned long size, const char *name, pid_t *child)
+{
+	int sv[2], fd = -1, status;
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	*child = fork();
+	if (*child == 0) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		int buf;
+
+		prctl(PR_SET_NAME, name);
+		buf = heap_alloc(heap, size);
+		if (buf < 0)
+			_exit(1);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &buf, sizeof(int));
+		_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 1);
+	}
+	close(sv[1]);
+	if (*child > 0 && recvmsg(sv[0], &msg, 0) == 1 && CMSG_FIRSTHDR(&msg))
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	close(sv[0]);
+	if (*child > 0)
+		waitpid(*child, &status, 0);
+	return fd;
+}
+
+static void one_heap(const char *name)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long size = next_size();
+	int heap = open_heap(name, O_RDONLY), fd, vgem, fds[MANY], n;
+	char *a, *b;
+	struct line l = { 0 };
+	pid_t child = -1;
+
+	if (!tap_ok(heap >= 0, "%s: heap opens", name))
+		return;
+
+	fd = heap_alloc(heap, size);
+	n = find(size, getpid(), &l);
+	tap_ok(fd >= 0 && n == 1, "%s: a new buffer has one line (%d)", name, n);
+	tap_ok(n == 1 && !strcmp(l.heap, name) && !strcmp(l.comm, "heap-bufinfo") &&
+	       l.mmaps == 0 && l.vmaps == 0 && !strcmp(l.devices, "-"),
+	       "%s: it names the heap, this process, no mapping, no device (%s %d %s %ld %ld %s)",
+	       name, l.heap, l.pid, l.comm, l.mmaps, l.vmaps, l.devices);
+
+	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	find(size, getpid(), &l);
+	tap_ok(a != MAP_FAILED && b != MAP_FAILED && l.mmaps == 2, "%s: two mmaps: mmaps 2 (%ld)",
+	       name, l.mmaps);
+	munmap(b, size);
+	munmap(a + 2 * page, page);
+	find(size, getpid(), &l);
+	tap_ok(l.mmaps == 2, "%s: one unmapped, the other split in two by a hole: mmaps 2 (%ld)",
+	       name, l.mmaps);
+	munmap(a, size);
+	find(size, getpid(), &l);
+	tap_ok(l.mmaps == 0, "%s: all unmapped: mmaps 0 (%ld)", name, l.mmaps);
+
+	tap_ok(!importer("attach 0 %d 0", fd) && !importer("attach 1 %d 1", fd),
+	       "%s: the test importer attaches its two devices", name);
+	tap_ok(!importer("hold 0") && !importer("hold 1"), "%s: and holds two vmaps", name);
+	find(size, getpid(), &l);
+	tap_ok(!strcmp(l.devices, "rdh-importer.0,rdh-importer.1") && l.vmaps == 2,
+	       "%s: devices rdh-importer.0,rdh-importer.1, vmaps 2 (%s, %ld)", name, l.devices,
+	       l.vmaps);
+	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	{
+		struct drm_prime_handle h = { .fd = fd };
+		struct drm_gem_close c = { 0 };
+		int imported = vgem >= 0 && !ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h);
+
+		find(size, getpid(), &l);
+		tap_ok(imported && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1,vgem"),
+		       "%s: a vgem import adds vgem (%s)", name, l.devices);
+		importer("detach 0");
+		find(size, getpid(), &l);
+		tap_ok(!strcmp(l.devices, "rdh-importer.1,vgem") && l.vmaps == 1,
+		       "%s: a detach (its vmap undone) leaves rdh-importer.1,vgem, vmaps 1 (%s, %ld)",
+		       name, l.devices, l.vmaps);
+		c.handle = h.handle;
+		if (imported)
+			ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &c);
+		importer("unhold 1");
+		importer("detach 1");
+		find(size, getpid(), &l);
+		tap_ok(!strcmp(l.devices, "-") && l.vmaps == 0,
+		       "%s: every device gone: devices -, vmaps 0 (%s, %ld)", name, l.devices,
+		       l.vmaps);
+	}
+	if (vgem >= 0)
+		close(vgem);
+	close(fd);
+	n = find(size, 0, NULL);
+	tap_ok(n == 0, "%s: a freed buffer has no line (%d)", name, n);
+
+	size = next_size();
+	fd = from_child(heap, size, "bufinfo-child", &child);
+	n = find(size, 0, &l);
+	tap_ok(fd >= 0 && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child"),
+	       "%s: a buffer from an exited child names it (%d: %d %s, child %d)", name, n, l.pid,
+	       l.comm, child);
+	close(fd);
+	tap_ok(find(size, 0, NULL) == 0, "%s: and goes when its last holder closes it", name);
+
+	size = page; /* smaller than every other buffer of this program */
+	for (int i = 0; i < MANY; i++)
+		fds[i] = heap_alloc(heap, size);
+	n = find(size, getpid(), NULL);
+	tap_ok(n == MANY, "%s: %d buffers at once, %d lines", name, MANY, n);
+	for (int i = 0; i < MANY; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tap_ok(find(size, 0, NULL) == 0, "%s: none left once they are freed", name);
+	close(heap);
+}
+
+int main(int argc, char **argv)
+{
+	long len;
+
+	tap_header();
+	prctl(PR_SET_NAME, "heap-bufinfo");
+	len = read_bufinfo();
+	tap_ok(len > 0 && !strncmp(text, HEADER "\n", strlen(HEADER) + 1),
+	       "the file reads, header first (%ld bytes)", len);
+	non_root_cannot_read();
+	tap_ok(importer("sync -1 0") == -EBADF, "the test importer is there");
+	for (int h = 1; h < argc; h++)
+		one_heap(argv[h]);
+	if (argc < 2)
+		tap_ok(0, "usage: heap-bufinfo HEAP...");
+	return tap_finish();
+}
