@@ -8,7 +8,7 @@
 use crate::buffer::Backing;
 use crate::compat;
 use crate::ffi;
-use crate::page::{fatal_signal_pending, PageRun};
+use crate::page::{cond_resched, fatal_signal_pending, PageRun};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_uint;
@@ -176,6 +176,7 @@ impl CmaPages {
         let highmem = unsafe { ffi::rdh_page_is_highmem(self.first.as_ptr()) };
         let mut n = 0;
         while n < run.pages() {
+            cond_resched();
             if fatal_signal_pending() {
                 return Err(EINTR);
             }

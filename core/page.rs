@@ -231,6 +231,19 @@ impl Drop for BuddyPages {
     }
 }
 
+/// Lets a long loop give up the CPU to a task that needs it: on kernels
+/// without full preemption (`PREEMPT_NONE`, `PREEMPT_VOLUNTARY`) a loop in
+/// the kernel otherwise runs to its end, and the tasks waiting for its CPU
+/// (one sending the allocator a `SIGKILL`, say) with it. Sleeps, like
+/// taking a mutex: for process context without a spinlock held, which the
+/// debug kernel's `might_sleep()` checks.
+pub(crate) fn cond_resched() {
+    // SAFETY: `cond_resched()` has no precondition that concerns memory;
+    // calling it in atomic context is a bug the kernel reports, not undefined
+    // behaviour.
+    unsafe { ffi::rdh_cond_resched() };
+}
+
 /// Stops a long allocation loop early when the calling task has been killed.
 pub(crate) fn fatal_signal_pending() -> bool {
     // SAFETY: only reads the current task's signal state.

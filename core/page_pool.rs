@@ -34,7 +34,7 @@
 use crate::buffer::{Backing, InsertableBacking};
 use crate::compat::{self, fmt};
 use crate::ffi;
-use crate::page::{kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
+use crate::page::{cond_resched, kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
@@ -63,13 +63,6 @@ fn max_pages() -> usize {
 /// waits for reclaim, so it never calls the OOM killer.
 fn pool_gfp() -> kernel::alloc::Flags {
     GFP_NOWAIT | __GFP_NOWARN
-}
-
-/// Lets a long loop of the worker give up the CPU.
-fn cond_resched() {
-    // SAFETY: called from the worker thread, in process context, holding
-    // no lock.
-    unsafe { ffi::rdh_cond_resched() };
 }
 
 /// One order's zeroed chunks.

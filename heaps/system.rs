@@ -21,7 +21,9 @@
 use crate::accounting::{Charge, Figure};
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
-use crate::page::{fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, PAGE_SIZE};
+use crate::page::{
+    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, PAGE_SIZE,
+};
 use crate::page_pool::{PagePools, PooledPages};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -78,6 +80,8 @@ fn alloc_chunks(pools: &PagePools, len: usize) -> Result<KVVec<BuddyPages>> {
     let mut remaining = len;
     let mut max_order = ORDERS[0];
     while remaining > 0 {
+        // A chunk is up to 1 MiB zeroed: let others run between chunks.
+        cond_resched();
         if fatal_signal_pending() {
             return Err(EINTR);
         }
