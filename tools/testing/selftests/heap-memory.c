@@ -4,7 +4,9 @@
  *   heap-memory [HEAP]          (default: system)
  * a buffer of a quarter of RAM; allocating until memory runs out, then
  * freeing and allocating again; an allocator killed mid-allocation. After
- * each, the memory comes back and no buffer is left behind.
+ * each, the memory comes back and no buffer is left behind, and the heap's
+ * failed_nomem and failed_interrupted counters in sysfs count the ENOMEM
+ * and the killed allocation.
  *   heap-memory --swap [HEAP]   (swap must be on: heap-memory-swap.sh)
  * with anonymous memory filling most of RAM, a buffer that needs some of
  * it swapped out is allocated, one that needs more than swap can take
@@ -86,7 +88,7 @@ static void exhaust(int heap)
 
 static void test_exhaustion(int heap)
 {
-	long before = meminfo_kb("MemAvailable");
+	long before = meminfo_kb("MemAvailable"), nomem = heap_stat(heap_name, "failed_nomem");
 	int status = 0, fd, ooms = oom_reports();
 	pid_t pid = fork();
 
@@ -99,6 +101,9 @@ static void test_exhaustion(int heap)
 	tap_ok(ooms >= 0 && oom_reports() == ooms,
 	       "%s: and the OOM killer never ran (kernel log: %d reports before, %d after)",
 	       heap_name, ooms, oom_reports());
+	tap_ok(nomem >= 0 && heap_stat(heap_name, "failed_nomem") == nomem + 1,
+	       "%s: failed_nomem counts that one ENOMEM (%ld -> %ld)", heap_name, nomem,
+	       heap_stat(heap_name, "failed_nomem"));
 	tap_ok(memory_back(before, 32 << 10), "%s: all of it comes back after the allocator exits", heap_name);
 	fd = heap_alloc(heap, 16 << 20);
 	tap_ok(fd >= 0, "%s: allocation works again afterwards", heap_name);
@@ -119,6 +124,7 @@ static void test_exhaustion(int heap)
 static void test_killed_allocator(int heap)
 {
 	long before = meminfo_kb("MemAvailable"), at_kill = 0, lowest = 0, samples = 0;
+	long interrupted = heap_stat(heap_name, "failed_interrupted"), now;
 	int status = 0, bufs = count_dmabufs(), attempt;
 	size_t len = (size_t)meminfo_kb("MemTotal") * 1024 / 2 & ~4095UL;
 	long quarter = (long)(len / 4096 / 4);
@@ -161,6 +167,12 @@ static void test_killed_allocator(int heap)
 	tap_ok(stopped && at_kill - lowest < quarter,
 	       "%s: the allocation stopped at the kill (EINTR path: %ld more pages taken after it)",
 	       heap_name, at_kill - lowest);
+	/* Each attempt the kill landed in ended in EINTR; those it did not,
+	 * after a completed allocation, count nothing. */
+	now = heap_stat(heap_name, "failed_interrupted");
+	tap_ok(stopped && interrupted >= 0 && now >= interrupted + 1 && now <= interrupted + attempt,
+	       "%s: failed_interrupted counts the killed allocation (%ld -> %ld in %d attempts)",
+	       heap_name, interrupted, now, attempt);
 	tap_ok(count_dmabufs() == bufs, "%s: the killed allocator leaves no buffer", heap_name);
 	tap_ok(memory_back(before, 16 << 10), "%s: and no memory behind", heap_name);
 	munmap((void *)returned, 4096);

@@ -262,6 +262,33 @@ static inline long pages_missing(long before, long tolerance)
 	return lost <= tolerance ? 0 : lost;
 }
 
+/*
+ * One of @heap's figures in sysfs (Documentation/ABI/testing/
+ * sysfs-class-dma_heap-rust): under its class device where the module is
+ * the heap core, else under the module's own directory (hosted mode).
+ * -1 if neither can be read.
+ */
+static inline long heap_stat(const char *heap, const char *file)
+{
+	static const char *const dirs[] = { "/sys/class/dma_heap", "/sys/kernel/rust_dma_heap" };
+	char path[600];
+	long v;
+
+	for (int i = 0; i < 2; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%.255s/%.64s", dirs[i], heap, file);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+		return v;
+	}
+	return -1;
+}
+
 /* One 64 KiB chunk is 16 pages: a leak of one must not hide in the slack. */
 #define PAGE_LEAK_TOLERANCE 12
 
