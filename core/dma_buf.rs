@@ -340,10 +340,13 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`]; the buffer is consumed.
     unsafe fn release(buf: *const c_void) {
+        // Off the list first, so that no read of it still describes the
+        // buffer when its box is taken back below.
+        // SAFETY: the buffer is live until this function frees it.
+        unsafe { Self::buffer(buf) }.charge.live().remove(buf);
         // SAFETY: `buf` came from `into_foreign` and the dma-buf core
         // releases a buffer once, after its last use.
         let exported = unsafe { compat::from_foreign::<ExportedBox<E>>(buf) };
-        exported.charge.live().remove(buf);
         exported.charge.released(exported.heap);
         drop(exported);
     }
@@ -361,7 +364,9 @@ impl<E: Exporter> Ops<E> {
     ) -> fmt::Result {
         // SAFETY: guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
-        // SAFETY: the buffer, and so its dma-buf and file, are live.
+        // SAFETY: the buffer is live, and so is its dma-buf; its file may be
+        // being torn down (its release comes from there), which
+        // `rdh_dma_buf_mmaps` checks before it looks at it.
         let (mmaps, vmaps) = unsafe {
             (
                 ffi::rdh_dma_buf_mmaps(dmabuf.as_ptr()),

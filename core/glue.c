@@ -806,19 +806,28 @@ void rdh_current_owner(int *tgid, char *comm)
 /*
  * The user mappings of @dmabuf: the VMAs of its file (each VMA of a file is
  * in its mapping's tree, whoever mapped it: a process directly, or an
- * importer's mmap through dma_buf_mmap()).
+ * importer's mmap through dma_buf_mmap()). A buffer is released from its
+ * dentry's release, after its inode (the mapping) has gone: a file whose
+ * last reference is gone is being torn down, has no VMA, and its mapping
+ * must not be touched, so the count is taken under a reference of ours.
+ * The fput() defers the final one, if ours is it, to task work.
  */
 unsigned long rdh_dma_buf_mmaps(struct dma_buf *dmabuf)
 {
-	struct address_space *mapping = dmabuf->file->f_mapping;
+	struct file *file = get_file_active(&dmabuf->file);
+	struct address_space *mapping;
 	struct rb_node *node;
 	unsigned long n = 0;
 
+	if (!file)
+		return 0;
+	mapping = file->f_mapping;
 	/* One node a VMA (the interval tree's iterators are not exported). */
 	i_mmap_lock_read(mapping);
 	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
 		n++;
 	i_mmap_unlock_read(mapping);
+	fput(file);
 	return n;
 }
 

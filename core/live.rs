@@ -111,7 +111,7 @@ struct Entry {
 struct Listed {
     entries: KVec<Option<Entry>>,
     next_id: u64,
-    /// Buffers that could not be listed (no memory for their entry).
+    /// Live buffers that could not be listed (no memory for their entry).
     unlisted: u64,
 }
 
@@ -170,16 +170,18 @@ impl LiveBuffers {
         }
     }
 
-    /// Takes a buffer off the list (if it is on it); no read describes it
-    /// once this returns.
+    /// Takes a buffer off the list; no read describes it once this
+    /// returns. A buffer that is not on it was left out by [`Self::add`],
+    /// and is no longer counted as such.
     pub(crate) fn remove(&self, buf: *const c_void) {
         let mut list = self.list.lock();
-        if let Some(slot) = list
+        match list
             .entries
             .iter_mut()
             .find(|slot| slot.as_ref().is_some_and(|e| e.buf == buf))
         {
-            *slot = None;
+            Some(slot) => *slot = None,
+            None => list.unlisted = list.unlisted.saturating_sub(1),
         }
     }
 
@@ -189,12 +191,17 @@ impl LiveBuffers {
         writeln!(out, "id size heap pid comm mmaps vmaps devices")?;
         for e in list.entries.iter().flatten() {
             write!(out, "{} ", e.id)?;
-            // SAFETY: a listed buffer is live until it is removed, which
-            // waits for the lock we hold (`add`'s safety requirements).
+            // SAFETY: a listed buffer (its `priv` and dma-buf) is live until
+            // it is removed, which waits for the lock we hold (`add`'s safety
+            // requirements).
             unsafe { (e.describe)(e.buf, e.dmabuf, out) }?;
         }
         if list.unlisted != 0 {
-            writeln!(out, "# {} buffers not listed (no memory)", list.unlisted)?;
+            writeln!(
+                out,
+                "# {} live buffers not listed (no memory)",
+                list.unlisted
+            )?;
         }
         Ok(())
     }
