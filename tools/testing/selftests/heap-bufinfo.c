@@ -14,7 +14,7 @@
  *     test importer's two devices and vgem (a PRIME import), and forgets
  *     each when it detaches;
  *   - a buffer allocated by another process names that process (pid and
- *     name) after it passed the buffer on and exited;
+ *     name) after it passed the buffer on and exited, and has a later id;
  *   - 300 buffers at once (more than a page of text) are all listed.
  *   heap-bufinfo HEAP...   (after insmod rdh_importer.ko)
  */
@@ -95,6 +95,14 @@ static int find(unsigned long size, int pid, struct line *out)
 	return found;
 }
 
+/* The one line of this process's buffer of @size into @l, which holds
+ * values no check accepts if there is not exactly one. */
+static bool one(unsigned long size, struct line *l)
+{
+	*l = (struct line){ .mmaps = -1, .vmaps = -1, .comm = "?", .devices = "?" };
+	return find(size, getpid(), l) == 1;
+}
+
 /* An allocation size no other buffer of this run has: a few pages more
  * for each heap and step, so that each line is found by its size. */
 static unsigned long next_size(void)
@@ -118,6 +126,8 @@ static void non_root_cannot_read(void)
 			_exit(2);
 		_exit(open(BUFINFO, O_RDONLY) < 0 && errno == EACCES ? 0 : 1);
 	}
+	/* (debugfs's own directory is root's alone too, so this holds even
+	 * for a file of a wider mode: the mode is checked above.) */
 	tap_ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	       WEXITSTATUS(status) == 0, "a non-root user cannot open it (EACCES)");
 }
@@ -168,13 +178,16 @@ static void one_heap(const char *name)
 	int heap = open_heap(name, O_RDONLY), fd, vgem, fds[MANY], n;
 	char *a, *b;
 	struct line l = { 0 };
+	unsigned long first_id;
 	pid_t child = -1;
+	bool ok;
 
 	if (!tap_ok(heap >= 0, "%s: heap opens", name))
 		return;
 
 	fd = heap_alloc(heap, size);
 	n = find(size, getpid(), &l);
+	first_id = l.id;
 	tap_ok(fd >= 0 && n == 1, "%s: a new buffer has one line (%d)", name, n);
 	tap_ok(n == 1 && !strcmp(l.heap, name) && !strcmp(l.comm, "heap-bufinfo") &&
 	       l.mmaps == 0 && l.vmaps == 0 && !strcmp(l.devices, "-"),
@@ -183,23 +196,23 @@ static void one_heap(const char *name)
 
 	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	b = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	find(size, getpid(), &l);
-	tap_ok(a != MAP_FAILED && b != MAP_FAILED && l.mmaps == 2, "%s: two mmaps: mmaps 2 (%ld)",
+	ok = one(size, &l);
+	tap_ok(ok && a != MAP_FAILED && b != MAP_FAILED && l.mmaps == 2, "%s: two mmaps: mmaps 2 (%ld)",
 	       name, l.mmaps);
 	munmap(b, size);
 	munmap(a + 2 * page, page);
-	find(size, getpid(), &l);
-	tap_ok(l.mmaps == 2, "%s: one unmapped, the other split in two by a hole: mmaps 2 (%ld)",
+	ok = one(size, &l);
+	tap_ok(ok && l.mmaps == 2, "%s: one unmapped, the other split in two by a hole: mmaps 2 (%ld)",
 	       name, l.mmaps);
 	munmap(a, size);
-	find(size, getpid(), &l);
-	tap_ok(l.mmaps == 0, "%s: all unmapped: mmaps 0 (%ld)", name, l.mmaps);
+	ok = one(size, &l);
+	tap_ok(ok && l.mmaps == 0, "%s: all unmapped: mmaps 0 (%ld)", name, l.mmaps);
 
 	tap_ok(!importer("attach 0 %d 0", fd) && !importer("attach 1 %d 1", fd),
 	       "%s: the test importer attaches its two devices", name);
 	tap_ok(!importer("hold 0") && !importer("hold 1"), "%s: and holds two vmaps", name);
-	find(size, getpid(), &l);
-	tap_ok(!strcmp(l.devices, "rdh-importer.0,rdh-importer.1") && l.vmaps == 2,
+	ok = one(size, &l);
+	tap_ok(ok && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1") && l.vmaps == 2,
 	       "%s: devices rdh-importer.0,rdh-importer.1, vmaps 2 (%s, %ld)", name, l.devices,
 	       l.vmaps);
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
@@ -208,12 +221,12 @@ static void one_heap(const char *name)
 		struct drm_gem_close c = { 0 };
 		int imported = vgem >= 0 && !ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h);
 
-		find(size, getpid(), &l);
-		tap_ok(imported && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1,vgem"),
+		ok = one(size, &l);
+		tap_ok(ok && imported && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1,vgem"),
 		       "%s: a vgem import adds vgem (%s)", name, l.devices);
 		importer("detach 0");
-		find(size, getpid(), &l);
-		tap_ok(!strcmp(l.devices, "rdh-importer.1,vgem") && l.vmaps == 1,
+		ok = one(size, &l);
+		tap_ok(ok && !strcmp(l.devices, "rdh-importer.1,vgem") && l.vmaps == 1,
 		       "%s: a detach (its vmap undone) leaves rdh-importer.1,vgem, vmaps 1 (%s, %ld)",
 		       name, l.devices, l.vmaps);
 		c.handle = h.handle;
@@ -221,8 +234,8 @@ static void one_heap(const char *name)
 			ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &c);
 		importer("unhold 1");
 		importer("detach 1");
-		find(size, getpid(), &l);
-		tap_ok(!strcmp(l.devices, "-") && l.vmaps == 0,
+		ok = one(size, &l);
+		tap_ok(ok && !strcmp(l.devices, "-") && l.vmaps == 0,
 		       "%s: every device gone: devices -, vmaps 0 (%s, %ld)", name, l.devices,
 		       l.vmaps);
 	}
@@ -230,26 +243,28 @@ static void one_heap(const char *name)
 		close(vgem);
 	close(fd);
 	n = find(size, 0, NULL);
-	tap_ok(n == 0, "%s: a freed buffer has no line (%d)", name, n);
+	tap_ok(fd >= 0 && n == 0, "%s: a freed buffer has no line (%d)", name, n);
 
 	size = next_size();
 	fd = from_child(heap, size, "bufinfo-child", &child);
 	n = find(size, 0, &l);
-	tap_ok(fd >= 0 && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child"),
-	       "%s: a buffer from an exited child names it (%d: %d %s, child %d)", name, n, l.pid,
-	       l.comm, child);
-	close(fd);
-	tap_ok(find(size, 0, NULL) == 0, "%s: and goes when its last holder closes it", name);
+	tap_ok(fd >= 0 && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child") &&
+	       l.id > first_id,
+	       "%s: a buffer from an exited child names it, with a later id (%d: %d %s, child %d, id %lu after %lu)",
+	       name, n, l.pid, l.comm, child, l.id, first_id);
+	tap_ok(fd >= 0 && !close(fd) && find(size, 0, NULL) == 0,
+	       "%s: and goes when its last holder closes it", name);
 
 	size = page; /* smaller than every other buffer of this program */
+	ok = true;
 	for (int i = 0; i < MANY; i++)
-		fds[i] = heap_alloc(heap, size);
+		ok &= (fds[i] = heap_alloc(heap, size)) >= 0;
 	n = find(size, getpid(), NULL);
-	tap_ok(n == MANY, "%s: %d buffers at once, %d lines", name, MANY, n);
+	tap_ok(ok && n == MANY, "%s: %d buffers at once, %d lines", name, MANY, n);
 	for (int i = 0; i < MANY; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	tap_ok(find(size, 0, NULL) == 0, "%s: none left once they are freed", name);
+	tap_ok(ok && find(size, 0, NULL) == 0, "%s: none left once they are freed", name);
 	close(heap);
 }
 

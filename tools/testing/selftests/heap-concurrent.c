@@ -10,7 +10,8 @@
  *   - vmapped and vunmapped by the kernel,
  *   - imported into vgem and closed there (a second importer),
  *   - synced and read through mmap from userspace,
- *   - described by reads of the module's debugfs list of live buffers.
+ *   - described by reads of the module's debugfs list of live buffers,
+ *     while other buffers of the heap are allocated, mapped and freed.
  * Every call must work, every view must show the pattern, and afterwards
  * the buffer is intact, and no buffer or page is left behind.
  *   heap-concurrent ITERATIONS BYTES HEAP...   (after insmod rdh_importer.ko)
@@ -27,7 +28,7 @@
 #define SEED 0x5eed1234u
 
 /*
- * Nine threads at once leave the free-page count ~13 pages either way from
+ * Ten threads at once leave the free-page count ~13 pages either way from
  * run to run (vmalloc page tables, slabs, per-CPU lists), more than the
  * 12 pages heap-fuzz and heap-faults allow. Every path here runs
  * ITERATIONS (20 or 100) times, so a leak on any of them is that many times
@@ -115,6 +116,23 @@ static int bufinfo(struct job *j)
 	return n < 0 ? -errno : 0;
 }
 
+/* Other buffers of the same heap, mapped and freed, so that releases race
+ * the reads of the list. */
+static int churn(struct job *j)
+{
+	int fd = heap_alloc(j->arg, 65536);
+	void *p;
+
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, 65536); /* the buffer's last reference */
+	return 0;
+}
+
 static void *run(void *arg)
 {
 	struct job *j = arg;
@@ -152,6 +170,7 @@ static void one_heap(const char *name, int n)
 		{ "vgem import and close", vgem_import, 0 },
 		{ "userspace sync and read through mmap", user_read, 0 },
 		{ "reading the live buffers in debugfs", bufinfo, 0 },
+		{ "other buffers allocated, mapped and freed", churn, -1 },
 	};
 	int heap = open_heap(name, O_RDONLY), bufs0 = count_dmabufs();
 	long pages0;
@@ -159,6 +178,7 @@ static void one_heap(const char *name, int n)
 
 	if (!tap_ok(heap >= 0, "%s: heap opens", name))
 		return;
+	jobs[sizeof(jobs) / sizeof(jobs[0]) - 1].arg = heap;
 	/* The same run, on a buffer of its own, before free pages are
 	 * counted: the first uses set up memory that stays (slabs, vgem's
 	 * caches, the page tables of the vmalloc addresses the vmaps reach
@@ -214,6 +234,6 @@ int main(int argc, char **argv)
 	       "vgem and the test importer are there");
 	for (int h = 3; h < argc; h++)
 		one_heap(argv[h], atoi(argv[1]));
-	printf("# figures: operations=%d\n", atoi(argv[1]) * 9 * (argc - 3));
+	printf("# figures: operations=%d\n", atoi(argv[1]) * 10 * (argc - 3));
 	return tap_finish();
 }
