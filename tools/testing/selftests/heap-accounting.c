@@ -52,7 +52,7 @@ static const char *const files[] = {
  * the heap core, else the module's own directory (hosted mode). */
 static void stats_dir(const char *heap, char *dir, size_t size)
 {
-	char path[600];
+	char path[1200];
 
 	snprintf(dir, size, "/sys/class/dma_heap/%s", heap);
 	snprintf(path, sizeof(path), "%s/bytes", dir);
@@ -64,7 +64,7 @@ static void stats_dir(const char *heap, char *dir, size_t size)
 /* Reads a figure; -1 if it cannot be read or is not a number. */
 static long long stat_read(const char *dir, const char *file)
 {
-	char path[600], buf[64], *end;
+	char path[1200], buf[64], *end;
 	long long v;
 	ssize_t n;
 	int fd;
@@ -88,7 +88,7 @@ static long long stat_read(const char *dir, const char *file)
 /* Writes @text to max_bytes; 0 or -errno. */
 static int set_max(const char *dir, const char *text)
 {
-	char path[600];
+	char path[1200];
 	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/max_bytes", dir);
@@ -114,7 +114,7 @@ static void files_are_numbers(const char *heap, const char *dir)
 	bool ok = true;
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[600];
+		char path[1200];
 		struct stat st;
 		unsigned int mode = !strcmp(files[i], "max_bytes") ? 0644 : 0444;
 
@@ -407,7 +407,7 @@ static void tracepoints_fire(const char *heap, int fd, const char *dir)
 
 static bool shown(const char *dir, const char *file)
 {
-	char path[600];
+	char path[1200];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	return !access(path, F_OK);
