@@ -36,6 +36,7 @@ pub(crate) struct GfpBits {
     pub(crate) retry_mayfail: bindings::gfp_t,
     pub(crate) reclaim: bindings::gfp_t,
     pub(crate) comp: bindings::gfp_t,
+    pub(crate) account: bindings::gfp_t,
 }
 
 /// The GFP bits, as `glue.c` defines them.
@@ -108,6 +109,7 @@ extern "C" {
     pub(crate) fn rdh_kvmalloc_mayfail(bytes: usize) -> *mut c_void;
 
     pub(crate) fn rdh_param_pool_max_kb() -> c_long;
+    pub(crate) fn rdh_param_mem_accounting() -> bool;
     pub(crate) fn rdh_pool_worker_start(
         pool: *const c_void,
         name: *const u8,

@@ -98,6 +98,16 @@ const char *rdh_param_cma_regions(void)
 	return cma_regions ?: "";
 }
 
+static bool mem_accounting;
+module_param(mem_accounting, bool, 0444);
+MODULE_PARM_DESC(mem_accounting,
+		 "Charge system-heap pages to the allocating task's memory cgroup (default: N)");
+
+bool rdh_param_mem_accounting(void)
+{
+	return mem_accounting;
+}
+
 static long pool_max_kb = -1;
 module_param(pool_max_kb, long, 0644);
 MODULE_PARM_DESC(pool_max_kb,
@@ -445,6 +455,7 @@ const struct rdh_gfp_bits rdh_gfp = {
 	.retry_mayfail = __GFP_RETRY_MAYFAIL,
 	.reclaim = __GFP_RECLAIM,
 	.comp = __GFP_COMP,
+	.account = __GFP_ACCOUNT,
 };
 
 struct page *rdh_nth_page(struct page *page, unsigned long n)

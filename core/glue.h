@@ -71,7 +71,7 @@ void rdh_rust_pool_stats(const void *pool, struct rdh_pool_stats *stats);
 
 /* Provided by glue.c. */
 struct rdh_gfp_bits {
-	gfp_t highuser, zero, nowarn, noretry, retry_mayfail, reclaim, comp;
+	gfp_t highuser, zero, nowarn, noretry, retry_mayfail, reclaim, comp, account;
 };
 extern const struct rdh_gfp_bits rdh_gfp;
 
@@ -112,6 +112,7 @@ int rdh_page_count(struct page *page);
 void rdh_cond_resched(void);
 void *rdh_kvmalloc_mayfail(size_t bytes);
 long rdh_param_pool_max_kb(void);
+bool rdh_param_mem_accounting(void);
 struct task_struct *rdh_pool_worker_start(const void *pool, const char *name, int nice);
 void rdh_pool_worker_stop(struct task_struct *task);
 struct shrinker *rdh_pool_shrinker_add(const void *pool, const char *name);

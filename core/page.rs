@@ -109,10 +109,25 @@ pub(crate) enum Effort {
     MayFail,
 }
 
+/// Whom the pages are charged to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Memcg {
+    /// Nobody: the heap's own figures count them.
+    Uncharged,
+    /// The allocating task's memory cgroup (`__GFP_ACCOUNT`), until the
+    /// pages are freed, by whichever task drops the last reference. Past
+    /// the cgroup's `memory.max` the allocation fails (with
+    /// [`Effort::MayFail`], without the cgroup's OOM killer).
+    Caller,
+}
+
 /// The GFP flags the allocator gets for a heap's pages.
-fn gfp(order: u32, effort: Effort) -> bindings::gfp_t {
+fn gfp(order: u32, effort: Effort, memcg: Memcg) -> bindings::gfp_t {
     let f = ffi::gfp();
     let mut gfp = f.highuser | f.zero | f.nowarn;
+    if memcg == Memcg::Caller {
+        gfp |= f.account;
+    }
     gfp = match effort {
         Effort::Opportunistic => (gfp | f.noretry) & !f.reclaim,
         Effort::MayFail => gfp | f.retry_mayfail,
@@ -174,14 +189,15 @@ impl BuddyPages {
     /// The largest order the buddy allocator hands out.
     pub(crate) const MAX_ORDER: u32 = bindings::MAX_PAGE_ORDER;
 
-    /// Allocates `2^order` zeroed pages (from highmem too, where it exists).
-    pub(crate) fn alloc_zeroed(order: u32, effort: Effort) -> Result<Self> {
+    /// Allocates `2^order` zeroed pages (from highmem too, where it exists),
+    /// charged as `memcg` says.
+    pub(crate) fn alloc_zeroed(order: u32, effort: Effort, memcg: Memcg) -> Result<Self> {
         if order > Self::MAX_ORDER {
             return Err(EINVAL);
         }
         // SAFETY: any order up to MAX_PAGE_ORDER may be requested, with any
         // combination of GFP flags.
-        let page = unsafe { bindings::alloc_pages(gfp(order, effort), order) };
+        let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         // INVARIANT: the allocator returned these pages for `order`.
         Ok(Self { page, order })

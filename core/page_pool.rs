@@ -517,10 +517,13 @@ impl PagePools {
     }
 
     /// The backing of a buffer made of `chunks`: when the buffer is released
-    /// its chunks come back to these pools. Makes the queue entry they go
-    /// back in now, so that releasing the buffer allocates nothing; without
-    /// memory for it, `chunks` are freed.
-    pub(crate) fn backing(&self, chunks: KVVec<BuddyPages>) -> Result<PooledPages> {
+    /// its chunks come back to these pools if `pooled`, and are freed at
+    /// once if not (chunks charged to a memory cgroup, which the pools must
+    /// not keep: the kernel lets a module neither move nor drop a page's
+    /// charge). Makes the queue entry they go back in now, so that releasing
+    /// the buffer allocates nothing; without memory for it, `chunks` are
+    /// freed.
+    pub(crate) fn backing(&self, chunks: KVVec<BuddyPages>, pooled: bool) -> Result<PooledPages> {
         let batch = KBox::new(
             Batch {
                 chunks,
@@ -532,6 +535,7 @@ impl PagePools {
         Ok(PooledPages {
             batch: Some(batch),
             pools: self.shared.clone(),
+            pooled,
         })
     }
 }
@@ -573,6 +577,8 @@ impl Drop for PagePools {
 pub(crate) struct PooledPages {
     batch: Option<KBox<Batch>>,
     pools: Arc<Shared>,
+    /// Whether the chunks go back to the pools (else they are freed).
+    pooled: bool,
 }
 
 // SAFETY: every `BuddyPages` owns its pages until it is dropped or handed
@@ -596,7 +602,10 @@ unsafe impl InsertableBacking for PooledPages {}
 impl Drop for PooledPages {
     fn drop(&mut self) {
         if let Some(batch) = self.batch.take() {
-            self.pools.give_back(batch);
+            if self.pooled {
+                self.pools.give_back(batch);
+            }
+            // Else the batch, and its chunks with it, are freed here.
         }
     }
 }

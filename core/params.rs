@@ -23,6 +23,14 @@ pub(crate) fn cma_heaps_enabled() -> bool {
     unsafe { ffi::rdh_param_cma() }
 }
 
+/// Whether system-heap pages are charged to the allocating task's memory
+/// cgroup (`mem_accounting=`, default off, as upstream's parameter of that
+/// name since 7.0).
+pub(crate) fn mem_accounting() -> bool {
+    // SAFETY: `rdh_param_mem_accounting` only reads a module parameter.
+    unsafe { ffi::rdh_param_mem_accounting() }
+}
+
 /// Reads a string parameter.
 #[cfg(any(rdh_cma, rdh_hosted))]
 ///

@@ -17,14 +17,21 @@
 //! Unlike upstream, running out of memory fails the allocation with
 //! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
 //! to no process, so the killer would pick an innocent one.
+//!
+//! With `mem_accounting=1` (upstream's parameter of that name, 7.0), the
+//! pages are charged to the allocating task's memory cgroup until they are
+//! freed, and an allocation past the cgroup's limit fails with `ENOMEM`.
+//! The pools are bypassed then: a pooled page is charged to nobody, and a
+//! charged one would keep its charge while pooled.
 
 use crate::accounting::{Charge, Figure};
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::{
-    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, PAGE_SIZE,
+    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, Memcg, PAGE_SIZE,
 };
 use crate::page_pool::{PagePools, PooledPages};
+use crate::params;
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -55,11 +62,18 @@ impl Heap for SystemHeap {
     }
 
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
-        let chunks = alloc_chunks(&self.pools, len)?;
+        // Pooled pages are charged to nobody, and charged ones must not be
+        // pooled: with cgroup charging on, the pools are bypassed.
+        let memcg = if params::mem_accounting() {
+            Memcg::Caller
+        } else {
+            Memcg::Uncharged
+        };
+        let chunks = alloc_chunks(&self.pools, len, memcg)?;
         DmaBuf::export(
             self.name(),
             flags,
-            self.pools.backing(chunks)?,
+            self.pools.backing(chunks, memcg == Memcg::Uncharged)?,
             SystemBuffer,
             charge,
         )
@@ -67,7 +81,8 @@ impl Heap for SystemHeap {
 }
 
 /// Allocates `len` bytes (a multiple of the page size), largest chunks
-/// first, each from its pool if it has one. Stops with `EINTR` if the caller is killed meanwhile; on any
+/// first, charged as `memcg` says, each from its pool if it has one (and
+/// the chunks are charged to nobody). Stops with `EINTR` if the caller is killed meanwhile; on any
 /// failure every chunk already allocated is freed.
 ///
 /// The list of chunks gets room for the worst case (every chunk a single
@@ -75,7 +90,7 @@ impl Heap for SystemHeap {
 /// growing it later, with memory nearly all ours, could only be done with
 /// `GFP_KERNEL`, which may call it. It costs 16 bytes per page of the
 /// buffer.
-fn alloc_chunks(pools: &PagePools, len: usize) -> Result<KVVec<BuddyPages>> {
+fn alloc_chunks(pools: &PagePools, len: usize, memcg: Memcg) -> Result<KVVec<BuddyPages>> {
     let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;
     let mut remaining = len;
     let mut max_order = ORDERS[0];
@@ -85,7 +100,7 @@ fn alloc_chunks(pools: &PagePools, len: usize) -> Result<KVVec<BuddyPages>> {
         if fatal_signal_pending() {
             return Err(EINTR);
         }
-        let chunk = alloc_largest(pools, remaining, max_order)?;
+        let chunk = alloc_largest(pools, remaining, max_order, memcg)?;
         remaining -= chunk.run().bytes();
         // Once an order has failed, larger ones will not succeed now.
         max_order = chunk.order();
@@ -95,21 +110,29 @@ fn alloc_chunks(pools: &PagePools, len: usize) -> Result<KVVec<BuddyPages>> {
 }
 
 /// The largest chunk, of at most `max_order`, that fits in `remaining`: at
-/// each order, a pooled one if there is one, else a new one.
-fn alloc_largest(pools: &PagePools, remaining: usize, max_order: u32) -> Result<BuddyPages> {
+/// each order, a pooled one if there is one (and the chunk is to be charged
+/// to nobody), else a new one.
+fn alloc_largest(
+    pools: &PagePools,
+    remaining: usize,
+    max_order: u32,
+    memcg: Memcg,
+) -> Result<BuddyPages> {
     for order in ORDERS {
         if order > max_order || PAGE_SIZE << order > remaining {
             continue;
         }
-        if let Some(chunk) = pools.take(order) {
-            return Ok(chunk);
+        if memcg == Memcg::Uncharged {
+            if let Some(chunk) = pools.take(order) {
+                return Ok(chunk);
+            }
         }
         let effort = if order > 0 {
             Effort::Opportunistic
         } else {
             Effort::MayFail
         };
-        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort) {
+        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort, memcg) {
             return Ok(chunk);
         }
     }
