@@ -132,50 +132,16 @@ static void non_root_cannot_read(void)
 	       WEXITSTATUS(status) == 0, "a non-root user cannot open it (EACCES)");
 }
 
-/* A buffer of @size allocated by a child called @name, passed back over a
- * socket; the child has exited. Returns the fd; *child gets its pid. */
-static int from_child(int heap, unsigned long size, const char *name, pid_t *child)
+static bool set_name(const void *name)
 {
-	int sv[2], fd = -1, status;
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
-		return -1;
-	*child = fork();
-	if (*child == 0) {
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		int buf;
-
-		prctl(PR_SET_NAME, name);
-		buf = heap_alloc(heap, size);
-		if (buf < 0)
-			_exit(1);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &buf, sizeof(int));
-		_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 1);
-	}
-	close(sv[1]);
-	if (*child > 0 && recvmsg(sv[0], &msg, 0) == 1 && CMSG_FIRSTHDR(&msg))
-		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
-	close(sv[0]);
-	if (*child > 0)
-		waitpid(*child, &status, 0);
-	return fd;
+	return !prctl(PR_SET_NAME, name);
 }
 
 static void one_heap(const char *name)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long size = next_size();
-	int heap = open_heap(name, O_RDONLY), fd, vgem, fds[MANY], n;
+	int heap = open_heap(name, O_RDONLY), fd, vgem, fds[MANY], n, status;
 	char *a, *b;
 	struct line l = { 0 };
 	unsigned long first_id;
@@ -246,9 +212,9 @@ static void one_heap(const char *name)
 	tap_ok(fd >= 0 && n == 0, "%s: a freed buffer has no line (%d)", name, n);
 
 	size = next_size();
-	fd = from_child(heap, size, "bufinfo-child", &child);
+	fd = alloc_in_child(heap, size, set_name, "bufinfo-child", &child, &status);
 	n = find(size, 0, &l);
-	tap_ok(fd >= 0 && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child") &&
+	tap_ok(fd >= 0 && WIFEXITED(status) && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child") &&
 	       l.id > first_id,
 	       "%s: a buffer from an exited child names it, with a later id (%d: %d %s, child %d, id %lu after %lu)",
 	       name, n, l.pid, l.comm, child, l.id, first_id);

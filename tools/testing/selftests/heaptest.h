@@ -7,11 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
 
@@ -287,6 +290,52 @@ static inline long heap_stat(const char *heap, const char *file)
 		return v;
 	}
 	return -1;
+}
+
+/*
+ * A buffer of @size from @heap allocated by a child, which first runs
+ * @setup(@arg) (if given; false makes it give up), passes the buffer back
+ * over a socket and exits. Returns the descriptor (-1 on failure); *child
+ * gets the child's pid and *status its wait status.
+ */
+static inline int alloc_in_child(int heap, unsigned long size, bool (*setup)(const void *),
+				 const void *arg, pid_t *child, int *status)
+{
+	int sv[2], fd = -1;
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+
+	*status = -1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	*child = fork();
+	if (*child == 0) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		int buf;
+
+		if (setup && !setup(arg))
+			_exit(2);
+		buf = heap_alloc(heap, size);
+		if (buf < 0)
+			_exit(3);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &buf, sizeof(int));
+		_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 4);
+	}
+	close(sv[1]);
+	if (*child > 0 && recvmsg(sv[0], &msg, 0) == 1 && CMSG_FIRSTHDR(&msg))
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	close(sv[0]);
+	if (*child > 0)
+		waitpid(*child, status, 0);
+	return fd;
 }
 
 /* One 64 KiB chunk is 16 pages: a leak of one must not hide in the slack. */
