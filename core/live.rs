@@ -110,6 +110,8 @@ struct Entry {
 /// next one (6.12's `KVec` cannot remove elements).
 struct Listed {
     entries: KVec<Option<Entry>>,
+    /// The entries that are `Some`.
+    listed: usize,
     next_id: u64,
     /// Live buffers that could not be listed (no memory for their entry).
     unlisted: u64,
@@ -132,6 +134,7 @@ impl LiveBuffers {
             pin_init!(Self {
                 list <- new_mutex!(Listed {
                     entries: KVec::new(),
+                    listed: 0,
                     next_id: 1,
                     unlisted: 0,
                 }, "rdh_live_buffers"),
@@ -165,7 +168,10 @@ impl LiveBuffers {
         };
         if let Some(slot) = list.entries.iter_mut().find(|slot| slot.is_none()) {
             *slot = Some(entry);
-        } else if list.entries.push(Some(entry), GFP_KERNEL).is_err() {
+            list.listed += 1;
+        } else if list.entries.push(Some(entry), GFP_KERNEL).is_ok() {
+            list.listed += 1;
+        } else {
             list.unlisted += 1;
         }
     }
@@ -180,7 +186,15 @@ impl LiveBuffers {
             .iter_mut()
             .find(|slot| slot.as_ref().is_some_and(|e| e.buf == buf))
         {
-            Some(slot) => *slot = None,
+            Some(slot) => {
+                *slot = None;
+                list.listed -= 1;
+                // The slots grow with the most buffers alive at once; give
+                // their memory back once none is.
+                if list.listed == 0 {
+                    list.entries = KVec::new();
+                }
+            }
             None => list.unlisted = list.unlisted.saturating_sub(1),
         }
     }
