@@ -5,8 +5,8 @@
 //! A heap hands the core a [`Backing`]: a value that owns the buffer's
 //! pages. Only the core implements the trait (it is `unsafe`, and `heaps/`
 //! has no `unsafe`), for page owners whose guarantees it has checked:
-//! [`KVVec<BuddyPages>`] here, `PooledPages` in `page_pool.rs` and
-//! `CmaPages` in `cma.rs`.
+//! [`KVVec<BuddyPages>`] here, `PooledPages` in `page_pool.rs`,
+//! `WriteCombined` in `uncached.rs` and `CmaPages` in `cma.rs`.
 //!
 //! At export the core lists the runs of contiguous pages once
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every
@@ -28,7 +28,16 @@ use kernel::sync::Arc;
 /// for as long as it holds the value, so a page freed or reused earlier would
 /// be a use-after-free. (The core lists the runs once, so it does not rely
 /// on later calls returning the same runs.)
+///
+/// An implementer that sets [`Backing::WRITE_COMBINED`] guarantees too that
+/// its pages may be mapped write-combined for as long as it lives: their
+/// cache lines hold nothing that memory lacks, and on x86 their memory type
+/// is write-combining.
 pub(crate) unsafe trait Backing: Send + Sync + 'static {
+    /// Whether every CPU mapping of the pages (`mmap`, `vmap`) is
+    /// write-combined rather than cached.
+    const WRITE_COMBINED: bool = false;
+
     /// The buffer's pages as runs of contiguous pages, in buffer order.
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_;
 }

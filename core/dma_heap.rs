@@ -37,6 +37,7 @@ mod params;
 #[cfg(not(rdh_hosted))]
 mod registry;
 mod trace;
+mod uncached;
 
 // Hosted mode (the kernel's heap core owns /dev/dma_heap and the ioctl):
 // heaps register through a registry with the same interface.

@@ -54,6 +54,7 @@ extern "C" {
     static rdh_gfp: GfpBits;
 
     pub(crate) fn rdh_param_system() -> bool;
+    pub(crate) fn rdh_param_system_uncached() -> bool;
     pub(crate) fn rdh_param_cma() -> bool;
 
     pub(crate) fn rdh_dma_buf_export(
@@ -96,6 +97,16 @@ extern "C" {
     pub(crate) fn rdh_dma_max_seg_size(dev: *mut bindings::device) -> c_uint;
     pub(crate) fn rdh_vm_flags_set(vma: *mut bindings::vm_area_struct, flags: c_ulong);
     pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
+    pub(crate) fn rdh_vmap_wc(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
+    pub(crate) fn rdh_vma_set_writecombine(vma: *mut bindings::vm_area_struct);
+    pub(crate) fn rdh_set_pages_wc(pages: *mut *mut bindings::page, count: c_int) -> c_int;
+    pub(crate) fn rdh_set_pages_wb(pages: *mut *mut bindings::page, count: c_int) -> c_int;
+    pub(crate) fn rdh_maint_device_create() -> *mut bindings::device;
+    pub(crate) fn rdh_dma_writeback_invalidate(
+        dev: *mut bindings::device,
+        page: *mut bindings::page,
+        size: usize,
+    ) -> c_int;
     pub(crate) fn rdh_vunmap(vaddr: *const c_void);
     pub(crate) fn rdh_invalidate_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);

@@ -42,6 +42,9 @@
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
+#ifdef CONFIG_X86
+#include <asm/set_memory.h>
+#endif
 
 #include "glue.h"
 
@@ -67,6 +70,16 @@ MODULE_PARM_DESC(system, "Register the system heap (default: Y)");
 bool rdh_param_system(void)
 {
 	return system;
+}
+
+static bool system_uncached = true;
+module_param(system_uncached, bool, 0444);
+MODULE_PARM_DESC(system_uncached,
+		 "Register the system-uncached heap (write-combined mappings, default: Y)");
+
+bool rdh_param_system_uncached(void)
+{
+	return system_uncached;
 }
 
 static bool cma = true;
@@ -570,6 +583,77 @@ void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 void *rdh_vmap(struct page **pages, unsigned int count)
 {
 	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+}
+
+void *rdh_vmap_wc(struct page **pages, unsigned int count)
+{
+	return vmap(pages, count, VM_MAP, pgprot_writecombine(PAGE_KERNEL));
+}
+
+void rdh_vma_set_writecombine(struct vm_area_struct *vma)
+{
+	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+}
+
+/*
+ * x86 keeps one memory type per page of RAM (PAT), which every mapping of
+ * it must share: the linear map is switched with the page's type. Other
+ * architectures have no such call, and allow the kernel's cached linear map
+ * next to write-combined ones.
+ */
+int rdh_set_pages_wc(struct page **pages, int count)
+{
+#ifdef CONFIG_X86
+	return set_pages_array_wc(pages, count);
+#else
+	return 0;
+#endif
+}
+
+int rdh_set_pages_wb(struct page **pages, int count)
+{
+#ifdef CONFIG_X86
+	return set_pages_array_wb(pages, count);
+#else
+	return 0;
+#endif
+}
+
+static void rdh_maint_device_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+/*
+ * A device that is never registered, for cache maintenance through the DMA
+ * API (the only way a module has): mapping pages for it writes their cache
+ * lines back, unmapping invalidates them, on architectures whose devices
+ * are not coherent by default.
+ */
+struct device *rdh_maint_device_create(void)
+{
+	struct device *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+
+	if (!dev)
+		return NULL;
+	device_initialize(dev);
+	dev->release = rdh_maint_device_release;
+	if (dev_set_name(dev, "rust_dma_heap-cache") ||
+	    dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64))) {
+		put_device(dev);
+		return NULL;
+	}
+	return dev;
+}
+
+int rdh_dma_writeback_invalidate(struct device *dev, struct page *page, size_t size)
+{
+	dma_addr_t addr = dma_map_page(dev, page, 0, size, DMA_BIDIRECTIONAL);
+
+	if (dma_mapping_error(dev, addr))
+		return -ENOMEM;
+	dma_unmap_page(dev, addr, size, DMA_BIDIRECTIONAL);
+	return 0;
 }
 
 void rdh_vunmap(const void *vaddr)

@@ -76,6 +76,7 @@ struct rdh_gfp_bits {
 extern const struct rdh_gfp_bits rdh_gfp;
 
 bool rdh_param_system(void);
+bool rdh_param_system_uncached(void);
 bool rdh_param_cma(void);
 const char *rdh_param_cma_aliases(void);
 const char *rdh_param_cma_regions(void);
@@ -103,6 +104,12 @@ unsigned int rdh_dma_max_seg_size(struct device *dev);
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src);
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 void *rdh_vmap(struct page **pages, unsigned int count);
+void *rdh_vmap_wc(struct page **pages, unsigned int count);
+void rdh_vma_set_writecombine(struct vm_area_struct *vma);
+int rdh_set_pages_wc(struct page **pages, int count);
+int rdh_set_pages_wb(struct page **pages, int count);
+struct device *rdh_maint_device_create(void);
+int rdh_dma_writeback_invalidate(struct device *dev, struct page *page, size_t size);
 void rdh_vunmap(const void *vaddr);
 void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);

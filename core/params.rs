@@ -17,6 +17,13 @@ pub(crate) fn system_heap_enabled() -> bool {
     unsafe { ffi::rdh_param_system() }
 }
 
+/// Whether the system-uncached heap is registered (`system_uncached=`,
+/// default on).
+pub(crate) fn system_uncached_heap_enabled() -> bool {
+    // SAFETY: `rdh_param_system_uncached` only reads a module parameter.
+    unsafe { ffi::rdh_param_system_uncached() }
+}
+
 /// Whether CMA heaps are registered (`cma=`, default on).
 pub(crate) fn cma_heaps_enabled() -> bool {
     // SAFETY: `rdh_param_cma` only reads a module parameter.

@@ -86,6 +86,14 @@ impl Vma {
     /// its own, and a one-page VMA with `vmf_insert_pfn()`. A private (COW)
     /// mapping must be remapped whole or not at all (`remap_pfn_range()`
     /// refuses part of one); only one-page ones get here.
+    /// Makes the mapping write-combined, before any page is in it.
+    fn set_writecombine(&self) {
+        // SAFETY: the VMA is being set up, under the mmap lock (type
+        // invariant), which is when its protection may be changed; nothing
+        // is mapped in it yet.
+        unsafe { ffi::rdh_vma_set_writecombine(self.raw()) };
+    }
+
     fn remap(&self, addr: usize, run: PageRun<'_>, len: usize) -> Result {
         let whole = addr == self.start() && len == self.end() - self.start();
         if self.is_cow() || !whole {
@@ -203,6 +211,9 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
         if !vma.is_shared() && end - addr > PAGE_SIZE {
             return Err(EINVAL);
         }
+        if B::WRITE_COMBINED {
+            vma.set_writecombine();
+        }
         let mut skip = vma.pgoff();
         for run in self.pages.runs() {
             if addr >= end {
@@ -243,6 +254,9 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         }
         let (start, end) = (vma.start(), vma.end());
         let mut batch = KVec::from_elem(core::ptr::null_mut(), INSERT_BATCH, GFP_KERNEL)?;
+        if B::WRITE_COMBINED {
+            vma.set_writecombine();
+        }
         let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
         // SAFETY: the VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.

@@ -48,8 +48,16 @@ impl<B: Backing> KernelMapping<B> {
         }
         let nr = u32::try_from(array.len()).map_err(|_| ENOMEM)?;
         // SAFETY: `array` holds `nr` valid pages, which `pages` keeps alive
-        // for as long as the mapping (we keep a reference).
-        let addr = unsafe { ffi::rdh_vmap(array.as_mut_ptr(), nr) };
+        // for as long as the mapping (we keep a reference); they may be
+        // mapped write-combined if the backing says so (`Backing`'s
+        // contract).
+        let addr = unsafe {
+            if B::WRITE_COMBINED {
+                ffi::rdh_vmap_wc(array.as_mut_ptr(), nr)
+            } else {
+                ffi::rdh_vmap(array.as_mut_ptr(), nr)
+            }
+        };
         let addr = NonNull::new(addr).ok_or(ENOMEM)?;
         // INVARIANT: `addr` maps the `len` bytes of `pages`, kept alive.
         Ok(Self {

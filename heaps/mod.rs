@@ -10,11 +10,15 @@ use crate::registry::Registry;
 #[cfg(rdh_cma)]
 mod cma;
 mod system;
+mod system_uncached;
 
 /// Registers every enabled heap.
 pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
         registry.add_or_warn(system::heap(), []);
+    }
+    if params::system_uncached_heap_enabled() {
+        registry.add_or_warn(system_uncached::heap(), []);
     }
     #[cfg(rdh_cma)]
     if params::cma_heaps_enabled() {

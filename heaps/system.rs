@@ -69,7 +69,7 @@ impl Heap for SystemHeap {
         } else {
             Memcg::Uncharged
         };
-        let chunks = alloc_chunks(&self.pools, len, memcg)?;
+        let chunks = alloc_chunks(Some(&self.pools), len, memcg)?;
         DmaBuf::export(
             self.name(),
             flags,
@@ -81,16 +81,21 @@ impl Heap for SystemHeap {
 }
 
 /// Allocates `len` bytes (a multiple of the page size), largest chunks
-/// first, charged as `memcg` says, each from its pool if it has one (and
-/// the chunks are charged to nobody). Stops with `EINTR` if the caller is killed meanwhile; on any
-/// failure every chunk already allocated is freed.
+/// first, charged as `memcg` says, each from its pool in `pools` if there
+/// is one (and the chunks are charged to nobody). Stops with `EINTR` if the
+/// caller is killed meanwhile; on any failure every chunk already allocated
+/// is freed.
 ///
 /// The list of chunks gets room for the worst case (every chunk a single
 /// page) before any page is taken, and without calling the OOM killer:
 /// growing it later, with memory nearly all ours, could only be done with
 /// `GFP_KERNEL`, which may call it. It costs 16 bytes per page of the
 /// buffer.
-fn alloc_chunks(pools: &PagePools, len: usize, memcg: Memcg) -> Result<KVVec<BuddyPages>> {
+pub(super) fn alloc_chunks(
+    pools: Option<&PagePools>,
+    len: usize,
+    memcg: Memcg,
+) -> Result<KVVec<BuddyPages>> {
     let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;
     let mut remaining = len;
     let mut max_order = ORDERS[0];
@@ -113,7 +118,7 @@ fn alloc_chunks(pools: &PagePools, len: usize, memcg: Memcg) -> Result<KVVec<Bud
 /// each order, a pooled one if there is one (and the chunk is to be charged
 /// to nobody), else a new one.
 fn alloc_largest(
-    pools: &PagePools,
+    pools: Option<&PagePools>,
     remaining: usize,
     max_order: u32,
     memcg: Memcg,
@@ -122,7 +127,7 @@ fn alloc_largest(
         if order > max_order || PAGE_SIZE << order > remaining {
             continue;
         }
-        if memcg == Memcg::Uncharged {
+        if let (Some(pools), Memcg::Uncharged) = (pools, memcg) {
             if let Some(chunk) = pools.take(order) {
                 return Ok(chunk);
             }

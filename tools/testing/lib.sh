@@ -96,7 +96,7 @@ flavour_cmdline() {
 flavour_fragments() {
 	local k=$TESTING_DIR/kernel
 	case $1 in
-	x86_64)	echo "$k/base.config $k/x86_64.config $k/intree.config $k/memcg.config" ;;
+	x86_64)	echo "$k/base.config $k/x86_64.config $k/intree.config $k/memcg.config $k/uncached.config" ;;
 	debug)	echo "$k/base.config $k/x86_64.config $k/debug.config" ;;
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
 	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;

@@ -39,7 +39,13 @@
  *                          pinned after its buffer is gone)
  *   unpin                  drop every pinned page's reference
  *   hold SLOT              vmap SLOT's buffer and keep the mapping (until
- *                          unhold or detach)
+ *                          unhold or detach); reading ctl then gives
+ *                          "vaddr=" and the mapping's address
+ *   prot ADDR              reading ctl then gives "wc=1" if the caller's
+ *                          mapping at ADDR is write-combined (its VMA's
+ *                          page protection is pgprot_writecombine() of the
+ *                          one its flags give), else "wc=0"; -EFAULT if
+ *                          nothing is mapped there
  *   unhold SLOT            undo hold
  * Each write returns the byte count on success or the first error.
  * The importer itself allocates nothing per command, so that fault
@@ -54,6 +60,7 @@
 #include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/kstrtox.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -396,6 +403,9 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 			return -EBUSY;
 		ret = dma_buf_vmap_unlocked(slots[slot].buf, &slots[slot].held);
 		slots[slot].holding = !ret;
+		if (!ret)
+			snprintf(info, sizeof(info), "vaddr=0x%px\n",
+				 slots[slot].held.is_iomem ? NULL : slots[slot].held.vaddr);
 	} else if (!strcmp(cmd, "unhold")) {
 		if (!slots[slot].holding)
 			return -EINVAL;
@@ -404,6 +414,28 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 	} else {
 		ret = -EINVAL;
 	}
+	return ret;
+}
+
+/* "prot": whether the caller's mapping at @addr is write-combined. */
+static int cmd_prot(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = -EFAULT;
+
+	if (!mm)
+		return -EFAULT;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma) {
+		pgprot_t wc = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+
+		snprintf(info, sizeof(info), "wc=%d\n",
+			 pgprot_val(vma->vm_page_prot) == pgprot_val(wc));
+		ret = 0;
+	}
+	mmap_read_unlock(mm);
 	return ret;
 }
 
@@ -422,6 +454,12 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t coun
 	nargs = sscanf(line, "%15s %lld %lld %lld %lld", cmd, &a[0], &a[1], &a[2], &a[3]) - 1;
 	if (nargs < 0)
 		return -EINVAL;
+	if (!strcmp(cmd, "prot") && nargs >= 1) {
+		mutex_lock(&slots_lock);
+		ret = cmd_prot(a[0]);
+		mutex_unlock(&slots_lock);
+		return ret ? ret : count;
+	}
 	if (!strcmp(cmd, "unpin") || !strcmp(cmd, "pinfill")) {
 		mutex_lock(&slots_lock);
 		if (cmd[3] == 'f')

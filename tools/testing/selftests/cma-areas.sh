@@ -30,14 +30,14 @@ hugetlb)
 	check $? "cma_regions=nosuch: the log says there is no such area"
 	;;
 dt)
-	[ "$(nodes)" = "camera@60000000 default_cma_region linux,cma system " ]
-	check $? "by default: the default area, the camera region, the system heap: $(nodes)"
+	[ "$(nodes)" = "camera@60000000 default_cma_region linux,cma system system-uncached " ]
+	check $? "by default: the default area, the camera region, the system heaps: $(nodes)"
 	# The README's example.
 	reload cma_regions=camera@60000000 cma_aliases=linux,cma &&
-		[ "$(nodes)" = "camera@60000000 linux,cma system " ] &&
+		[ "$(nodes)" = "camera@60000000 linux,cma system system-uncached " ] &&
 		./heap-util alloc camera@60000000 1048576
 	check $? "cma_regions=camera@60000000 cma_aliases=linux,cma: $(nodes)"
-	reload cma_regions=none && [ "$(nodes)" = "default_cma_region linux,cma system " ]
+	reload cma_regions=none && [ "$(nodes)" = "default_cma_region linux,cma system system-uncached " ]
 	check $? "cma_regions=none: no camera heap: $(nodes)"
 	reload cma_regions=linux,cma && [ ! -e /dev/dma_heap/camera@60000000 ]
 	check $? "cma_regions=linux,cma (the default area only): no camera heap: $(nodes)"

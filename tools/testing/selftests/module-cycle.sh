@@ -60,8 +60,11 @@ alloc_all() {
 reload system=0 && [ ! -e /dev/dma_heap/system ] &&
 	[ "$(ls /dev/dma_heap | wc -l)" -eq $((all - 1)) ] && alloc_all
 check $? "system=0: no system heap, every other heap still allocates"
-reload cma=0 && [ "$(ls /dev/dma_heap)" = system ] && alloc_all
-check $? "cma=0: the system heap alone"
+reload cma=0 && [ "$(ls /dev/dma_heap | tr '\n' ' ')" = "system system-uncached " ] && alloc_all
+check $? "cma=0: the system heaps alone"
+reload system_uncached=0 && [ ! -e /dev/dma_heap/system-uncached ] &&
+	[ "$(ls /dev/dma_heap | wc -l)" -eq $((all - 1)) ] && alloc_all
+check $? "system_uncached=0: no system-uncached heap, every other heap still allocates"
 reload cma_aliases=gralloc-fb
 [ ! -e /dev/dma_heap/default_cma_region ] && [ -c /dev/dma_heap/gralloc-fb ] && alloc_all
 check $? "cma_aliases=gralloc-fb: the default area answers to that name instead"
