@@ -15,6 +15,7 @@ use kernel::prelude::*;
 
 mod accounting;
 mod buffer;
+mod carveout;
 #[cfg(not(rdh_hosted))]
 mod chardev;
 #[cfg(rdh_cma)]

@@ -55,6 +55,20 @@ extern "C" {
 
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_system_uncached() -> bool;
+    pub(crate) fn rdh_param_carveout() -> *const u8;
+    pub(crate) fn rdh_param_carveout_base() -> u64;
+    pub(crate) fn rdh_param_carveout_size() -> u64;
+    pub(crate) fn rdh_of_reserved_region(
+        name: *const u8,
+        base: *mut u64,
+        size: *mut u64,
+        reusable: *mut bool,
+        nomap: *mut bool,
+    ) -> c_int;
+    pub(crate) fn rdh_reserved_page(pfn: u64) -> *mut bindings::page;
+    pub(crate) fn rdh_range_outside_ram(base: u64, size: u64) -> bool;
+    pub(crate) fn rdh_memremap_wb(base: u64, size: u64) -> *mut c_void;
+    pub(crate) fn rdh_memunmap(addr: *mut c_void);
     pub(crate) fn rdh_param_cma() -> bool;
 
     pub(crate) fn rdh_dma_buf_export(

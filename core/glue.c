@@ -31,6 +31,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/of.h>
+#include <linux/of_reserved_mem.h>
+#include <linux/io.h>
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
@@ -109,6 +111,31 @@ const char *rdh_param_cma_aliases(void)
 const char *rdh_param_cma_regions(void)
 {
 	return cma_regions ?: "";
+}
+
+static char *carveout = "";
+module_param(carveout, charp, 0444);
+MODULE_PARM_DESC(carveout,
+		 "A carveout heap: the reserved-memory node it takes (device tree), or its name with carveout_base and carveout_size (default: none)");
+static unsigned long long carveout_base, carveout_size;
+module_param(carveout_base, ullong, 0444);
+MODULE_PARM_DESC(carveout_base, "The carveout heap's physical base, if not from the device tree");
+module_param(carveout_size, ullong, 0444);
+MODULE_PARM_DESC(carveout_size, "The carveout heap's size in bytes, if not from the device tree");
+
+const char *rdh_param_carveout(void)
+{
+	return carveout ?: "";
+}
+
+u64 rdh_param_carveout_base(void)
+{
+	return carveout_base;
+}
+
+u64 rdh_param_carveout_size(void)
+{
+	return carveout_size;
 }
 
 static bool mem_accounting;
@@ -974,6 +1001,71 @@ bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *
 	return found;
 }
 #endif
+
+/* ---- carveouts: reserved memory that no allocator manages ---- */
+
+/*
+ * The base and size of the available child of /reserved-memory named @name
+ * (unit address included), and whether it has the "reusable" and "no-map"
+ * properties: 0, or -ENOENT if there is no such node (or no device tree),
+ * -ENODEV if the kernel reserved nothing for it.
+ */
+int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap)
+{
+	int ret = -ENOENT;
+#ifdef CONFIG_OF_RESERVED_MEM
+	struct device_node *parent, *np;
+	struct reserved_mem *rmem;
+
+	parent = of_find_node_by_path("/reserved-memory");
+	if (!parent)
+		return -ENOENT;
+	for_each_available_child_of_node(parent, np) {
+		if (strcmp(of_node_full_name(np), name))
+			continue;
+		rmem = of_reserved_mem_lookup(np);
+		ret = rmem ? 0 : -ENODEV;
+		if (rmem) {
+			*base = rmem->base;
+			*size = rmem->size;
+		}
+		*reusable = of_property_read_bool(np, "reusable");
+		*nomap = of_property_read_bool(np, "no-map");
+		of_node_put(np);
+		break;
+	}
+	of_node_put(parent);
+#endif
+	return ret;
+}
+
+/* The page of @pfn if it has one and it is reserved (no allocator's), else NULL. */
+struct page *rdh_reserved_page(u64 pfn)
+{
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
+	return PageReserved(page) ? page : NULL;
+}
+
+/* Whether no byte of [@base, @base + @size) is System RAM (iomem). */
+bool rdh_range_outside_ram(u64 base, u64 size)
+{
+	return region_intersects(base, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) ==
+	       REGION_DISJOINT;
+}
+
+void *rdh_memremap_wb(u64 base, u64 size)
+{
+	return memremap(base, size, MEMREMAP_WB);
+}
+
+void rdh_memunmap(void *addr)
+{
+	memunmap(addr);
+}
 
 #ifdef RDH_HOSTED
 /*

@@ -77,6 +77,14 @@ extern const struct rdh_gfp_bits rdh_gfp;
 
 bool rdh_param_system(void);
 bool rdh_param_system_uncached(void);
+const char *rdh_param_carveout(void);
+u64 rdh_param_carveout_base(void);
+u64 rdh_param_carveout_size(void);
+int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap);
+struct page *rdh_reserved_page(u64 pfn);
+bool rdh_range_outside_ram(u64 base, u64 size);
+void *rdh_memremap_wb(u64 base, u64 size);
+void rdh_memunmap(void *addr);
 bool rdh_param_cma(void);
 const char *rdh_param_cma_aliases(void);
 const char *rdh_param_cma_regions(void);

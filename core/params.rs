@@ -5,10 +5,8 @@
 //! 6.12's `module!` macro cannot declare parameters, so they are declared
 //! with `module_param()` in `glue.c` and read here.
 
-#[cfg(any(rdh_cma, rdh_hosted))]
 use crate::compat;
 use crate::ffi;
-#[cfg(any(rdh_cma, rdh_hosted))]
 use kernel::str::CStr;
 
 /// Whether the system heap is registered (`system=`, default on).
@@ -39,7 +37,6 @@ pub(crate) fn mem_accounting() -> bool {
 }
 
 /// Reads a string parameter.
-#[cfg(any(rdh_cma, rdh_hosted))]
 ///
 /// # Safety
 ///
@@ -65,6 +62,26 @@ pub(crate) fn cma_aliases() -> &'static CStr {
 pub(crate) fn cma_regions() -> &'static CStr {
     // SAFETY: a read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_cma_regions()) }
+}
+
+/// The carveout heap's region (`carveout=`): a reserved-memory node's name,
+/// or the heap's name when `carveout_size=` is set; empty for none.
+pub(crate) fn carveout() -> &'static CStr {
+    // SAFETY: a read-only charp parameter.
+    unsafe { string_param(ffi::rdh_param_carveout()) }
+}
+
+/// The carveout's physical base and size in bytes when given as parameters
+/// (`carveout_base=`, `carveout_size=`); `None` if the size is 0.
+pub(crate) fn carveout_range() -> Option<(u64, u64)> {
+    // SAFETY: both only read a module parameter.
+    let (base, size) = unsafe {
+        (
+            ffi::rdh_param_carveout_base(),
+            ffi::rdh_param_carveout_size(),
+        )
+    };
+    (size != 0).then_some((base, size))
 }
 
 /// Hosted mode: the prefix of every name this module registers

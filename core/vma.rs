@@ -191,7 +191,6 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
     }
 
     /// Whether the mapping is shared (`MAP_SHARED`) rather than private.
-    #[cfg(rdh_cma)]
     pub(crate) fn is_shared(&self) -> bool {
         self.vma.is_shared()
     }

@@ -7,6 +7,7 @@
 use crate::params;
 use crate::registry::Registry;
 
+mod carveout;
 #[cfg(rdh_cma)]
 mod cma;
 mod system;
@@ -24,6 +25,7 @@ pub(crate) fn register(registry: &mut Registry) {
     if params::cma_heaps_enabled() {
         cma::register(registry);
     }
+    carveout::register(registry);
     #[cfg(not(rdh_cma))]
     if params::cma_heaps_enabled() {
         kernel::pr_info!(

@@ -89,7 +89,9 @@ flavour_arch() {
 flavour_cmdline() {
 	case $1 in
 	arm64|gki) echo "" ;;
-	*) echo "cma=64M tsc=unstable" ;;
+	# memmap=: 32 MiB at 512 MiB taken out of RAM for the carveout heap's
+	# test (heap-carveout), which names it with carveout_base/size.
+	*) echo 'cma=64M memmap=32M$0x20000000 tsc=unstable' ;;
 	esac
 }
 

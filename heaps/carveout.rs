@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The carveout heap: physically contiguous buffers from a region of memory
+//! reserved at boot that nothing else ever uses.
+//!
+//! Unlike a CMA area, which lends its memory to movable pages until a
+//! buffer needs it (and then has to migrate them, which a pinned page
+//! defeats), a carveout is never lent: a buffer that fits in its free space
+//! is always there, however full or pinned the rest of memory is. That is
+//! what a camera pipeline needs to keep N capture buffers available.
+//!
+//! `carveout=NAME` takes the device tree's `/reserved-memory/NAME` (a node
+//! without `reusable` or `no-map`); `carveout=NAME carveout_base=B
+//! carveout_size=S` takes the range B..B+S, which must have been reserved
+//! at boot (on x86, `memmap=S$B`). The heap is named NAME. Buffers are
+//! aligned like the CMA heaps' (to their size rounded up to a power of two,
+//! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
+
+use crate::accounting::{Charge, Figure};
+use crate::carveout::{Carveout, CarveoutPages, Refused};
+use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::heap::Heap;
+use crate::page::PAGE_SIZE;
+use crate::params;
+use crate::registry::Registry;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The largest alignment, in pages, as `CONFIG_CMA_ALIGNMENT`'s default.
+const MAX_ALIGN: usize = 256;
+
+/// Registers the carveout heap if the parameters name one.
+pub(crate) fn register(registry: &mut Registry) {
+    let name = params::carveout();
+    if name.is_empty() {
+        return;
+    }
+    let region = match Carveout::new(name, params::carveout_range()) {
+        Ok(region) => region,
+        Err(why) => return refused(name, why),
+    };
+    pr_info!(
+        "carveout {}: {} KiB at {:#x}\n",
+        name,
+        region.size() / 1024,
+        region.base()
+    );
+    let heap: Result<Arc<dyn Heap>> = Arc::new(CarveoutHeap { region }, GFP_KERNEL)
+        .map(|h| h as Arc<dyn Heap>)
+        .map_err(Into::into);
+    registry.add_or_warn(heap, []);
+}
+
+fn refused(name: &CStr, why: Refused) {
+    match why {
+        Refused::NoSuchNode => pr_err!("carveout {}: no such reserved-memory node\n", name),
+        Refused::Reusable => pr_err!(
+            "carveout {}: the region is reusable (a CMA area: the CMA heaps serve it)\n",
+            name
+        ),
+        Refused::NoMap => pr_err!(
+            "carveout {}: no-map regions are not supported (the DMA API maintains caches through the linear map)\n",
+            name
+        ),
+        Refused::Unaligned => pr_err!("carveout {}: base and size must be whole pages\n", name),
+        Refused::NotReserved(addr) => pr_err!(
+            "carveout {}: the memory at {:#x} is not reserved (another allocator may use it)\n",
+            name,
+            addr
+        ),
+        Refused::SystemRam => pr_err!(
+            "carveout {}: the range is System RAM (reserve it at boot, e.g. with memmap=)\n",
+            name
+        ),
+        Refused::Failed(e) => pr_err!("carveout {}: {:?}\n", name, e),
+    }
+}
+
+struct CarveoutHeap {
+    region: Arc<Carveout>,
+}
+
+impl Heap for CarveoutHeap {
+    fn name(&self) -> &'static CStr {
+        self.region.name()
+    }
+
+    fn figure(&self, which: Figure) -> Option<u64> {
+        match which {
+            Figure::RegionBytes => Some(self.region.size() as u64),
+            Figure::PoolBytes => None,
+        }
+    }
+
+    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
+        let count = len / PAGE_SIZE;
+        let align = count.next_power_of_two().min(MAX_ALIGN);
+        let pages = self.region.alloc(count, align)?;
+        DmaBuf::export(self.name(), flags, pages, CarveoutBuffer, charge)
+    }
+}
+
+/// A carveout buffer: the [`Exporter`] defaults, mapped shared only, as CMA
+/// buffers are.
+struct CarveoutBuffer;
+
+impl Exporter for CarveoutBuffer {
+    type Backing = CarveoutPages;
+
+    fn mmap(&self, request: MmapRequest<'_, CarveoutPages>) -> Result {
+        if !request.is_shared() {
+            return Err(EINVAL);
+        }
+        request.map()
+    }
+}
