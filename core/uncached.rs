@@ -22,7 +22,7 @@
 
 use crate::buffer::{Backing, InsertableBacking};
 use crate::ffi;
-use crate::page::{BuddyPages, PageRun};
+use crate::page::{cond_resched, BuddyPages, PageRun};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_int;
@@ -131,10 +131,12 @@ impl WriteCombined {
     /// Makes `chunks` (zeroed pages, mapped by nothing yet) write-combined.
     /// On failure they are freed.
     pub(crate) fn new(chunks: KVVec<BuddyPages>, cache: &CacheDevice) -> Result<Self> {
-        if let Err(e) = set_type(&chunks, true) {
+        if set_type(&chunks, true).is_err() {
             // Some may have switched: back before they go to the allocator.
+            // The switch fails for want of memory (the page tables it
+            // splits), as an allocation would.
             release(chunks);
-            return Err(e);
+            return Err(ENOMEM);
         }
         for chunk in chunks.iter() {
             if let Err(e) = cache.writeback_invalidate(chunk.run()) {
@@ -149,11 +151,20 @@ impl WriteCombined {
     }
 }
 
+/// Attempts at switching pages back before they are leaked instead: the
+/// switch can fail only for want of a page-table page (splitting the
+/// linear map), which a moment later is usually there.
+const RESTORE_TRIES: u32 = 5;
+
 /// Frees `chunks` once they are write-back again; if they cannot be made
 /// so, they are leaked rather than handed out cached elsewhere with a
 /// write-combined linear map.
 fn release(chunks: KVVec<BuddyPages>) {
-    if set_type(&chunks, false).is_ok() {
+    // Switching back is idempotent: every try covers every page.
+    if (0..RESTORE_TRIES).any(|_| {
+        cond_resched();
+        set_type(&chunks, false).is_ok()
+    }) {
         drop(chunks);
     } else {
         pr_err!(
