@@ -12,10 +12,11 @@
 //!   write-combining, and back to write-back before the pages are freed
 //!   (which `set_pages_array_wc()` makes visible as the page's type, so that
 //!   a `VM_PFNMAP` mapping gets the same type too);
-//! - everywhere, the cache lines that zeroing left are written back and
-//!   invalidated once, through the DMA API for a device that is never
-//!   registered ([`CacheDevice`]): without it a device could read stale
-//!   memory under a zero the CPU still holds in its cache.
+//! - the cache lines that zeroing left are written back and invalidated
+//!   once, so that no device reads stale memory under a zero the CPU still
+//!   holds in its cache: on x86 by the switch itself (a change of memory
+//!   type flushes the range), elsewhere through the DMA API for a device
+//!   that is never registered ([`CacheDevice`]).
 //!
 //! Other architectures keep the kernel's cached linear map next to the
 //! write-combined mappings, as Android's heap of this kind does.
@@ -75,14 +76,16 @@ impl Drop for CacheDevice {
     }
 }
 
-/// Pages switched per call (each call flushes the TLB once).
-const TYPE_BATCH: usize = 512;
+/// Pages switched per call (each call flushes the TLB once). On the stack:
+/// switching back must not allocate, or a shortage of memory would leak
+/// the pages.
+const TYPE_BATCH: usize = 128;
 
 /// Sets the memory type of every page of `chunks` (x86; nothing elsewhere):
-/// write-combining if `wc`, write-back if not.
+/// write-combining if `wc`, write-back if not. Allocates nothing.
 fn set_type(chunks: &KVVec<BuddyPages>, wc: bool) -> Result {
-    let mut batch = KVec::from_elem(core::ptr::null_mut(), TYPE_BATCH, GFP_KERNEL)?;
-    let flush = |batch: &mut KVec<*mut bindings::page>, n: usize| -> Result {
+    let mut batch = [core::ptr::null_mut(); TYPE_BATCH];
+    let flush = |batch: &mut [*mut bindings::page; TYPE_BATCH], n: usize| -> Result {
         if n == 0 {
             return Ok(());
         }
@@ -138,10 +141,15 @@ impl WriteCombined {
             release(chunks);
             return Err(ENOMEM);
         }
-        for chunk in chunks.iter() {
-            if let Err(e) = cache.writeback_invalidate(chunk.run()) {
-                release(chunks);
-                return Err(e);
+        // On x86 the switch has written the lines back and invalidated
+        // them (a change of memory type flushes the range), and devices
+        // are coherent: the DMA API would only add its debug tracking.
+        if !cfg!(target_arch = "x86_64") {
+            for chunk in chunks.iter() {
+                if let Err(e) = cache.writeback_invalidate(chunk.run()) {
+                    release(chunks);
+                    return Err(e);
+                }
             }
         }
         // INVARIANT: all switched (x86) and written back just above.
