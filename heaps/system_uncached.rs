@@ -66,15 +66,20 @@ impl Heap for SystemUncachedHeap {
     }
 }
 
-/// A system-uncached buffer: mapped as the system heap's (ordinary pages in
-/// a shared mapping, so that `O_DIRECT` works), write-combined, and with
-/// nothing to do for CPU access.
+/// A system-uncached buffer: mapped as the system heap's shared mappings
+/// (ordinary pages, so that `O_DIRECT` works), write-combined, shared only
+/// (as CMA buffers), and with nothing to do for CPU access.
 struct UncachedBuffer;
 
 impl Exporter for UncachedBuffer {
     type Backing = WriteCombined;
 
     fn mmap(&self, request: MmapRequest<'_, WriteCombined>) -> Result {
+        // A private mapping's copy-on-write page would be an anonymous page,
+        // cached in the linear map, mapped write-combined for the process.
+        if !request.is_shared() {
+            return Err(EINVAL);
+        }
         request.map_pages()
     }
 

@@ -113,9 +113,9 @@ static int map_private(int fd, size_t pages, size_t off)
  * Private mappings larger than one page fail with EINVAL on every heap,
  * whatever the buffer's layout: 1 MiB (one 1 MiB chunk on the system
  * heap), two pages inside that chunk, across chunks, the whole buffer.
- * A one-page private mapping works on the system heaps (as on upstream's
- * system heap) and is refused on CMA heaps (as upstream's CMA heap refuses
- * all).
+ * A one-page private mapping works on the system heap (as upstream's) and
+ * is refused on CMA heaps (as upstream's CMA heap refuses all) and on
+ * system-uncached (a copy-on-write page would be mapped write-combined).
  */
 static void test_private_mappings(void)
 {
@@ -124,9 +124,7 @@ static void test_private_mappings(void)
 		{ 256, 0 }, { 2, 0 }, { 2, 100 }, { 2, 255 }, { 3, 270 }, { 275, 0 }, { 16, 256 },
 	};
 	size_t pages = 256 + 16 + 3;
-	bool system_heap = !strcmp(exporter_name, "system") ||
-			   !strcmp(exporter_name, "system-uncached");
-	bool refused = true;
+	bool system_heap = !strcmp(exporter_name, "system"), refused = true;
 	int fd = heap_alloc(heap, pages * PAGE), one, ret;
 	uint32_t *p, *shared;
 
