@@ -64,11 +64,7 @@ impl Heap for SystemHeap {
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
         // Pooled pages are charged to nobody, and charged ones must not be
         // pooled: with cgroup charging on, the pools are bypassed.
-        let memcg = if params::mem_accounting() {
-            Memcg::Caller
-        } else {
-            Memcg::Uncharged
-        };
+        let memcg = memcg();
         let chunks = alloc_chunks(Some(&self.pools), len, memcg)?;
         DmaBuf::export(
             self.name(),
@@ -77,6 +73,16 @@ impl Heap for SystemHeap {
             SystemBuffer,
             charge,
         )
+    }
+}
+
+/// Whom the system heaps charge their pages to: the allocating task's
+/// memory cgroup with `mem_accounting=1`, else nobody.
+pub(super) fn memcg() -> Memcg {
+    if params::mem_accounting() {
+        Memcg::Caller
+    } else {
+        Memcg::Uncharged
     }
 }
 

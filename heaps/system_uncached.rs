@@ -19,12 +19,10 @@
 //! Android's heap of this name. With `mem_accounting=1` the pages are
 //! charged to the allocating task's memory cgroup as the system heap's.
 
-use super::system::alloc_chunks;
+use super::system::{alloc_chunks, memcg};
 use crate::accounting::{Charge, Figure};
 use crate::dma_buf::{CpuAccess, DataDirection, DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
-use crate::page::Memcg;
-use crate::params;
 use crate::uncached::{CacheDevice, WriteCombined};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -50,12 +48,7 @@ impl Heap for SystemUncachedHeap {
     }
 
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
-        let memcg = if params::mem_accounting() {
-            Memcg::Caller
-        } else {
-            Memcg::Uncharged
-        };
-        let chunks = alloc_chunks(None, len, memcg)?;
+        let chunks = alloc_chunks(None, len, memcg())?;
         DmaBuf::export(
             self.name(),
             flags,

@@ -85,20 +85,12 @@ static long free_outside_cma_kb(void)
 static long table_entries(int fd)
 {
 	char text[128];
-	int ctl;
-	ssize_t n;
 	long nents = -1;
 
 	if (importer("attach 1 %d 0", fd) || importer("info 1"))
 		return -1;
-	ctl = open("/sys/kernel/debug/rdh_importer/ctl", O_RDONLY | O_CLOEXEC);
-	n = ctl < 0 ? -1 : read(ctl, text, sizeof(text) - 1);
-	if (n > 0) {
-		text[n] = 0;
+	if (importer_answer(text, sizeof(text)) > 0)
 		sscanf(text, "nents=%ld", &nents);
-	}
-	if (ctl >= 0)
-		close(ctl);
 	importer("detach 1");
 	return nents;
 }

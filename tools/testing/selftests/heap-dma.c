@@ -53,12 +53,9 @@ static void cpu_writes(uint32_t *p, size_t len, uint32_t seed)
 
 static bool info_bounced(void)
 {
-	char s[128] = "";
-	int fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDONLY | O_CLOEXEC);
-	int n = fd < 0 ? -1 : read(fd, s, sizeof(s) - 1);
+	char s[128];
+	int n = importer_answer(s, sizeof(s));
 
-	if (fd >= 0)
-		close(fd);
 	if (n > 0)
 		tap_diag("mapping: %.*s", n - 1, s);
 	return n > 0 && strstr(s, "bounced=1");

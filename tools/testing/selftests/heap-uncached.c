@@ -87,16 +87,9 @@ static int range_is(const char *path, unsigned long start, unsigned long end, bo
 static unsigned long importer_info(const char *key)
 {
 	char text[128], *p;
-	int fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
-	if (fd < 0)
+	if (importer_answer(text, sizeof(text)) < 0)
 		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = 0;
 	p = strstr(text, key);
 	return p ? strtoul(p + strlen(key), NULL, 0) : -1UL;
 }

@@ -375,6 +375,19 @@ static inline int importer(const char *fmt, ...)
 	return ret;
 }
 
+/* Reads the importer's answer to its last command (what reading ctl
+ * gives) into @buf, NUL-terminated; its length, or -1. */
+static inline int importer_answer(char *buf, size_t size)
+{
+	int fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDONLY | O_CLOEXEC);
+	int n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n > 0 ? n : -1;
+}
+
 /* Word i of the importer's pattern SEED. */
 static inline uint32_t pattern_word(size_t i, uint32_t seed)
 {
