@@ -5,28 +5,37 @@
 //!
 //! A region comes from the device tree (a child of `/reserved-memory`
 //! without `reusable`, which CMA would lend to movable pages: the kernel
-//! reserved exactly that range for that node) or from module parameters (on
-//! x86, a range `memmap=SIZE$BASE` took out of RAM, which must then not be
-//! System RAM at all: the kernel image and early allocations are reserved
-//! pages of System RAM). Every page must also have a `struct page` that is
-//! reserved (belongs to no allocator). A misnamed or mistyped region is
-//! refused before a single page is lent, never handed out from under the
-//! kernel's allocators. Regions with `no-map` are refused too: they are not in the
-//! kernel's linear map, through which the DMA API does cache maintenance
-//! on architectures whose devices are not coherent.
+//! reserved exactly that range for that node, and no reserved-memory
+//! driver of the kernel set it up for a device) or from module parameters
+//! (x86 only, a range `memmap=SIZE$BASE` took out of RAM: the firmware's
+//! E820 table says RAM, the kernel's says reserved, where the kernel lets a
+//! module read both, and nothing else claimed it in iomem). Every page must
+//! also have a `struct page` that is reserved (belongs to no allocator). A
+//! misnamed or mistyped region is refused before a single page is lent,
+//! never handed out from under the kernel's allocators, the firmware or
+//! another driver. Regions with `no-map` are refused too: they are not in
+//! the kernel's linear map, through which the DMA API does cache
+//! maintenance on architectures whose devices are not coherent.
+//!
+//! A module has one carveout at most: a second [`Carveout::new`] while the
+//! first lives is refused, so no two values ever lend the same pages.
 //!
 //! Within a region, buffers are first-fit runs of pages kept in a bitmap.
 //! Each is zeroed through a mapping of the whole region the core keeps.
 
 use crate::buffer::Backing;
 use crate::ffi;
-use crate::page::{PageRun, PAGE_SIZE};
+use crate::page::{cond_resched, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_ulong, c_void};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
+
+/// Pages zeroed between two chances to reschedule.
+const ZERO_STEP: usize = 256;
 
 /// Which pages of a region are lent.
 struct Bitmap {
@@ -48,17 +57,107 @@ impl Bitmap {
         }
     }
 
-    /// The first run of `count` free pages among `pages`, its start a
-    /// multiple of `align` pages.
-    fn find(&self, pages: usize, count: usize, align: usize) -> Option<usize> {
-        let mut start = 0;
+    /// The first run of `count` free pages among `pages` whose start `s`
+    /// has `phase + s` a multiple of `align` (`phase` is the region's first
+    /// pfn, so that the run's first pfn is aligned).
+    fn find(&self, pages: usize, count: usize, align: usize, phase: usize) -> Option<usize> {
+        let aligned = |from: usize| (phase % align + from).next_multiple_of(align) - phase % align;
+        let mut start = aligned(0);
         while start + count <= pages {
             match (start..start + count).find(|&i| self.is_set(i)) {
                 None => return Some(start),
-                Some(used) => start = (used + 1).next_multiple_of(align),
+                Some(used) => start = aligned(used + 1),
             }
         }
         None
+    }
+}
+
+/// Set while a [`Claim`] exists: the module's one carveout.
+static CLAIMED: AtomicBool = AtomicBool::new(false);
+
+/// The module's claim on its one carveout and, for a range given as
+/// parameters, on that range in iomem.
+///
+/// # Invariants
+///
+/// [`CLAIMED`] is set for this value alone. If `iomem`, the range `size`
+/// bytes from `base` is claimed in iomem for it.
+struct Claim {
+    base: u64,
+    size: u64,
+    iomem: bool,
+}
+
+impl Claim {
+    fn take() -> core::result::Result<Self, Refused> {
+        CLAIMED
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map_err(|_| Refused::Claimed)?;
+        // INVARIANT: `CLAIMED` was clear and is now set, by this call.
+        Ok(Self {
+            base: 0,
+            size: 0,
+            iomem: false,
+        })
+    }
+
+    /// Claims `size` bytes from `base` in iomem, under the carveout's name
+    /// (`/proc/iomem` shows it); `Busy` if any of them is claimed already.
+    fn iomem(
+        &mut self,
+        name: &'static CStr,
+        base: u64,
+        size: u64,
+    ) -> core::result::Result<(), Refused> {
+        // SAFETY: `name` is NUL-terminated and outlives the claim
+        // (`'static`); any range may be asked for.
+        if !unsafe { ffi::rdh_request_mem_region(base, size, name.as_char_ptr().cast()) } {
+            return Err(Refused::Busy);
+        }
+        // INVARIANT: claimed just above, released by `drop` alone.
+        (self.base, self.size, self.iomem) = (base, size, true);
+        Ok(())
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.iomem {
+            // SAFETY: claimed in `iomem`, released only here.
+            unsafe { ffi::rdh_release_mem_region(self.base, self.size) };
+        }
+        CLAIMED.store(false, Ordering::Release);
+    }
+}
+
+/// A write-back mapping of a physical range.
+///
+/// # Invariants
+///
+/// `ptr` is what `memremap()` returned for the range, unmapped only by
+/// `drop`.
+struct Mapping {
+    ptr: NonNull<c_void>,
+}
+
+impl Mapping {
+    /// # Safety
+    ///
+    /// `size` bytes from `base` must be memory that nothing but the caller
+    /// reads or writes through the mapping's lifetime.
+    unsafe fn new(base: u64, size: u64) -> Option<Self> {
+        // SAFETY: the caller owns the range.
+        let ptr = NonNull::new(unsafe { ffi::rdh_memremap_wb(base, size) })?;
+        // INVARIANT: mapped just above.
+        Some(Self { ptr })
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: mapped in `new`, unmapped only here.
+        unsafe { ffi::rdh_memunmap(self.ptr.as_ptr()) };
     }
 }
 
@@ -66,21 +165,22 @@ impl Bitmap {
 ///
 /// # Invariants
 ///
-/// The `pages` pages from `first` have consecutive pfns and `struct
-/// page`s that are reserved (no allocator hands them out), and belong to
-/// this value alone: it is the only one made for this range (one carveout
-/// per module, see [`Carveout::new`]). `map` maps all of them, write-back,
-/// until drop. A page whose bit is set is lent to exactly one
-/// [`CarveoutPages`].
-#[pin_data(PinnedDrop)]
+/// The `pages` pages from `first` (pfn `first_pfn`) have consecutive pfns
+/// and `struct page`s that are reserved (no allocator hands them out), and
+/// belong to this value alone: `_claim` makes it the module's only
+/// carveout, the region was checked to be no other driver's, and no other
+/// allocator has reserved pages. `map` maps all of them, write-back. A page
+/// whose bit is set is lent to exactly one [`CarveoutPages`].
+#[pin_data]
 pub(crate) struct Carveout {
     name: &'static CStr,
     first: NonNull<bindings::page>,
-    base: u64,
+    first_pfn: u64,
     pages: usize,
-    map: NonNull<c_void>,
+    map: Mapping,
     #[pin]
     lent: Mutex<Bitmap>,
+    _claim: Claim,
 }
 
 // SAFETY: the pages and the mapping are the region's own; the bitmap is
@@ -94,9 +194,14 @@ pub(crate) enum Refused {
     NoSuchNode,
     Reusable,
     NoMap,
+    Owned,
     Unaligned,
     NotReserved(u64),
     SystemRam,
+    NoE820,
+    Firmware(u64),
+    Busy,
+    Claimed,
     Failed(Error),
 }
 
@@ -110,21 +215,20 @@ impl Carveout {
     /// The module's carveout, as its parameters describe it: the
     /// reserved-memory node `name`, or the range `(base, size)`.
     ///
-    /// Called once, at module load: the range cannot be lent twice.
+    /// `Claimed` while another carveout of this module exists.
     pub(crate) fn new(
         name: &'static CStr,
         range: Option<(u64, u64)>,
     ) -> core::result::Result<Arc<Self>, Refused> {
+        let mut claim = Claim::take()?;
         let page = PAGE_SIZE as u64;
         let (base, size) = match range {
             Some((base, size)) => {
-                if base % page != 0 || size % page != 0 {
+                if base % page != 0 || size % page != 0 || size == 0 {
                     return Err(Refused::Unaligned);
                 }
-                // SAFETY: any range may be asked about.
-                if !unsafe { ffi::rdh_range_outside_ram(base, size) } {
-                    return Err(Refused::SystemRam);
-                }
+                taken_from_ram(base, size)?;
+                claim.iomem(name, base, size)?;
                 (base, size)
             }
             None => device_tree_region(name)?,
@@ -144,29 +248,29 @@ impl Carveout {
             first.get_or_insert(p);
         }
         let first = first.ok_or(Refused::Unaligned)?;
-        // SAFETY: a physical range; checked above to be reserved pages.
-        let map = unsafe { ffi::rdh_memremap_wb(base, size) };
-        let map = NonNull::new(map).ok_or(Refused::Failed(ENOMEM))?;
+        // SAFETY: reserved pages (checked above) of a range no other driver
+        // has (checked by `taken_from_ram()` and the iomem claim, or by
+        // `device_tree_region()`), and this module's one carveout (`claim`).
+        let map = unsafe { Mapping::new(base, size) }.ok_or(Refused::Failed(ENOMEM))?;
         let mut words = KVVec::new();
         for _ in 0..pages.div_ceil(64) {
-            if let Err(e) = words.push(0, GFP_KERNEL) {
-                // SAFETY: mapped just above, used by nothing yet.
-                unsafe { ffi::rdh_memunmap(map.as_ptr()) };
-                return Err(Refused::Failed(e.into()));
-            }
+            words
+                .push(0, GFP_KERNEL)
+                .map_err(|e| Refused::Failed(e.into()))?;
         }
         // INVARIANT: the pages (consecutive pfns, which `nth_page()` walks)
-        // were checked reserved one by one; this is the module's one
-        // carveout.
+        // were checked reserved one by one and the region no one else's;
+        // `claim` makes this the module's one carveout.
         let lent = Bitmap { words };
         Arc::pin_init(
             pin_init!(Self {
                 name,
                 first,
-                base,
+                first_pfn,
                 pages,
                 map,
                 lent <- new_mutex!(lent, "rdh_carveout"),
+                _claim: claim,
             }),
             GFP_KERNEL,
         )
@@ -178,7 +282,7 @@ impl Carveout {
     }
 
     pub(crate) fn base(&self) -> u64 {
-        self.base
+        self.first_pfn * PAGE_SIZE as u64
     }
 
     /// The region's size in bytes.
@@ -186,15 +290,17 @@ impl Carveout {
         self.pages * PAGE_SIZE
     }
 
-    /// Lends `count` contiguous pages, their first a multiple of `align`
-    /// pages into the region, zeroed. `ENOMEM` if no such run is free.
+    /// Lends `count` contiguous pages, the first one's pfn a multiple of
+    /// `align`, zeroed. `ENOMEM` if no such run is free.
     pub(crate) fn alloc(self: &Arc<Self>, count: usize, align: usize) -> Result<CarveoutPages> {
         if count == 0 || count > self.pages {
             return Err(ENOMEM);
         }
+        let align = align.max(1);
+        let phase = (self.first_pfn % align as u64) as usize;
         let start = {
             let mut lent = self.lent.lock();
-            let start = lent.find(self.pages, count, align.max(1)).ok_or(ENOMEM)?;
+            let start = lent.find(self.pages, count, align, phase).ok_or(ENOMEM)?;
             lent.set(start, count, true);
             start
         };
@@ -204,33 +310,59 @@ impl Carveout {
             start,
             count,
         };
-        // SAFETY: `[start, start + count)` lies inside the region, which
-        // `map` maps, and is lent to `pages` alone: nothing else reads or
-        // writes it now.
-        unsafe {
-            self.map
-                .as_ptr()
-                .cast::<u8>()
-                .add(start * PAGE_SIZE)
-                .write_bytes(0, count * PAGE_SIZE)
-        };
+        let mut done = 0;
+        while done < count {
+            let step = ZERO_STEP.min(count - done);
+            // SAFETY: `[start + done, start + done + step)` lies inside the
+            // run, inside the region, which `map` maps; the run is lent to
+            // `pages` alone: nothing else reads or writes it now.
+            unsafe {
+                self.map
+                    .ptr
+                    .as_ptr()
+                    .cast::<u8>()
+                    .add((start + done) * PAGE_SIZE)
+                    .write_bytes(0, step * PAGE_SIZE)
+            };
+            done += step;
+            cond_resched();
+        }
         Ok(pages)
     }
 }
 
-#[pinned_drop]
-impl PinnedDrop for Carveout {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: mapped in `new`, unmapped only here; no `CarveoutPages`
-        // is left (each holds a reference).
-        unsafe { ffi::rdh_memunmap(self.map.as_ptr()) };
+/// Checks that `size` bytes from `base` are memory taken out of RAM at boot
+/// (`memmap=SIZE$BASE`): none of it System RAM in iomem or in the kernel's
+/// E820 table, all of it RAM in the firmware's (page by page; skipped where
+/// the kernel does not let a module read that table).
+fn taken_from_ram(base: u64, size: u64) -> core::result::Result<(), Refused> {
+    // SAFETY: any range may be asked about.
+    match unsafe { ffi::rdh_e820_has_ram(base, size, false) } {
+        0 => {}
+        1 => return Err(Refused::SystemRam),
+        _ => return Err(Refused::NoE820),
     }
+    // SAFETY: as above.
+    if !unsafe { ffi::rdh_range_outside_ram(base, size) } {
+        return Err(Refused::SystemRam);
+    }
+    let page = PAGE_SIZE as u64;
+    for addr in (base..base + size).step_by(PAGE_SIZE) {
+        // SAFETY: as above.
+        match unsafe { ffi::rdh_e820_has_ram(addr, page, true) } {
+            0 => return Err(Refused::Firmware(addr)),
+            1 => {}
+            _ => break,
+        }
+    }
+    Ok(())
 }
 
 /// The base and size of the reserved-memory node `name`, if it may be a
 /// carveout.
 fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> {
-    let (mut base, mut size, mut reusable, mut nomap) = (0, 0, false, false);
+    let (mut base, mut size) = (0, 0);
+    let (mut reusable, mut nomap, mut owned) = (false, false, false);
     // SAFETY: `name` is NUL-terminated; the outputs are writable.
     let ret = unsafe {
         ffi::rdh_of_reserved_region(
@@ -239,6 +371,7 @@ fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> 
             &mut size,
             &mut reusable,
             &mut nomap,
+            &mut owned,
         )
     };
     if ret != 0 {
@@ -249,6 +382,9 @@ fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> 
     }
     if nomap {
         return Err(Refused::NoMap);
+    }
+    if owned {
+        return Err(Refused::Owned);
     }
     Ok((base, size))
 }

@@ -64,9 +64,13 @@ extern "C" {
         size: *mut u64,
         reusable: *mut bool,
         nomap: *mut bool,
+        owned: *mut bool,
     ) -> c_int;
     pub(crate) fn rdh_reserved_page(pfn: u64) -> *mut bindings::page;
     pub(crate) fn rdh_range_outside_ram(base: u64, size: u64) -> bool;
+    pub(crate) fn rdh_e820_has_ram(base: u64, size: u64, firmware: bool) -> c_int;
+    pub(crate) fn rdh_request_mem_region(base: u64, size: u64, name: *const u8) -> bool;
+    pub(crate) fn rdh_release_mem_region(base: u64, size: u64);
     pub(crate) fn rdh_memremap_wb(base: u64, size: u64) -> *mut c_void;
     pub(crate) fn rdh_memunmap(addr: *mut c_void);
     pub(crate) fn rdh_param_cma() -> bool;

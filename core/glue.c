@@ -33,6 +33,7 @@
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
@@ -45,6 +46,7 @@
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 #ifdef CONFIG_X86
+#include <asm/e820/api.h>
 #include <asm/set_memory.h>
 #endif
 
@@ -1006,11 +1008,14 @@ bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *
 
 /*
  * The base and size of the available child of /reserved-memory named @name
- * (unit address included), and whether it has the "reusable" and "no-map"
- * properties: 0, or -ENOENT if there is no such node (or no device tree),
- * -ENODEV if the kernel reserved nothing for it.
+ * (unit address included), whether it has the "reusable" and "no-map"
+ * properties, and whether a reserved-memory driver of the kernel set it up
+ * (rmem->ops: e.g. a non-reusable "shared-dma-pool" is some device's
+ * coherent pool): 0, or -ENOENT if there is no such node (or no device
+ * tree), -ENODEV if the kernel reserved nothing for it.
  */
-int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap)
+int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap,
+			   bool *owned)
 {
 	int ret = -ENOENT;
 #ifdef CONFIG_OF_RESERVED_MEM
@@ -1028,6 +1033,7 @@ int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusabl
 		if (rmem) {
 			*base = rmem->base;
 			*size = rmem->size;
+			*owned = rmem->ops != NULL;
 		}
 		*reusable = of_property_read_bool(np, "reusable");
 		*nomap = of_property_read_bool(np, "no-map");
@@ -1055,6 +1061,35 @@ bool rdh_range_outside_ram(u64 base, u64 size)
 {
 	return region_intersects(base, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) ==
 	       REGION_DISJOINT;
+}
+
+/*
+ * Whether an E820 table has RAM in [@base, @base + @size): the kernel's
+ * (after memmap= and the like) or, with @firmware, the firmware's own. 1 or
+ * 0; -EOPNOTSUPP where the kernel has no E820 or does not export that table
+ * to modules (7.x exports the firmware's to KVM alone).
+ */
+int rdh_e820_has_ram(u64 base, u64 size, bool firmware)
+{
+#ifdef CONFIG_X86
+	if (!firmware)
+		return e820__mapped_any(base, base + size, E820_TYPE_RAM);
+#ifndef RDH_KERNEL_7
+	return e820__mapped_raw_any(base, base + size, E820_TYPE_RAM);
+#endif
+#endif
+	return -EOPNOTSUPP;
+}
+
+/* Claims [@base, @base + @size) in iomem for the carveout @name; false if any of it is busy. */
+bool rdh_request_mem_region(u64 base, u64 size, const char *name)
+{
+	return request_mem_region(base, size, name);
+}
+
+void rdh_release_mem_region(u64 base, u64 size)
+{
+	release_mem_region(base, size);
 }
 
 void *rdh_memremap_wb(u64 base, u64 size)

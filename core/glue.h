@@ -80,9 +80,13 @@ bool rdh_param_system_uncached(void);
 const char *rdh_param_carveout(void);
 u64 rdh_param_carveout_base(void);
 u64 rdh_param_carveout_size(void);
-int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap);
+int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap,
+			   bool *owned);
 struct page *rdh_reserved_page(u64 pfn);
 bool rdh_range_outside_ram(u64 base, u64 size);
+int rdh_e820_has_ram(u64 base, u64 size, bool firmware);
+bool rdh_request_mem_region(u64 base, u64 size, const char *name);
+void rdh_release_mem_region(u64 base, u64 size);
 void *rdh_memremap_wb(u64 base, u64 size);
 void rdh_memunmap(void *addr);
 bool rdh_param_cma(void);

@@ -9,9 +9,10 @@
 //! what a camera pipeline needs to keep N capture buffers available.
 //!
 //! `carveout=NAME` takes the device tree's `/reserved-memory/NAME` (a node
-//! without `reusable` or `no-map`); `carveout=NAME carveout_base=B
-//! carveout_size=S` takes the range B..B+S, which must have been reserved
-//! at boot (on x86, `memmap=S$B`). The heap is named NAME. Buffers are
+//! without `reusable` or `no-map` that no driver of the kernel set up);
+//! `carveout=NAME carveout_base=B carveout_size=S` (x86 only) takes the
+//! range B..B+S, which `memmap=S$B` must have taken out of RAM at boot. The
+//! heap is named NAME. Buffers are
 //! aligned like the CMA heaps' (to their size rounded up to a power of two,
 //! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
 
@@ -61,6 +62,10 @@ fn refused(name: &CStr, why: Refused) {
             "carveout {}: no-map regions are not supported (the DMA API maintains caches through the linear map)\n",
             name
         ),
+        Refused::Owned => pr_err!(
+            "carveout {}: a driver of the kernel set the region up (e.g. a device's coherent pool)\n",
+            name
+        ),
         Refused::Unaligned => pr_err!("carveout {}: base and size must be whole pages\n", name),
         Refused::NotReserved(addr) => pr_err!(
             "carveout {}: the memory at {:#x} is not reserved (another allocator may use it)\n",
@@ -71,6 +76,20 @@ fn refused(name: &CStr, why: Refused) {
             "carveout {}: the range is System RAM (reserve it at boot, e.g. with memmap=)\n",
             name
         ),
+        Refused::NoE820 => pr_err!(
+            "carveout {}: ranges are for x86 (E820) alone; name a reserved-memory node instead\n",
+            name
+        ),
+        Refused::Firmware(addr) => pr_err!(
+            "carveout {}: the firmware reserved the memory at {:#x} (take the range out of RAM with memmap=)\n",
+            name,
+            addr
+        ),
+        Refused::Busy => pr_err!(
+            "carveout {}: the range is claimed in iomem already (/proc/iomem says by whom)\n",
+            name
+        ),
+        Refused::Claimed => pr_err!("carveout {}: the module has a carveout already\n", name),
         Refused::Failed(e) => pr_err!("carveout {}: {:?}\n", name, e),
     }
 }

@@ -3,8 +3,12 @@
  * The carveout heap, over a region reserved at boot (memmap= on x86_64, a
  * reserved-memory node without "reusable" on arm64):
  *   - parameters that name no reserved memory are refused with a log line
- *     and no heap: a range of System RAM (the kernel's own image), an unaligned one, a
- *     node that does not exist, a reusable one (a CMA area);
+ *     and no heap: a range of System RAM (the kernel's own image) or, on
+ *     arm64, any range (no E820 table to check it against), an unaligned
+ *     one, on x86_64 the firmware's own reserved memory (the BIOS area), a
+ *     node that does not exist, a reusable one (a CMA area), on arm64 one
+ *     a driver of the kernel set up (a device's coherent pool);
+ *   - on x86_64 the range is claimed in /proc/iomem under the heap's name;
  *   - with the right parameters the heap is there, its region_bytes is the
  *     region's size, and the whole region can be allocated, in four
  *     buffers, each one contiguous run (the test importer's table has one
@@ -24,6 +28,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 
 #include "heaptest.h"
 
@@ -55,6 +60,15 @@ static bool heap_exists(const char *heap)
 	snprintf(path, sizeof(path), HEAP_DIR "/%s", heap);
 	return access(path, F_OK) == 0;
 }
+
+#if !defined(__aarch64__)
+static int kernel_major(void)
+{
+	struct utsname u;
+
+	return uname(&u) ? 0 : atoi(u.release);
+}
+#endif
 
 /* Whether the kernel logged @text since marker @mark. */
 static bool logged(int mark, const char *text)
@@ -144,10 +158,21 @@ int main(int argc, char **argv)
 	/* Where the kernel's image is: System RAM, reserved pages. */
 #if defined(__aarch64__)
 	refused("carveout=stolen carveout_base=0x40200000 carveout_size=0x100000", "stolen",
-		"carveout stolen: the range is System RAM");
+		"carveout stolen: ranges are for x86 (E820) alone");
+	refused("carveout=coherent@6a000000", "coherent@6a000000",
+		"carveout coherent@6a000000: a driver of the kernel set the region up");
 #else
 	refused("carveout=stolen carveout_base=0x1000000 carveout_size=0x100000", "stolen",
 		"carveout stolen: the range is System RAM");
+	/*
+	 * The BIOS area: reserved pages outside System RAM, but the firmware's.
+	 * 6.12 lets a module read the firmware's E820 table; 7.x does not, and
+	 * then the claim in iomem fails (the kernel marks all of the first MiB
+	 * busy).
+	 */
+	refused("carveout=bios carveout_base=0xf0000 carveout_size=0x10000", "bios",
+		kernel_major() >= 7 ? "carveout bios: the range is claimed in iomem already"
+				    : "carveout bios: the firmware reserved the memory at 0xf0000");
 #endif
 	refused("carveout=odd carveout_base=0x1000800 carveout_size=0x100000", "odd",
 		"carveout odd: base and size must be whole pages");
@@ -159,6 +184,10 @@ int main(int argc, char **argv)
 	}
 
 	tap_ok(reload(good) && heap_exists(name), "%s: the heap is there with %s", name, good);
+#if !defined(__aarch64__)
+	snprintf(args, sizeof(args), "grep -q ' : %s$' /proc/iomem", name);
+	tap_ok(run("%s", args) == 0, "%s: the range is claimed in /proc/iomem under its name", name);
+#endif
 	tap_ok(heap_stat(name, "region_bytes") == (long)size, "%s: region_bytes is %lu (%ld)", name,
 	       size, heap_stat(name, "region_bytes"));
 	heap = open_heap(name, O_RDONLY);
