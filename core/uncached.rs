@@ -19,9 +19,13 @@
 //!   that is never registered ([`CacheDevice`]).
 //!
 //! Other architectures keep the kernel's cached linear map next to the
-//! write-combined mappings, as Android's heap of this kind does.
+//! write-combined mappings, as Android's heap of this kind does, and map
+//! the pages into processes as `VM_PFNMAP` only (see the
+//! [`InsertableBacking`](crate::buffer::InsertableBacking) impl, x86's).
 
-use crate::buffer::{Backing, InsertableBacking};
+use crate::buffer::Backing;
+#[cfg(target_arch = "x86_64")]
+use crate::buffer::InsertableBacking;
 use crate::ffi;
 use crate::page::{cond_resched, BuddyPages, PageRun};
 use core::ptr::NonNull;
@@ -203,8 +207,17 @@ unsafe impl Backing for WriteCombined {
     }
 }
 
+// Only on x86: there the linear map is write-combined too, so the kernel's
+// own accesses to a page that `get_user_pages()` reached through an
+// ordinary mapping (direct I/O, a pipe, a vhost worker) see what the
+// process's mapping sees. Elsewhere the kernel would reach the page through
+// its cached linear map, leaving lines in the cache that the
+// write-combined mapping reads past; there the pages are mapped as
+// `VM_PFNMAP`, which `get_user_pages()` refuses.
+//
 // SAFETY: `BuddyPages` are whole buddy-allocator pages, single or compound,
 // each holding the allocator's reference until dropped, and the last put
 // frees them (references a mapping took may outlive us). They are made
 // write-back again before our reference goes.
+#[cfg(target_arch = "x86_64")]
 unsafe impl InsertableBacking for WriteCombined {}

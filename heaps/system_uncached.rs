@@ -59,10 +59,22 @@ impl Heap for SystemUncachedHeap {
     }
 }
 
-/// A system-uncached buffer: mapped as the system heap's shared mappings
-/// (ordinary pages, so that `O_DIRECT` works), write-combined, shared only
-/// (as CMA buffers), and with nothing to do for CPU access.
+/// A system-uncached buffer: mapped write-combined, shared only (as CMA
+/// buffers), and with nothing to do for CPU access. On x86 its mappings
+/// are of ordinary pages, as the system heap's, so that `O_DIRECT` works;
+/// elsewhere they are `VM_PFNMAP`, as upstream's mappings (the kernel would
+/// reach ordinary pages through its cached linear map: `uncached.rs`).
 struct UncachedBuffer;
+
+#[cfg(target_arch = "x86_64")]
+fn map_shared(request: MmapRequest<'_, WriteCombined>) -> Result {
+    request.map_pages()
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn map_shared(request: MmapRequest<'_, WriteCombined>) -> Result {
+    request.map()
+}
 
 impl Exporter for UncachedBuffer {
     type Backing = WriteCombined;
@@ -73,7 +85,7 @@ impl Exporter for UncachedBuffer {
         if !request.is_shared() {
             return Err(EINVAL);
         }
-        request.map_pages()
+        map_shared(request)
     }
 
     fn begin_cpu_access(&self, _cpu: CpuAccess<'_, WriteCombined>, _dir: DataDirection) -> Result {

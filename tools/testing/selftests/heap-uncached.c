@@ -19,9 +19,12 @@
  *   - a new buffer reads as zeroes; what the CPU writes through the mapping
  *     the kernel mapping reads, and what a device writes the CPU reads,
  *     with no DMA_BUF_IOCTL_SYNC; the sync ioctl succeeds and does nothing;
- *   - 200 buffers allocated, touched and freed in turn all succeed (on x86
- *     a page given back still write-combined would fail the next switch to
- *     write-combining) and every page comes back.
+ *   - 200 buffers allocated, touched and freed in turn all succeed and
+ *     every page comes back (on x86 a page given back to the allocator
+ *     still write-combined makes the next switch of that page to
+ *     write-combining fail with EBUSY; the allocator hands freed pages out
+ *     again soonest, so the rounds reach the same pages again, though
+ *     nothing guarantees it).
  *   heap-uncached   (after insmod rdh_importer.ko)
  */
 #define _GNU_SOURCE
