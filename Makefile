@@ -60,7 +60,7 @@ check-mainline:
 
 # rust_dma_heap against upstream's C heaps, same source, same machine, same
 # run; ROUNDS= boots of each (default 3). Writes results/bench/ and the
-# table in Documentation/performance.md.
+# table in Documentation/performance.rst.
 bench:
 	@tools/testing/bench/run $(or $(ROUNDS),3) --update-doc
 
