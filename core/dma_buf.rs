@@ -19,7 +19,7 @@
 //! of which gets a handle that can only do safe things: `mmap` gets an
 //! [`MmapRequest`] it may refuse or map once; `begin_cpu_access` and
 //! `end_cpu_access` get a [`CpuAccess`] whose syncs may be called any number
-//! of times. `Documentation/soundness.md` goes through every item `heaps/`
+//! of times. `Documentation/soundness.rst` goes through every item `heaps/`
 //! can reach.
 //!
 //! `glue.c` has a single `struct dma_buf_ops` for every heap; each of its
