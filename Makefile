@@ -26,8 +26,8 @@ clean:
 demo:
 	@tools/testing/demo
 
-# Under CI (CI=true, as .ci/run is run), make check runs arm64 even when
-# its kernel is not cached, and every other flavour whose kernel is.
+# Under CI (CI=true, as .ci/run is run), make check also runs every other
+# flavour whose kernel is cached (arm64, gki, upstream, mainline-standalone).
 check:
 	@tools/testing/check $(if $(filter true,$(CI)),--ci)
 
