@@ -27,7 +27,7 @@ demo:
 	@tools/testing/demo
 
 # Under CI (CI=true, as .ci/run is run), make check also runs every other
-# flavour whose kernel is cached (arm64, gki, upstream, mainline-standalone).
+# flavour whose kernel is cached.
 check:
 	@tools/testing/check $(if $(filter true,$(CI)),--ci)
 
