@@ -12,6 +12,17 @@ mkdir -p "$STAMP_DIR"
 
 say() { echo "setup: $*" >&2; }
 
+# The Debian archive the machine's own apt configuration uses for its
+# release (the repository that carries the codename's main suite), so that
+# the suites added below come from the same mirror and no host name is
+# written into this tree.
+debian_archive() {
+	local codename
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
+		awk -v c="$codename" '$1 == c { sub("/$", "", $2); print $2; exit }'
+}
+
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -36,8 +47,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# emulators must then come from there too, or apt refuses the mix.
 	if dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null | grep -q bpo12; then
 		if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
-			say "adding bookworm-backports (to match the installed qemu-utils)"
-			printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
+			archive=$(debian_archive)
+			[ -n "$archive" ] || { say "no Debian archive for bookworm in the apt configuration"; exit 1; }
+			say "adding bookworm-backports from $archive (to match the installed qemu-utils)"
+			printf '%s\n' 'Types: deb' "URIs: $archive" \
 				'Suites: bookworm-backports' 'Components: main' \
 				'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
 				| $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
@@ -97,7 +110,9 @@ if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
 	say "fetching linux-source-7.3 from trixie-backports (into $MAINLINE_DIR)"
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
-	printf '%s\n' 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main' \
+	archive=$(debian_archive)
+	[ -n "$archive" ] || { say "no Debian archive in the apt configuration"; exit 1; }
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $archive trixie-backports main" \
 		>"$tmp/sources.list"
 	aptopts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		 -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
