@@ -25,6 +25,7 @@
 
 use crate::buffer::Backing;
 use crate::ffi;
+use crate::ledger;
 use crate::page::{cond_resched, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -304,7 +305,9 @@ impl Carveout {
             lent.set(start, count, true);
             start
         };
-        // INVARIANT: the run's bits were clear and are now set for it.
+        ledger::CARVEOUT.took(count);
+        // INVARIANT: the run's bits were clear and are now set for it, and
+        // its pages are counted just above.
         let pages = CarveoutPages {
             region: self.clone(),
             start,
@@ -391,10 +394,14 @@ fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> 
 
 /// A run of a carveout's pages, lent to one buffer until dropped.
 ///
+/// The pages are counted in the ledger's `carveout` (`ledger.rs`) until the
+/// region has them back: forever, if the value is leaked.
+///
 /// # Invariants
 ///
 /// The region's pages `[start, start + count)` are lent to this value:
-/// their bits are set, for it alone. `count` is non-zero.
+/// their bits are set, for it alone, and they are counted in
+/// [`ledger::CARVEOUT`]. `count` is non-zero.
 pub(crate) struct CarveoutPages {
     region: Arc<Carveout>,
     start: usize,
@@ -405,6 +412,8 @@ impl Drop for CarveoutPages {
     fn drop(&mut self) {
         let mut lent = self.region.lent.lock();
         lent.set(self.start, self.count, false);
+        drop(lent);
+        ledger::CARVEOUT.gave_back(self.count);
     }
 }
 

@@ -8,6 +8,7 @@
 use crate::buffer::Backing;
 use crate::compat;
 use crate::ffi;
+use crate::ledger;
 use crate::page::{cond_resched, fatal_signal_pending, PageRun};
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -121,7 +122,9 @@ impl CmaArea {
         // heap.
         let first = unsafe { ffi::cma_alloc(self.ptr.as_ptr(), count, align_order, true) };
         let first = NonNull::new(first).ok_or(ENOMEM)?;
-        // INVARIANT: `cma_alloc()` just gave us these pages.
+        ledger::CMA.took(count);
+        // INVARIANT: `cma_alloc()` just gave us these pages, counted just
+        // above.
         Ok(CmaPages {
             area: *self,
             first,
@@ -141,10 +144,13 @@ pub(crate) struct ReservedMemoryNode {
 
 /// Physically contiguous pages from a CMA area, given back on drop.
 ///
+/// The pages are counted in the ledger's `cma` (`ledger.rs`) until the area
+/// has them back: forever, if the value is leaked.
+///
 /// # Invariants
 ///
 /// `first..first + count` was allocated from `area` by `cma_alloc()` and is
-/// owned by this value.
+/// owned by this value; its `count` pages are counted in [`ledger::CMA`].
 pub(crate) struct CmaPages {
     area: CmaArea,
     first: NonNull<bindings::page>,
@@ -217,6 +223,12 @@ impl Drop for CmaPages {
     fn drop(&mut self) {
         // SAFETY: the pages came from `area` and are given back only here
         // (type invariant).
-        unsafe { ffi::cma_release(self.area.ptr.as_ptr(), self.first.as_ptr(), self.count) };
+        let released =
+            unsafe { ffi::cma_release(self.area.ptr.as_ptr(), self.first.as_ptr(), self.count) };
+        // The area refuses only pages that are not its own, which ours are:
+        // if it ever did, they would stay ours, and counted.
+        if released {
+            ledger::CMA.gave_back(self.count);
+        }
     }
 }

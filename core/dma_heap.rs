@@ -31,6 +31,7 @@ mod heap;
 mod hosted;
 #[cfg(not(rdh_hosted))]
 mod ioctl;
+mod ledger;
 mod live;
 mod page;
 mod page_pool;
@@ -66,8 +67,12 @@ module! {
     license: "GPL",
 }
 
+/// The module's lifetime objects. Fields drop in declaration order: the
+/// heaps, then the page ledger's file, which then finds every page given
+/// back (or says which were not).
 struct RustDmaHeaps {
     _registry: registry::Registry,
+    _pages: ledger::PagesFile,
 }
 
 impl kernel::Module for RustDmaHeaps {
@@ -81,6 +86,8 @@ impl kernel::Module for RustDmaHeaps {
             );
             return Err(EBUSY);
         }
+        // First, so that it is dropped last if init fails.
+        let pages = ledger::PagesFile::new();
         let mut registry = registry::Registry::new()?;
         heaps::register(&mut registry);
         #[cfg(rdh_hosted)]
@@ -89,6 +96,7 @@ impl kernel::Module for RustDmaHeaps {
         pr_info!("{} heap device(s) registered\n", registry.len());
         Ok(Self {
             _registry: registry,
+            _pages: pages,
         })
     }
 }

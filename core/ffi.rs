@@ -157,6 +157,9 @@ extern "C" {
     pub(crate) fn rdh_dma_buf_mmaps(dmabuf: *mut dma_buf) -> c_ulong;
     pub(crate) fn rdh_dma_buf_vmaps(dmabuf: *mut dma_buf) -> c_uint;
     pub(crate) fn rdh_dev_name(dev: *mut bindings::device) -> *const u8;
+
+    pub(crate) fn rdh_pages_debugfs_add() -> *mut dentry;
+    pub(crate) fn rdh_pages_debugfs_remove(file: *mut dentry);
 }
 
 /// `RDH_COMM_LEN` in `glue.h`: a task's name, NUL included.

@@ -907,6 +907,29 @@ void rdh_buffers_debugfs_remove(struct dentry *file)
 	rdh_debugfs_file_remove(file);
 }
 
+/* ---- debugfs: the pages the module holds (the counts and text are Rust's) ---- */
+
+static int rdh_pages_show(struct seq_file *m, void *unused)
+{
+	return rdh_rust_pages_show(m);
+}
+DEFINE_SHOW_ATTRIBUTE(rdh_pages);
+
+/*
+ * /sys/kernel/debug/rust_dma_heap/pages, showing the page ledger
+ * (core/ledger.rs), whose counts are the module's statics: no data. NULL if
+ * not made.
+ */
+struct dentry *rdh_pages_debugfs_add(void)
+{
+	return rdh_debugfs_file_add("pages", NULL, &rdh_pages_fops);
+}
+
+void rdh_pages_debugfs_remove(struct dentry *file)
+{
+	rdh_debugfs_file_remove(file);
+}
+
 /* Appends @len bytes of @s to @m (seq_write() reports overflow itself). */
 void rdh_seq_write(struct seq_file *m, const char *s, size_t len)
 {

@@ -151,6 +151,11 @@ unsigned int rdh_dma_buf_vmaps(struct dma_buf *dmabuf);
 const char *rdh_dev_name(struct device *dev);
 bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
+/* The page ledger's debugfs file (core/ledger.rs). */
+int rdh_rust_pages_show(struct seq_file *m);
+struct dentry *rdh_pages_debugfs_add(void);
+void rdh_pages_debugfs_remove(struct dentry *file);
+
 /* Hosted mode only (RDH_HOSTED): implemented in Rust (core/hosted.rs)... */
 int rdh_rust_hosted_allocate(const void *heap, unsigned long len, u32 fd_flags,
 			     u64 heap_flags, struct dma_buf **out);

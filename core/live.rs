@@ -75,6 +75,17 @@ pub(crate) struct SeqWriter {
 }
 
 impl SeqWriter {
+    /// A writer for the read `m` is the `seq_file` of.
+    ///
+    /// # Safety
+    ///
+    /// `m` must be the `seq_file` of a read in progress, for as long as the
+    /// writer lives.
+    pub(crate) unsafe fn from_raw(m: NonNull<ffi::seq_file>) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self { m }
+    }
+
     /// Appends `b` as it is.
     pub(crate) fn bytes(&mut self, b: &[u8]) {
         // SAFETY: `m` is a read's `seq_file` (type invariant); `b` is valid
@@ -279,8 +290,9 @@ unsafe extern "C" fn rdh_rust_buffers_show(live: *const c_void, m: *mut ffi::seq
     // SAFETY: the list outlives its file (`BuffersFile`), as the caller
     // guarantees the file exists.
     let live = unsafe { &*live.cast::<LiveBuffers>() };
-    // INVARIANT: `m` is a read's `seq_file`, for this call.
-    let mut out = SeqWriter { m };
+    // SAFETY: `m` is a read's `seq_file`, as the caller guarantees, and the
+    // writer lives only for this call.
+    let mut out = unsafe { SeqWriter::from_raw(m) };
     // `SeqWriter` never fails; a full buffer is seq_file's to handle.
     let _ = live.show(&mut out);
     0

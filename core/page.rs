@@ -3,6 +3,7 @@
 //! Pages from the buddy allocator, and runs of contiguous pages.
 
 use crate::ffi;
+use crate::ledger;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -170,10 +171,13 @@ pub(crate) fn kvvec_may_fail<T>(capacity: usize) -> Result<KVVec<T>> {
 /// `2^order` zeroed, physically contiguous pages from the buddy allocator,
 /// freed on drop.
 ///
+/// The pages are counted in the ledger's `buddy` (`ledger.rs`) from their
+/// allocation until they are freed: forever, if the value is leaked.
+///
 /// # Invariants
 ///
 /// `page` was returned by `alloc_pages()` for `order` and is owned by this
-/// value.
+/// value; its `2^order` pages are counted in [`ledger::BUDDY`].
 pub(crate) struct BuddyPages {
     page: NonNull<bindings::page>,
     order: u32,
@@ -199,7 +203,9 @@ impl BuddyPages {
         // combination of GFP flags.
         let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
-        // INVARIANT: the allocator returned these pages for `order`.
+        ledger::BUDDY.took(1 << order);
+        // INVARIANT: the allocator returned these pages for `order`, and
+        // they are counted just above.
         Ok(Self { page, order })
     }
 
@@ -244,6 +250,7 @@ impl Drop for BuddyPages {
         // SAFETY: by the type invariant the pages were allocated with this
         // order and are owned by `self`; nothing else frees them.
         unsafe { bindings::__free_pages(self.page.as_ptr(), self.order) };
+        ledger::BUDDY.gave_back(1 << self.order);
     }
 }
 
