@@ -219,6 +219,8 @@ static void one_heap(const char *name, int n)
 	tap_ok(count_dmabufs() == bufs0, "%s: no buffer is left behind (%d -> %d)", name, bufs0,
 	       count_dmabufs());
 	tap_ok(pages_missing(pages0, CONCURRENT_TOLERANCE) == 0, "%s: every page comes back", name);
+	tap_ok(pages_held_exact(name),
+	       "%s: every page the module still holds is pooled, exactly (its page ledger)", name);
 }
 
 int main(int argc, char **argv)

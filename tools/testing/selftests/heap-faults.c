@@ -194,6 +194,8 @@ static int random_faults(long ops)
 	tap_ok(pages_missing(pages0, tolerance) == 0,
 	       "every page comes back (tolerance %ld pages: a leak on a failure path would show)",
 	       tolerance);
+	tap_ok(pages_held_exact("after the faults"),
+	       "every page the module still holds is pooled, exactly (its page ledger)");
 	printf("# figures: operations=%ld enomem=%ld\n", total, enomem);
 	return tap_finish();
 }
@@ -383,6 +385,9 @@ static int step(const char *heap_name, bool vmap)
 	tap_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
 	       "%s: no page is missing after every step%s", heap_name,
 	       vmap ? " (vmalloc page tables allowed for)" : "");
+	tap_ok(pages_held_exact(heap_name),
+	       "%s: every page the module still holds is pooled, exactly (its page ledger)",
+	       heap_name);
 	return tap_finish();
 }
 

@@ -33,6 +33,9 @@
 /* See the check that uses it, at the end of main(). */
 #define STRESS_PAGE_TOLERANCE 64
 
+/* What the module logs when it is unloaded holding pages (core/ledger.rs). */
+#define NEVER_GIVEN_BACK "rust_dma_heap: pages never given back"
+
 struct counts {
 	long ops, enomem, gone, bad, bad_errno;
 };
@@ -175,7 +178,7 @@ int main(int argc, char **argv)
 	int threads = argc > 2 ? atoi(argv[2]) : 2;
 	const char *module = argc > 4 ? argv[4] : NULL;
 	long ops = 0, enomem = 0, gone = 0, bad = 0, pages0;
-	int bufs0 = count_dmabufs(), status;
+	int bufs0 = count_dmabufs(), status, unheld0 = klog_count(NEVER_GIVEN_BACK), unheld;
 	bool exited = true;
 	pid_t unloader_pid = -1;
 
@@ -269,6 +272,15 @@ int main(int argc, char **argv)
 	tap_ok(pages_missing(pages0, STRESS_PAGE_TOLERANCE) == 0,
 	       "every page comes back (within %d pages: module reloads move the count)",
 	       STRESS_PAGE_TOLERANCE);
+	/*
+	 * Exactly, by the module's own count: the ledger of the module loaded
+	 * now, and every unload's (an unload that finds pages never given back
+	 * says so in the log, and the next load starts from zero).
+	 */
+	unheld = klog_count(NEVER_GIVEN_BACK);
+	tap_ok(pages_held_exact("after the stress") && unheld0 >= 0 && unheld == unheld0,
+	       "every page the module still holds is pooled, exactly (its page ledger), and no unload left a page behind (%d reports)",
+	       unheld - unheld0);
 	printf("# figures: operations=%ld unloads=%ld\n", ops, unl->unloads);
 	return tap_finish();
 }

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -169,13 +170,8 @@ static inline long vmstat(const char *key)
 	return found;
 }
 
-/*
- * How many times the kernel log says the OOM killer was invoked ("...
- * invoked oom-killer: gfp_mask=..."); -1 if the log cannot be read. The
- * test kernels have no VM event counters (oom_kill in /proc/vmstat), so
- * the log is the witness; compare a count before and after.
- */
-static inline int oom_reports(void)
+/* How many times the kernel log has @text; -1 if the log cannot be read. */
+static inline int klog_count(const char *text)
 {
 	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), len, n = 0;
 	char *buf, *p;
@@ -188,10 +184,21 @@ static inline int oom_reports(void)
 		return -1;
 	}
 	buf[len] = 0;
-	for (p = buf; (p = strstr(p, "invoked oom-killer")); p++)
+	for (p = buf; (p = strstr(p, text)); p++)
 		n++;
 	free(buf);
 	return n;
+}
+
+/*
+ * How many times the kernel log says the OOM killer was invoked ("...
+ * invoked oom-killer: gfp_mask=..."); -1 if the log cannot be read. The
+ * test kernels have no VM event counters (oom_kill in /proc/vmstat), so
+ * the log is the witness; compare a count before and after.
+ */
+static inline int oom_reports(void)
+{
+	return klog_count("invoked oom-killer");
 }
 
 /* Makes this process the OOM killer's first (1000) or last (-1000) choice. */
@@ -262,22 +269,173 @@ static inline long free_pages_settled(long *cma)
  * Whether the free pages are back to within @tolerance pages of @before
  * (from free_pages_settled()). Memory freed late (RCU, deferred work) is
  * waited for: up to 20 rounds, half a second apart; a leak never comes
- * back. Prints what it saw; returns the pages still missing (<= 0: back).
+ * back. Prints what it saw; returns 0 if they are back, else the pages
+ * still missing, or LONG_MAX if either count could not be read (a check
+ * that cannot be made fails).
  */
 static inline long pages_missing(long before, long tolerance)
 {
-	long now = -1, cma = 0, lost = before;
+	long now = -1, cma = 0, lost = LONG_MAX;
 
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; before >= 0 && round < 20; round++) {
 		now = free_pages_settled(&cma);
-		lost = now < 0 ? before : before - now;
+		if (now < 0)
+			break;
+		lost = before - now;
 		if (lost <= tolerance)
 			break;
 		usleep(500000);
 	}
+	if (before < 0 || now < 0) {
+		printf("# free pages could not be read (%ld before, %ld after)\n", before, now);
+		return LONG_MAX;
+	}
 	printf("# free pages %ld before, %ld after (%ld missing, tolerance %ld; nr_free_cma %ld)\n",
 	       before, now, lost, tolerance, cma);
 	return lost <= tolerance ? 0 : lost;
+}
+
+/* The module's debugfs directory (Documentation/ABI/testing/debugfs-rust_dma_heap). */
+#define RDH_DEBUGFS "/sys/kernel/debug/rust_dma_heap"
+
+/* The module's page ledger and what its pools and buffers hold, read once. */
+struct page_ledger {
+	unsigned long buddy;	/* the ledger's buddy line */
+	unsigned long others;	/* the sum of its other lines (cma, carveout, ...) */
+	char lines[256];	/* the ledger's lines, for the diagnostic */
+	unsigned long pooled;	/* pooled_pages, summed over every <heap>-pool file */
+	unsigned long pending;	/* pending_pages, the same */
+	int pools;		/* the pool files */
+	long buffers;		/* the module's live buffers (its buffers file) */
+};
+
+/* A pool file's pooled_pages and pending_pages, from one read; false if not both. */
+static inline bool pool_pages(const char *path, unsigned long *pooled, unsigned long *pending)
+{
+	char line[256], name[64];
+	unsigned long n;
+	int found = 0;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lu", name, &n) != 2)
+			continue;
+		if (!strcmp(name, "pooled_pages")) {
+			*pooled = n;
+			found |= 1;
+		} else if (!strcmp(name, "pending_pages")) {
+			*pending = n;
+			found |= 2;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found == 3;
+}
+
+/* Fills @l from debugfs; false if any of it cannot be read. */
+static inline bool read_page_ledger(struct page_ledger *l)
+{
+	char line[256], name[64];
+	unsigned long v;
+	bool buddy = false, ok = true;
+	size_t len = 0;
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	f = fopen(RDH_DEBUGFS "/pages", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lu", name, &v) != 2) {
+			ok = false;
+			continue;
+		}
+		if (!strcmp(name, "buddy")) {
+			l->buddy = v;
+			buddy = true;
+		} else {
+			l->others += v;
+		}
+		if (len < sizeof(l->lines))
+			len += snprintf(l->lines + len, sizeof(l->lines) - len, "%s%s %lu",
+					len ? ", " : "", name, v);
+	}
+	fclose(f);
+	if (!ok || !buddy)
+		return false;
+	dir = opendir(RDH_DEBUGFS);
+	while (dir && (d = readdir(dir))) {
+		size_t n = strlen(d->d_name);
+		unsigned long pooled = 0, pending = 0;
+		char path[300];
+
+		if (n < 5 || strcmp(d->d_name + n - 5, "-pool"))
+			continue;
+		snprintf(path, sizeof(path), RDH_DEBUGFS "/%.255s", d->d_name);
+		ok &= pool_pages(path, &pooled, &pending);
+		if (ok) {
+			l->pooled += pooled;
+			l->pending += pending;
+			l->pools++;
+		}
+	}
+	if (!dir)
+		return false;
+	closedir(dir);
+	/*
+	 * A line per buffer after the header, and "# N live buffers not
+	 * listed" for those it could not list.
+	 */
+	f = fopen(RDH_DEBUGFS "/buffers", "r");
+	if (!f)
+		return false;
+	l->buffers = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "# %lu live buffers not listed", &v) == 1)
+			l->buffers += v;
+		else if (line[0] != '#')
+			l->buffers++;
+	fclose(f);
+	return ok && l->buffers >= 0;
+}
+
+/*
+ * Whether every page the module holds, by its page ledger (RDH_DEBUGFS
+ * "/pages"), is in one of its page pools, exactly: the caller has closed
+ * every buffer of the module's heaps. Once the module lists no live buffer
+ * and its pools' worker has nothing pending, the buddy pages it holds must
+ * be the pools' pooled pages, and its pages of every other kind (CMA,
+ * carveout) none. What the pools' worker and the last releases do late is
+ * waited for: up to 10 s, 100 ms apart; a leaked page never comes back,
+ * and never makes the figures agree. Prints what it saw, after @what, in a
+ * TAP diagnostic; a ledger, pool or list that cannot be read is a failure.
+ */
+static inline bool pages_held_exact(const char *what)
+{
+	struct page_ledger l;
+	bool read = false, quiet = false, exact = false;
+	int round;
+
+	for (round = 0; round < 100; round++) {
+		read = read_page_ledger(&l);
+		quiet = read && l.buffers == 0 && l.pending == 0;
+		exact = quiet && l.others == 0 && l.buddy == l.pooled;
+		if (exact)
+			break;
+		usleep(100000);
+	}
+	if (!read)
+		printf("# %s: the page ledger, pools or buffer list in " RDH_DEBUGFS
+		       " cannot be read\n", what);
+	else
+		printf("# %s: page ledger %s; pooled %lu (%d pools), pending %lu; %ld live buffers, %d dma-bufs (after %d ms)%s\n",
+		       what, l.lines, l.pooled, l.pools, l.pending, l.buffers, count_dmabufs(),
+		       round * 100, exact ? "" : quiet ? ": pages held that are not pooled" :
+		       ": the module never became idle");
+	return exact;
 }
 
 /*
