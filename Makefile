@@ -26,8 +26,8 @@ clean:
 demo:
 	@tools/testing/demo
 
-# Under CI (CI=true, as .ci/run is run), make check also runs every other
-# flavour whose kernel is cached.
+# Under CI (CI=true, as .ci/run is run), make check runs x86_64, debug,
+# mainline and arm64 every time, building whichever kernel is not cached.
 check:
 	@tools/testing/check $(if $(filter true,$(CI)),--ci)
 
@@ -50,7 +50,7 @@ fuzz:
 	@SECONDS_TO_FUZZ=$(or $(SECONDS),300) tools/testing/fuzz
 
 # Deliberately broken builds of the module (tools/testing/mutants/): each
-# must turn its part of the suite red. Not part of make check.
+# must turn red the check meant to catch it. make check runs them too.
 mutants:
 	@tools/testing/mutants/run
 

@@ -100,6 +100,14 @@ parser_selftests() {
 	rm -f "$d/missing.log"
 	"$pr" s "$d/missing.log" "$d/list" >"$d/missing.out"
 	expect_red "a missing test log (a VM that never ran)" "$d/missing.out" 'no test log .*: the VM did not run'
+	# A parser that crashes (here: called without its program list, as
+	# make mutants once did) counts as a failure, not as nothing.
+	out=$(record() { echo "$1 $2"; }; record_results s "$d/good" 2>&1)
+	if grep -q '^FAIL s: the results could not be counted (parse-results status [1-9]' <<<"$out"; then
+		record PASS "harness: a crash of parse-results turns the run red: \"$(grep -m1 '^FAIL' <<<"$out" | cut -c1-120)\""
+	else
+		record FAIL "harness: a crash of parse-results was not counted as a failure: $(paste -sd';' <<<"$out" | cut -c1-200)"
+	fi
 	printf 'a|./a|10\n' >"$d/list3"
 	"$pr" s "$d/good" "$d/list3" >"$d/list3.out"
 	expect_red "a suite entry without a minimum" "$d/list3.out" 'a: the suite list gives no minimum'
@@ -166,10 +174,34 @@ parser_selftests() {
 		 "INFO: rcu_tasks detected stalls on tasks:" \
 		 "watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [heap-fuzz:77]" \
 		 "kmemleak: Cannot allocate a kmemleak_object structure" \
-		 "kernel BUG at mm/slub.c:100!"; do
+		 "kmemleak: Cannot allocate a scan area, scanning the full object" \
+		 "kernel BUG at mm/slub.c:100!" \
+		 "heap-memory invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=1000" \
+		 "Out of memory: Killed process 77 (heap-memory) total-vm:1000kB, anon-rss:0kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:1000" \
+		 "Memory cgroup out of memory: Killed process 80 (heap-memcg) total-vm:1000kB, anon-rss:0kB" \
+		 "heap-fuzz: page allocation failure: order:0, mode:0x140dc2(GFP_HIGHUSER), nodemask=(null)" \
+		 "x86/PAT: heap-uncached:91 conflicting memory types 20000000-20001000 write-combining<->write-back" \
+		 "x86/PAT: heap-uncached:91 map pfn expected mapping type write-combining for [mem 0x20000000-0x20000fff], got write-back" \
+		 "x86/PAT: heap-uncached:91 freeing invalid memtype [mem 0x20000000-0x20000fff]" \
+		 "rust_dma_heap: pages never given back: buddy 1, cma 0, carveout 0"; do
 		vunit "the kernel report '${r%% *}...${r: -12}'" 125 "kernel report.*$(printf '%s' "${r:0:12}" | sed 's/[][\.*^$]/\\&/g')" \
 			's/x/x/' "3s|^|[    5.000000] $r\\n|"
 	done
+	# scan-console --allow lets through exactly the report it names (and
+	# the "cut here" line before it), nothing else that mentions it.
+	local vmap_warning='WARNING: CPU: \d+ PID: \d+ at (\S+:\d+ )?dma_buf_vmap\+0x'
+	{ echo "[    3.0] ------------[ cut here ]------------"
+	  echo "[    3.0] WARNING: CPU: 1 PID: 77 at drivers/dma-buf/dma-buf.c:1580 dma_buf_vmap+0x1a2/0x1c0"
+	  echo "[    3.1] Modules linked in: rust_dma_heap(O)"; } >"$d/allowed"
+	if "$TESTING_DIR/vm/scan-console" --allow "$vmap_warning" "$d/allowed" >"$d/allowed.out"; then
+		record PASS "harness: scan-console --allow lets the named report through (control)"
+	else
+		record FAIL "harness: scan-console --allow did not let the named report through: $(head -3 "$d/allowed.out" | paste -sd';')"
+	fi
+	{ cat "$d/allowed"; echo "[    4.0] BUG: KASAN: slab-use-after-free in dma_buf_vmap+0x10/0x20"; } >"$d/allowed2"
+	"$TESTING_DIR/vm/scan-console" --allow "$vmap_warning" "$d/allowed2" >"$d/allowed2.out"
+	expect_red "another report inside dma_buf_vmap, next to the allowed WARNING" "$d/allowed2.out" \
+		'BUG: KASAN: slab-use-after-free in dma_buf_vmap'
 	# The boot banners are not reports.
 	{ echo "[    0.1] DMA-API: preallocated 65536 debug entries"
 	  echo "[    0.1] DMA-API: debugging enabled by kernel config"

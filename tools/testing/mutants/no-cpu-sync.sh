@@ -3,8 +3,9 @@
 # behind a bounce buffer (swiotlb=force) then sees stale data, and the CPU
 # does not see what the device wrote. heap-dma --bounce must notice.
 DESCRIPTION="CPU-access sync skipped for attached devices"
-PROGRAMS='heap-dma-bounce|sh ./with-importer.sh ./heap-dma --bounce 204800 system linux,cma|300'
+PROGRAMS='heap-dma-bounce|sh ./with-importer.sh ./heap-dma --bounce 204800 system linux,cma|300|33'
 VMARGS=(--cmdline "cma=64M tsc=unstable swiotlb=force")
+EXPECT='heap-dma-bounce: .*(after SYNC_END the device sees what the CPU wrote|after SYNC_START the CPU sees what the device wrote)'
 mutate() {
 	edit core/attachments.rs 's|a\.table\.lock()\.sync_for_cpu(dir);|let _ = (\&a, dir);|'
 	edit core/attachments.rs 's|a\.table\.lock()\.sync_for_device(dir);|let _ = (\&a, dir);|'
