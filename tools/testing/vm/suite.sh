@@ -2,7 +2,7 @@
 #
 # Booting a suite of test programs in a VM and counting its results, shared
 # by tools/testing/check and tools/testing/mutants/run. Sourced after
-# lib.sh; the caller defines record() (PASS|FAIL TEXT) and sets KDIR,
+# lib.sh; the caller defines record() (PASS|FAIL|SKIP TEXT) and sets KDIR,
 # MODDIR and TESTS (tools/testing/prepare).
 
 # record_results SUITE TEST-LOG PROGRAM-LIST: records the PASS/FAIL lines
@@ -17,6 +17,7 @@ record_results() {
 		case $line in
 		PASS*) record PASS "${line#PASS }" ;;
 		FAIL*) record FAIL "${line#FAIL }" ;;
+		SKIP*) record SKIP "${line#SKIP }" ;;
 		TOTAL*) total=$line ;;
 		esac
 	done <"$out"
