@@ -66,6 +66,15 @@ static void on_fault(int sig)
 	siglongjmp(touch_env, 1);
 }
 
+/* A buffer's length: mostly up to 256 KiB (page-sized chunks and 64 KiB
+ * ones), now and then up to 8 MiB (the 1 MiB chunk path, and CMA areas
+ * running out).
+ */
+static uint64_t buffer_len(void)
+{
+	return below(48) ? 1 + below(256 * 1024) : 1 + below(8 << 20);
+}
+
 static uint64_t random_len(void)
 {
 	if (upstream_heaps) {
@@ -73,7 +82,7 @@ static uint64_t random_len(void)
 		case 0: return 0;
 		case 1: return ~0ULL - below(PAGE);	/* page-aligns to zero */
 		case 2: return ram / 16 - below(4 * PAGE);
-		default: return 1 + below(256 * 1024);
+		default: return buffer_len();
 		}
 	}
 	switch (below(12)) {
@@ -84,7 +93,7 @@ static uint64_t random_len(void)
 	case 2: return ram + 1 + below(2 * PAGE);
 	case 3: return rnd();
 	case 4: return ram + below(ram);
-	default: return 1 + below(256 * 1024);
+	default: return buffer_len();
 	}
 }
 
