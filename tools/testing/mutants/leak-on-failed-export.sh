@@ -6,15 +6,16 @@
 # in practice only fault injection brings about, and pages are no slab
 # object that kmemleak would see. heap-faults' fail-nth stepping fails
 # each allocation site of a 1 MiB + 64 KiB + 4 KiB system-heap ALLOC in
-# turn, those four among them (the call then fails with ENOMEM, as it
-# should), and compares the system's free pages before and after with a
-# tolerance of 12 pages:
+# turn, the kmalloc of struct dma_buf among them (failslab fails only
+# kmalloc's caches: inode, dentry and file have caches of their own), and
+# the call then fails with ENOMEM, as it should; it compares the system's
+# free pages before and after with a tolerance of 12 pages:
 #     tap_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
 #            "%s: no page is missing after every step%s", heap_name, ...)
-# Each failed export leaks 273 pages. (The four sites come one after the
-# other, after the buffer's page allocations, whose number depends on what
-# the pools hold at each step, 0 to 3 on a fresh VM: one step always
-# lands on one of them. The random phase before, on every heap, usually
+# Each failed export leaks 273 pages. (That site comes after the buffer's
+# page allocations, whose number depends on what the pools hold at each
+# step, 0 to 3 on a fresh VM: the stepping goes past every count, so one
+# step lands on it. The random phase before, on every heap, usually
 # loses pages the same way: "every page comes back".) Runs on x86_64 for
 # speed; on the debug kernel the same check catches it (there the stepping
 # covers ALLOC only: 15 checks).

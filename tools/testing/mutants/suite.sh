@@ -32,14 +32,17 @@
 
 MUTANTS_DIR=$TESTING_DIR/mutants
 
-# edit FILE SED-EXPRESSION: in the current mutant's source copy.
+# edit FILE SED-EXPRESSION: in the current mutant's source copy. A failed
+# edit also leaves .edit-failed behind, so that a mutate() of several edits
+# fails when any of them does, not only the last.
 edit() {
 	local f=$1 expr=$2
-	[ -f "$f" ] || { echo "edit: $f does not exist" >&2; return 1; }
+	[ -f "$f" ] || { echo "edit: $f does not exist" >&2; touch .edit-failed; return 1; }
 	cp "$f" "$f.orig"
 	sed -i -e "$expr" "$f"
 	if cmp -s "$f" "$f.orig"; then
 		echo "edit: '$expr' changed nothing in $f" >&2
+		touch .edit-failed
 		return 1
 	fi
 	rm -f "$f.orig"
@@ -55,14 +58,33 @@ load_mutant() {
 	FLAVOUR=${FLAVOUR:-x86_64}
 }
 
-# mutants_of FLAVOUR: the names of the mutants that run on FLAVOUR.
-mutants_of() {
+# mutants_all: the name of every mutant.
+mutants_all() {
 	local f
 	for f in "$MUTANTS_DIR"/*.sh; do
 		case ${f##*/} in suite.sh) continue ;; esac
-		f=${f##*/}; f=${f%.sh}
-		( load_mutant "$f" >/dev/null 2>&1; [ "$FLAVOUR" = "$1" ] ) && echo "$f"
+		f=${f##*/}; echo "${f%.sh}"
 	done
+}
+
+# mutant_flavour NAME: the flavour it runs on.
+mutant_flavour() {
+	( load_mutant "$1" >/dev/null 2>&1; echo "$FLAVOUR" )
+}
+
+# mutants_of FLAVOUR: the names of the mutants that run on FLAVOUR.
+mutants_of() {
+	local m
+	for m in $(mutants_all); do
+		[ "$(mutant_flavour "$m")" != "$1" ] || echo "$m"
+	done
+}
+
+# build_mutant_module SRC LOG: builds the module in SRC out of tree against
+# $KDIR, as every mutant and the control are built.
+build_mutant_module() {
+	kdir_shared make -C "$KDIR" "${mflags[@]}" M="$1" CONFIG_RUST_DMA_HEAPS=m -j"$JOBS" modules \
+		>"$2" 2>&1
 }
 
 # mutants_suite FLAVOUR [NAME...]: the control and every mutant of FLAVOUR
@@ -74,7 +96,14 @@ mutants_suite() {
 	[ ${#names[@]} -gt 0 ] || return 0
 	read -r -a mflags <<<"$(kernel_make_flags "$flavour")"
 	rm -rf "$out"; mkdir -p "$out/control.ko"
-	cp "$MODULE" "$out/control.ko/rust_dma_heap.ko"
+	# The control is built exactly as the mutants are (out of tree, from
+	# an unmodified copy), so that it differs from each only by the edit.
+	copy_module_sources "$out/control.src"
+	if ! build_mutant_module "$out/control.src" "$out/control.build.log"; then
+		record FAIL "$flavour/mutants: the unmodified module does not build out of tree (see $out/control.build.log)"
+		return
+	fi
+	cp "$out/control.src/rust_dma_heap.ko" "$out/control.ko/"
 
 	# The control: every mutant's programs, grouped by VM arguments.
 	local groups=() key g i line
@@ -120,7 +149,7 @@ mutants_suite() {
 		local src=$out/$m.src list=$out/$m.list log=$out/$m.console.log quote
 		rm -rf "$src"
 		copy_module_sources "$src"
-		if ! (cd "$src" && mutate) 2>"$out/$m.edit.log"; then
+		if ! (cd "$src" && mutate) 2>"$out/$m.edit.log" || [ -e "$src/.edit-failed" ]; then
 			record FAIL "mutant $m: the mutation does not apply: $(head -1 "$out/$m.edit.log") (re-target tools/testing/mutants/$m.sh)"
 			continue
 		fi
@@ -129,8 +158,7 @@ mutants_suite() {
 			continue
 		fi
 		say "$flavour/mutants: building $m ($DESCRIPTION)"
-		if ! make -C "$KDIR" "${mflags[@]}" M="$src" CONFIG_RUST_DMA_HEAPS=m -j"$JOBS" modules \
-			>"$out/$m.build.log" 2>&1; then
+		if ! build_mutant_module "$src" "$out/$m.build.log"; then
 			record FAIL "mutant $m: does not build: $(grep -m1 -E 'error' "$out/$m.build.log" | cut -c1-200) (see $out/$m.build.log)"
 			continue
 		fi

@@ -27,6 +27,13 @@ record_results() {
 	rm -f "$out" "$out.err"
 }
 
+# kdir_shared COMMAND...: runs COMMAND (a build against $KDIR) while no
+# prepare of another checkout rebuilds that kernel's tree (prepare holds
+# the same lock exclusively).
+kdir_shared() {
+	flock -s "$KDIR.prepare.lock" "$@"
+}
+
 shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
 # The job script of a suite: each program through vm/run-program (own
