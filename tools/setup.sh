@@ -16,11 +16,21 @@ say() { echo "setup: $*" >&2; }
 # release (the repository that carries the codename's main suite), so that
 # the suites added below come from the same mirror and no host name is
 # written into this tree.
+# apt knows its index targets once it has package lists; without any (an
+# image that dropped them) it is asked again after an update.
 debian_archive() {
-	local codename
+	local codename found
 	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-	apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
-		awk -v c="$codename" '$1 == c { sub("/$", "", $2); print $2; exit }'
+	found() {
+		apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
+			awk -v c="$codename" '$1 == c && !f { sub("/$", "", $2); print $2; f = 1 }'
+	}
+	found=$(found || true)
+	if [ -z "$found" ]; then
+		$SUDO apt-get update -qq >&2 || true
+		found=$(found || true)
+	fi
+	echo "$found"
 }
 
 SUDO=

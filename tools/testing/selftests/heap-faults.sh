@@ -39,8 +39,9 @@ for c in /sys/kernel/slab/kmalloc-*; do
 	echo 1 2>/dev/null >"$c/failslab" && marked=$((marked + 1))
 done
 echo Y >$D/failslab/cache-filter
+total=$(ls -d /sys/kernel/slab/kmalloc-* 2>/dev/null | wc -l)
 if [ "$marked" -gt 0 ]; then
-	echo "ok 901 failslab aimed at the kmalloc caches only ($marked marked)"
+	echo "ok 901 failslab aimed at the kmalloc caches only ($marked of $total marked)"
 else
 	echo "not ok 901 failslab aimed at the kmalloc caches only (none could be marked)"
 fi

@@ -418,6 +418,10 @@ int main(int argc, char **argv)
 			nheaps++;
 	}
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	/* Every kernel here has vgem (base.config): without it the imports
+	 * would be skipped in silence.
+	 */
+	tap_ok(vgem >= 0, "vgem is there to import into (%s)", vgem >= 0 ? "/dev/dri/card0" : strerror(errno));
 	if (!tap_ok(nheaps > 0, "heaps to fuzz: %d", nheaps))
 		return tap_finish();
 	free_pages_settled(NULL); /* the helper's own first allocations */
