@@ -24,7 +24,7 @@ DESCRIPTION="a released buffer is left on the debugfs buffer list"
 FLAVOUR=debug
 PROGRAMS='heap-bufinfo-system|sh ./with-importer.sh ./heap-bufinfo system|300|21'
 VMARGS=(--no-unload)
-EXPECT='heap-bufinfo-system: system: a freed buffer has no line|VM run not clean \(status \d+\): .*KASAN: [\w-]*use-after-free in rdh_'
+EXPECT='heap-bufinfo-system: system: a freed buffer has no line|VM run not clean \(status \d+\): .*KASAN: [\w-]*use-after-free in (rdh_|__get_file_rcu)'
 mutate() {
 	edit core/live.rs \
 		's#is_some_and(|e| e\.buf == buf)#is_some_and(|e| e.dmabuf.as_ptr().cast_const().cast::<c_void>() == buf)#'
