@@ -21,7 +21,7 @@
 # after the kernel's heaps, and the module pins itself (--no-unload).
 DESCRIPTION="hosted mode: a name the kernel's heap has is not seen as taken"
 FLAVOUR=mainline
-PROGRAMS="hosted-next-to-c-heaps|sh -c 'modprobe system_heap && modprobe cma_heap && insmod ./rust_dma_heap.ko && exec sh ./hosted.sh \"system default_cma_region reserved\" \"linux,cma system-uncached\" \"system default_cma_region reserved\"'|300|20"
+PROGRAMS="hosted-next-to-c-heaps|sh -c 'modprobe system_heap && modprobe cma_heap && insmod ./rust_dma_heap.ko && exec sh ./hosted.sh \"system default_cma_region reserved\" \"linux,cma system-uncached\" \"system default_cma_region reserved\"'|300|29"
 VMARGS=(--no-module --no-unload)
 EXPECT='hosted-next-to-c-heaps: (the clash on \S+ is reported once|no duplicate registration reached the heap core)'
 mutate() {

@@ -21,7 +21,7 @@
 # covers ALLOC only: 15 checks).
 DESCRIPTION="a buffer's pages leaked when dma_buf_export() fails"
 FLAVOUR=x86_64
-PROGRAMS='heap-faults-system|sh ./heap-faults.sh 300 2 system|600|27'
+PROGRAMS='heap-faults-system|sh ./heap-faults.sh 300 2 system|600|30'
 EXPECT='heap-faults-system: (system: no page is missing after every step|every page comes back)'
 mutate() {
 	edit core/dma_buf.rs \

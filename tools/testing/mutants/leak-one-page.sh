@@ -7,7 +7,7 @@
 # the free-page comparison, the outer check).
 DESCRIPTION="system heap leaks one page, once"
 FLAVOUR=x86_64
-PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|6'
+PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|8'
 EXPECT='heap-fuzz-system: every page the module still holds is pooled'
 mutate() {
 	edit heaps/system.rs \

@@ -13,7 +13,7 @@
 # module still holds is pooled, exactly" turns red as well.
 DESCRIPTION="system heap leaks one page per allocation"
 FLAVOUR=x86_64
-PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|6'
+PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|8'
 EXPECT='heap-fuzz-system: every page comes back'
 mutate() {
 	edit heaps/system.rs \

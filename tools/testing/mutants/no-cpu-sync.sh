@@ -3,7 +3,7 @@
 # behind a bounce buffer (swiotlb=force) then sees stale data, and the CPU
 # does not see what the device wrote. heap-dma --bounce must notice.
 DESCRIPTION="CPU-access sync skipped for attached devices"
-PROGRAMS='heap-dma-bounce|sh ./with-importer.sh ./heap-dma --bounce 204800 system linux,cma|300|33'
+PROGRAMS='heap-dma-bounce|sh ./with-importer.sh ./heap-dma --bounce 204800 system linux,cma|300|49'
 VMARGS=(--cmdline "cma=64M tsc=unstable swiotlb=force")
 EXPECT='heap-dma-bounce: .*(after SYNC_END the device sees what the CPU wrote|after SYNC_START the CPU sees what the device wrote)'
 mutate() {

@@ -2,7 +2,7 @@
 # A WARNING only when a heap's device node is removed, i.e. on unload:
 # module-cycle unloads the module, and the console scan must see it.
 DESCRIPTION="WARN_ON(1) when a heap node is removed (unload only)"
-PROGRAMS='module-cycle|sh ./module-cycle.sh /rust_dma_heap.ko 2|300|18'
+PROGRAMS='module-cycle|sh ./module-cycle.sh /rust_dma_heap.ko 2|300|19'
 EXPECT='VM run not clean \(status 125\): .*kernel report on the console: .*WARNING: .* rdh_node_remove\+'
 mutate() {
 	edit core/glue.c '/^void rdh_node_remove(/,/^}/s|^\tcdev_device_del(|\tWARN_ON(1);\n&|'
