@@ -41,6 +41,7 @@
 
 #define SIZE (4UL << 20)
 #define ROUNDS 200
+#define WARMUP 10
 
 #if defined(__x86_64__)
 #define USER_PT "/sys/kernel/debug/page_tables/current_kernel"
@@ -230,10 +231,23 @@ int main(void)
 	check_mappings("system", false);
 
 	hfd = open_heap("system-uncached", O_RDONLY);
-	pages0 = free_pages_settled(NULL);
-	for (int i = 0; i < ROUNDS; i++) {
-		int buf = heap_alloc(hfd, SIZE);
-		char *p = buf < 0 ? MAP_FAILED : mmap(NULL, SIZE, PROT_WRITE, MAP_SHARED, buf, 0);
+	/*
+	 * The free pages are counted after WARMUP rounds of the same work, so
+	 * that the slab caches a round uses (files, inodes, tables) have grown
+	 * to their working size: their growth during the first rounds is not
+	 * a leak, and once counted in the baseline, only a leak stays missing.
+	 * (The likely cause of 38 pages missing on arm64 right after
+	 * heap-stress on 2026-12-06, when the page ledger showed the module
+	 * holding none.)
+	 */
+	for (int i = -WARMUP; i < ROUNDS; i++) {
+		int buf;
+		char *p;
+
+		if (i == 0)
+			pages0 = free_pages_settled(NULL);
+		buf = heap_alloc(hfd, SIZE);
+		p = buf < 0 ? MAP_FAILED : mmap(NULL, SIZE, PROT_WRITE, MAP_SHARED, buf, 0);
 
 		if (p == MAP_FAILED) {
 			if (!failed++)
@@ -250,8 +264,8 @@ int main(void)
 		if (buf >= 0)
 			close(buf);
 	}
-	tap_ok(failed == 0, "%d buffers allocated, written and freed in turn (%d failed)", ROUNDS,
-	       failed);
+	tap_ok(failed == 0, "%d buffers allocated, written and freed in turn (%d failed)",
+	       WARMUP + ROUNDS, failed);
 	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
 	       "every page of the system-uncached buffers comes back");
 	tap_ok(pages_held_exact("system-uncached"),
