@@ -214,7 +214,7 @@ static void check_mappings(const char *heap, bool wc)
 int main(void)
 {
 	int hfd, failed = 0;
-	long pages0;
+	long pages0 = -1;
 #if defined(__x86_64__)
 	long not_wb0, not_wb_live = -1, not_wb;
 #endif
