@@ -150,16 +150,32 @@ BINDGEN_MAINLINE_VERSION=0.71.1
 BINDGEN_MAINLINE_ROOT="$STAMP_DIR/bindgen-$BINDGEN_MAINLINE_VERSION"
 LLVM_MAINLINE_DIR="$STAMP_DIR/llvm-19"
 if [ -z "${RDH_NO_MAINLINE:-}" ]; then
-	if [ ! -f "$LLVM_MAINLINE_DIR/.done" ]; then
-		say "unpacking libclang 19 (Debian 12's libclang1-19) into $LLVM_MAINLINE_DIR"
+	# (.done-clang: clang, lld and the LLVM tools as well, for the 7.3
+	# kernel with KASAN, which Rust allows with Clang only: the
+	# mainline-debug flavour. The same version as the libclang, so the
+	# mainline flavours' cache key, which names that version, stays.)
+	if [ ! -f "$LLVM_MAINLINE_DIR/.done-clang" ]; then
+		say "unpacking LLVM 19 (Debian 12's libclang1-19, clang-19, lld-19, llvm-19) into $LLVM_MAINLINE_DIR"
 		tmp=$(mktemp -d)
 		(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
-			libclang1-19 libllvm19 libclang-common-19-dev >/dev/null)
-		rm -rf "$LLVM_MAINLINE_DIR"; mkdir -p "$LLVM_MAINLINE_DIR"
+			libclang1-19 libllvm19 libclang-common-19-dev \
+			clang-19 libclang-cpp19 lld-19 liblld-19 llvm-19 >/dev/null)
+		rm -rf "$LLVM_MAINLINE_DIR"; mkdir -p "$LLVM_MAINLINE_DIR/bin"
 		for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$LLVM_MAINLINE_DIR"; done
 		dpkg-deb -f "$tmp"/libclang1-19_*.deb Version >"$LLVM_MAINLINE_DIR/.version"
 		rm -rf "$tmp"
-		touch "$LLVM_MAINLINE_DIR/.done"
+		# LLVM=$LLVM_MAINLINE_DIR/bin/ selects these: each finds its
+		# libraries here, not on the machine.
+		for tool in clang ld.lld llvm-ar llvm-nm llvm-objcopy llvm-objdump \
+			llvm-readelf llvm-strip llvm-ranlib llvm-size; do
+			printf '%s\n' '#!/bin/sh' \
+				"LD_LIBRARY_PATH='$LLVM_MAINLINE_DIR/usr/lib/x86_64-linux-gnu' exec '$LLVM_MAINLINE_DIR/usr/lib/llvm-19/bin/$tool' \"\$@\"" \
+				>"$LLVM_MAINLINE_DIR/bin/$tool"
+			chmod +x "$LLVM_MAINLINE_DIR/bin/$tool"
+		done
+		"$LLVM_MAINLINE_DIR/bin/clang" --version >/dev/null ||
+			{ say "the unpacked clang 19 does not run"; exit 1; }
+		touch "$LLVM_MAINLINE_DIR/.done" "$LLVM_MAINLINE_DIR/.done-clang"
 	fi
 	if [ "$("$BINDGEN_MAINLINE_ROOT/bin/bindgen" --version 2>/dev/null | awk '{print $2}')" \
 	     != "$BINDGEN_MAINLINE_VERSION" ]; then

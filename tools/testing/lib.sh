@@ -19,6 +19,9 @@ MAINLINE_TARBALL=${MAINLINE_TARBALL:-$MAINLINE_DIR/usr/src/linux-source-7.3.tar.
 # (bindgen 0.71.1 with Debian 12's libclang 19, unpacked in the cache: see
 # tools/setup.sh for why it is not installed.)
 MAINLINE_BINDGEN=${MAINLINE_BINDGEN:-$RDH_CACHE/bindgen-0.71.1/bindgen-llvm19}
+# (LLVM 19's clang, lld and tools, unpacked there too, for the 7.3 kernel
+# with KASAN: LLVM= names this directory.)
+MAINLINE_LLVM=${MAINLINE_LLVM:-$RDH_CACHE/llvm-19/bin/}
 
 say() { echo ">>> $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -38,7 +41,7 @@ toolchain_id() {
 
 # Whether a flavour is built from the newest mainline rather than 6.12.
 flavour_is_mainline() {
-	case $1 in mainline|mainline-standalone) return 0 ;; *) return 1 ;; esac
+	case $1 in mainline|mainline-standalone|mainline-debug) return 0 ;; *) return 1 ;; esac
 }
 
 # The source tarball of a flavour, and the directory it unpacks to.
@@ -76,7 +79,9 @@ kernel_make_flags() {
 	arm64|gki) echo "ARCH=arm64 LLVM=1" ;;
 	# 7.3 needs bindgen >= 0.71.1 with a libclang >= 17.
 	mainline|mainline-standalone) echo "ARCH=x86_64 BINDGEN=$MAINLINE_BINDGEN" ;;
-	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki, mainline, mainline-standalone)" ;;
+	# Rust with KASAN needs Clang, and 7.3 a newer one than Debian 12's.
+	mainline-debug) echo "ARCH=x86_64 LLVM=$MAINLINE_LLVM BINDGEN=$MAINLINE_BINDGEN" ;;
+	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki, mainline, mainline-standalone, mainline-debug)" ;;
 	esac
 }
 
@@ -105,6 +110,7 @@ flavour_fragments() {
 	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
 	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config" ;;
 	mainline-standalone) echo "$k/base.config $k/x86_64.config" ;;
+	mainline-debug) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/debug.config" ;;
 	esac
 }
 
