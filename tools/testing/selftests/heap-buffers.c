@@ -462,5 +462,7 @@ int main(int argc, char **argv)
 	test_vgem();
 	tap_ok(count_dmabufs() == bufs, "%s: every buffer is gone at the end (%d -> %d)",
 	       heap_name, bufs, count_dmabufs());
+	close(heap);
+	tap_pages_exact(heap_name);
 	return tap_finish();
 }

@@ -260,6 +260,7 @@ int main(int argc, char **argv)
 		if (bufs[i] >= 0)
 			close(bufs[i]);
 	close(heap);
+	tap_pages_exact(name);
 	tap_ok(reload(""), "the module is back with its default parameters");
 	return tap_finish();
 }

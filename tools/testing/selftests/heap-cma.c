@@ -341,6 +341,7 @@ int main(int argc, char **argv)
 		tap_ok(mixed_cycles(heap, area, 200), "%s: 200 mixed-size cycles leave no space behind",
 		       heap_name);
 		close(heap);
+		tap_pages_exact(heap_name);
 	}
 	return tap_finish();
 }

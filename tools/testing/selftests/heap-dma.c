@@ -164,6 +164,7 @@ int main(int argc, char **argv)
 			one(argv[a], heap, len, dev);
 		twice(argv[a], heap, len);
 		close(heap);
+		tap_pages_exact(argv[a]);
 	}
 	tap_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
 	return tap_finish();

@@ -104,5 +104,6 @@ int main(int argc, char **argv)
 	tap_ok(meminfo_kb("MemAvailable") >= before - (64 << 10),
 	       "%s: its memory comes back (MemAvailable %ld kB before, %ld kB after)", name, before,
 	       meminfo_kb("MemAvailable"));
+	tap_pages_exact(name);
 	return tap_finish();
 }

@@ -47,6 +47,15 @@ static int memory_back(long before, long slack_kb)
 	return now >= before - slack_kb;
 }
 
+/* The exact count beside memory_back()'s slack: @heap_name, after @when. */
+static void pages_exact(const char *when)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s, after %s", heap_name, when);
+	tap_pages_exact(what);
+}
+
 static void test_quarter_of_ram(int heap)
 {
 	size_t len = (size_t)meminfo_kb("MemTotal") * 1024 / 4 & ~4095UL;
@@ -70,6 +79,7 @@ static void test_quarter_of_ram(int heap)
 	tap_ok(touched, "%s: every page of it is mapped and holds its data", heap_name);
 	close(fd);
 	tap_ok(memory_back(before, 16 << 10), "%s: its memory comes back when freed", heap_name);
+	pages_exact("a quarter of RAM");
 }
 
 /* Allocates 16 MiB buffers until the heap says no; exits 0 on ENOMEM. */
@@ -108,6 +118,7 @@ static void test_exhaustion(int heap)
 	fd = heap_alloc(heap, 16 << 20);
 	tap_ok(fd >= 0, "%s: allocation works again afterwards", heap_name);
 	close(fd);
+	pages_exact("exhaustion");
 }
 
 /*
@@ -175,6 +186,7 @@ static void test_killed_allocator(int heap)
 	       heap_name, interrupted, now, attempt);
 	tap_ok(count_dmabufs() == bufs, "%s: the killed allocator leaves no buffer", heap_name);
 	tap_ok(memory_back(before, 16 << 10), "%s: and no memory behind", heap_name);
+	pages_exact("a killed allocator");
 	munmap((void *)returned, 4096);
 }
 
@@ -287,6 +299,7 @@ static void test_swap(int heap)
 	       "the hog's memory came back from swap intact (status %#x)", status);
 	close(ready[0]);
 	close(go[1]);
+	pages_exact("memory pressure with swap");
 }
 
 int main(int argc, char **argv)

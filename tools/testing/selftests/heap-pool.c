@@ -436,5 +436,6 @@ int main(int argc, char **argv)
 	test_cma(argv[2]);
 	set_max_kb(-1);
 	close(heap);
+	tap_pages_exact("the pools' tests");
 	tap_finish();
 }

@@ -439,6 +439,17 @@ static inline bool pages_held_exact(const char *what)
 }
 
 /*
+ * pages_held_exact() as a check, at a point where the caller has closed
+ * every buffer it took from the module's heaps.
+ */
+static inline int tap_pages_exact(const char *what)
+{
+	return tap_ok(pages_held_exact(what),
+		      "%s: every page the module still holds is pooled, exactly (its page ledger)",
+		      what);
+}
+
+/*
  * One of @heap's figures in sysfs (Documentation/ABI/testing/
  * sysfs-class-dma_heap-rust): under its class device where the module is
  * the heap core, else under the module's own directory (hosted mode).
