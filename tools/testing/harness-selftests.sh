@@ -232,10 +232,47 @@ parser_selftests() {
 }
 
 # The x86_64 VM tests. Needs KDIR, MODULE, MODDIR, TESTS (prepare x86_64).
+# Two checkouts sharing RDH_CACHE share each kernel's build directory: a
+# run must test what its own prepare built. prepare copies what the tests
+# use into this checkout's results/ while it holds the kernel's lock
+# exclusively, and every other build in that directory (kdir_shared) holds
+# it shared. With the lock held exclusively elsewhere, both must wait.
+shared_cache_selftests() {
+	local lock=$KDIR.prepare.lock holder st
+	local own=$RESULTS_DIR/prepared/x86_64/
+	case "$MODULE:$MODDIR:$TESTS" in
+	"$own"*:"$own"*:"$own"*)
+		record PASS "harness: the module, modules and tests a run uses are its own copies (under $own)" ;;
+	*)	record FAIL "harness: a run uses files outside its own results/ ($MODULE, $MODDIR, $TESTS)" ;;
+	esac
+	# (The holder is the process that holds the lock: killing it frees it.)
+	( exec 7>"$lock"; flock -x 7; exec sleep 30 ) &
+	holder=$!
+	sleep 1
+	# (Waiting, not building: its build log is not touched.)
+	local buildlog=$RESULTS_DIR/build/x86_64-modules.log before
+	before=$(stat -c %Y "$buildlog" 2>/dev/null)
+	st=0
+	timeout 5 "$TESTING_DIR/prepare" x86_64 >/dev/null 2>&1 || st=$?
+	[ "$(stat -c %Y "$buildlog" 2>/dev/null)" = "$before" ] || st="$st (and it built)"
+	expect_status "a second checkout's prepare waits while the kernel's build directory is locked" "$st" 124
+	st=0
+	timeout 3 bash -c '. "$1/lib.sh"; . "$1/vm/suite.sh"; KDIR=$2 kdir_shared true' - \
+		"$TESTING_DIR" "$KDIR" || st=$?
+	expect_status "a build in a shared kernel directory waits for its prepare to finish" "$st" 124
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	st=0
+	timeout 10 bash -c '. "$1/lib.sh"; . "$1/vm/suite.sh"; KDIR=$2 kdir_shared true' - \
+		"$TESTING_DIR" "$KDIR" || st=$?
+	expect_status "and goes ahead once it has" "$st" 0
+}
+
 harness_selftests() {
 	local d=$RESULTS_DIR/harness log flavour=x86_64
 	rm -rf "$d"; mkdir -p "$d"
 	parser_selftests
+	shared_cache_selftests
 
 	# A run whose program list names a module that will not unload.
 	local dm

@@ -2,8 +2,23 @@
 #
 # Booting a suite of test programs in a VM and counting its results, shared
 # by tools/testing/check and tools/testing/mutants/run. Sourced after
-# lib.sh; the caller defines record() (PASS|FAIL|SKIP TEXT) and sets KDIR,
-# MODDIR and TESTS (tools/testing/prepare).
+# lib.sh; the caller sets summary (the file every check is written to),
+# KDIR, MODDIR and TESTS (tools/testing/prepare).
+
+passed=0 failed=0 skipped=0
+
+# record PASS|FAIL|SKIP TEXT: one check, counted and written to $summary;
+# a FAIL or SKIP is shown at once on stderr (every check with
+# RECORD_VERBOSE set).
+record() {
+	echo "$1 $2" >>"$summary"
+	case $1 in
+	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+	[ "$1" = PASS ] && [ -z "${RECORD_VERBOSE:-}" ] || echo "$1 $2" >&2
+}
 
 # record_results SUITE TEST-LOG PROGRAM-LIST: records the PASS/FAIL lines
 # parse-results makes of a run's test channel. A parser that crashes, or
