@@ -10,6 +10,7 @@ use super::sg_table::{DataDirection, SgTable};
 use crate::buffer::{Backing, BufferPages};
 use crate::device::DeviceRef;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -57,11 +58,26 @@ impl<B: Backing> Attachments<B> {
     }
 
     /// Attaches `dev`, with a fresh table over `pages`.
+    ///
+    /// Pages outside the kernel's linear map cannot be bounced (see
+    /// [`Backing::LINEAR_MAPPED`]): a device that bounces every mapping is
+    /// refused with `EOPNOTSUPP` (logged once per boot).
     pub(super) fn attach(
         &self,
         pages: &BufferPages<B>,
         dev: DeviceRef,
     ) -> Result<Arc<Attachment<B>>> {
+        if !B::LINEAR_MAPPED && dev.bounces_every_mapping() {
+            static LOGGED: AtomicBool = AtomicBool::new(false);
+            if !LOGGED.swap(true, Ordering::Relaxed) {
+                pr_warn!(
+                    "{}: bounces every DMA mapping (swiotlb), which cannot reach pages outside the kernel's linear map: a buffer of such pages refuses the attach\n",
+                    core::str::from_utf8(dev.name()).unwrap_or("a device")
+                );
+            }
+            // (6.12's kernel crate names no EOPNOTSUPP.)
+            return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
+        }
         let table = SgTable::new(pages, dev.max_segment_size())?;
         let attachment = Arc::pin_init(
             pin_init!(Attachment {

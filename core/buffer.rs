@@ -38,6 +38,15 @@ pub(crate) unsafe trait Backing: Send + Sync + 'static {
     /// write-combined rather than cached.
     const WRITE_COMBINED: bool = false;
 
+    /// Whether every page has an address in the kernel's linear map
+    /// (`page_address()`). A carveout's pages on x86 have none (a range
+    /// taken out of RAM with `memmap=`), and swiotlb copies a bounced
+    /// mapping through that address: the core refuses to attach such a
+    /// buffer to a device whose every mapping bounces (`swiotlb=force`,
+    /// SEV and TDX guests), rather than let the first map or sync fault in
+    /// the kernel.
+    const LINEAR_MAPPED: bool = true;
+
     /// The buffer's pages as runs of contiguous pages, in buffer order.
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_;
 }
@@ -133,6 +142,18 @@ impl<B: Backing> BufferPages<B> {
             // while `backing` lives, which is at least as long as `self`.
             unsafe { PageRun::from_raw(r.first, r.count) }
         })
+    }
+
+    /// The buffer's `index`th page, or `None` past its end.
+    pub(crate) fn page(&self, index: usize) -> Option<NonNull<bindings::page>> {
+        let mut skip = index;
+        for run in self.runs() {
+            if skip < run.pages() {
+                return NonNull::new(run.page_ptr(skip)?);
+            }
+            skip -= run.pages();
+        }
+        None
     }
 
     /// The buffer's size in pages.

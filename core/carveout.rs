@@ -422,6 +422,11 @@ impl Drop for CarveoutPages {
 // anyone else; they are reserved, so no allocator does either. The run is
 // the same on every call.
 unsafe impl Backing for CarveoutPages {
+    // On x86 the range is one `memmap=` took out of RAM, which the kernel
+    // gives no linear map; a device-tree region has one (`no-map` nodes are
+    // refused, see `device_tree_region()`).
+    const LINEAR_MAPPED: bool = !cfg!(target_arch = "x86_64");
+
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
         // SAFETY: the region's pages from `first` have consecutive pfns (its
         // invariant), so `nth_page()` gives a page of it, never NULL;

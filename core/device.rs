@@ -54,6 +54,14 @@ impl DeviceRef {
         crate::compat::cstr_bytes(unsafe { crate::compat::cstr_from_ptr(name) })
     }
 
+    /// Whether every streaming DMA mapping for the device is bounced through
+    /// swiotlb, whatever the memory (`swiotlb=force`, memory-encrypted
+    /// guests).
+    pub(crate) fn bounces_every_mapping(&self) -> bool {
+        // SAFETY: a live device (type invariant).
+        unsafe { crate::ffi::rdh_dma_force_bounce(self.dev.as_ptr()) }
+    }
+
     /// The longest scatterlist segment the device can take, in bytes: its
     /// maximum segment size, and no more than one mapping may cover (which
     /// bounce buffers limit, 256 KiB with swiotlb).

@@ -41,6 +41,7 @@
 #include <linux/shrinker.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
@@ -602,6 +603,11 @@ int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src)
 unsigned int rdh_dma_max_seg_size(struct device *dev)
 {
 	return dma_get_max_seg_size(dev);
+}
+
+bool rdh_dma_force_bounce(struct device *dev)
+{
+	return is_swiotlb_force_bounce(dev);
 }
 
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)

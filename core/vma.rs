@@ -202,12 +202,15 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
     /// A private mapping of more than one page is `EINVAL`, always: 6.12's
     /// `remap_pfn_range()` refuses to map part of one, so upstream's heaps
     /// fail such mappings (or, for a buffer of one contiguous run, succeed
-    /// by chance). A mapping past the buffer's end is `EINVAL` too (the
-    /// dma-buf core has already refused those).
+    /// by chance). A private mapping of a write-combined backing is
+    /// `EINVAL` whatever its size: its copy-on-write page would be an
+    /// ordinary cached page mapped write-combined. A mapping past the
+    /// buffer's end is `EINVAL` too (the dma-buf core has already refused
+    /// those).
     pub(crate) fn map(self) -> Result {
         let vma = self.vma;
         let (mut addr, end) = (vma.start(), vma.end());
-        if !vma.is_shared() && end - addr > PAGE_SIZE {
+        if !vma.is_shared() && (B::WRITE_COMBINED || end - addr > PAGE_SIZE) {
             return Err(EINVAL);
         }
         if B::WRITE_COMBINED {

@@ -80,11 +80,7 @@ impl Exporter for UncachedBuffer {
     type Backing = WriteCombined;
 
     fn mmap(&self, request: MmapRequest<'_, WriteCombined>) -> Result {
-        // A private mapping's copy-on-write page would be an anonymous page,
-        // cached in the linear map, mapped write-combined for the process.
-        if !request.is_shared() {
-            return Err(EINVAL);
-        }
+        // (A private mapping is the core's to refuse: write-combined.)
         map_shared(request)
     }
 

@@ -22,13 +22,26 @@
  *   - the heap's pages are all back at the end (the whole region allocates
  *     again: reserved pages are in no free-page count).
  *   heap-carveout NAME SIZE "GOOD MODARGS" [CMA-NAME]  (rdh_importer loaded)
+ *
+ * With --bounce, on a kernel booted with swiotlb=force (every device's
+ * every mapping bounced, as in SEV and TDX guests): swiotlb copies through
+ * the kernel's linear map, which a carveout lacks, so a device's attach is
+ * refused with EOPNOTSUPP (the test importer's, vgem's import), logged
+ * once, and nothing faults; the buffer still works for the CPU (mmap,
+ * DMA_BUF_IOCTL_SYNC), a system-heap buffer still attaches, and every page
+ * comes back.
+ *   heap-carveout --bounce NAME SIZE "GOOD MODARGS"  (rdh_importer loaded)
+ *
  * Leaves the module loaded with its default parameters.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
+#include <linux/dma-buf.h>
+#include <drm/drm.h>
 
 #include "heaptest.h"
 
@@ -137,6 +150,65 @@ static int fill_region(int heap, int bufs[4])
 	return ok;
 }
 
+static int bounce(const char *good)
+{
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	int heap, fd, sys, sysfd, vgem, ret, mark = 1000;
+	struct drm_prime_handle h = { .flags = 0 };
+	uint32_t *p;
+	bool cpu = false;
+
+	run("echo 'heap-carveout mark %d' >/dev/kmsg", mark);
+	tap_ok(reload(good) && heap_exists(name), "%s: the heap is there with %s", name, good);
+	heap = open_heap(name, O_RDONLY);
+	fd = heap_alloc(heap, size / 4);
+	if (!tap_ok(fd >= 0, "%s: a buffer of a quarter of the region (%d)", name, fd))
+		return tap_finish();
+	ret = importer("attach 1 %d 0", fd);
+	tap_ok(ret == -EOPNOTSUPP, "%s: under swiotlb=force a device's attach is refused with EOPNOTSUPP (%s)",
+	       name, ret ? strerror(-ret) : "attached");
+	if (!ret)
+		importer("detach 1");
+	ret = importer("attach 1 %d 0", fd);
+	tap_ok(ret == -EOPNOTSUPP, "%s: and again, the same way (%s)", name,
+	       ret ? strerror(-ret) : "attached");
+	if (!ret)
+		importer("detach 1");
+	tap_ok(logged(mark, "bounces every DMA mapping (swiotlb), which cannot reach pages outside"),
+	       "%s: the refusal is logged", name);
+	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	h.fd = fd;
+	ret = vgem < 0 ? -ENODEV : ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h) ? -errno : 0;
+	tap_ok(ret == -EOPNOTSUPP, "%s: a vgem import is refused with EOPNOTSUPP (%s)", name,
+	       ret ? strerror(-ret) : "imported");
+	if (vgem >= 0)
+		close(vgem);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED) {
+		cpu = ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) == 0;
+		p[0] = 0x12345678;
+		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+		cpu &= ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) == 0 && p[0] == 0x12345678;
+		munmap(p, 4096);
+	}
+	tap_ok(cpu, "%s: the buffer still works for the CPU (mmap, DMA_BUF_IOCTL_SYNC)", name);
+	close(fd);
+	close(heap);
+	sys = open_heap("system", O_RDONLY);
+	sysfd = heap_alloc(sys, 1 << 20);
+	ret = sysfd < 0 ? sysfd : importer("attach 1 %d 0", sysfd);
+	tap_ok(ret == 0, "a system-heap buffer still attaches to the same device (%s)",
+	       ret ? strerror(-ret) : "attached");
+	if (!ret)
+		importer("detach 1");
+	if (sysfd >= 0)
+		close(sysfd);
+	close(sys);
+	tap_pages_exact(name);
+	tap_ok(reload(""), "the module is back with its default parameters");
+	return tap_finish();
+}
+
 int main(int argc, char **argv)
 {
 	int heap, bufs[4], ok, extra, sys, nsys = 0, sysbufs[1024];
@@ -145,8 +217,14 @@ int main(int argc, char **argv)
 	char args[256];
 	void *priv;
 
+	if (argc == 5 && !strcmp(argv[1], "--bounce")) {
+		name = argv[2];
+		size = strtoul(argv[3], NULL, 0);
+		tap_header();
+		return bounce(argv[4]);
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: heap-carveout NAME SIZE \"MODARGS\" [CMA-NAME]\n");
+		fprintf(stderr, "usage: heap-carveout [--bounce] NAME SIZE \"MODARGS\" [CMA-NAME]\n");
 		return 2;
 	}
 	name = argv[1];
