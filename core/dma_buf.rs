@@ -70,8 +70,9 @@ use attachments::{Attachment, Attachments};
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
-use kernel::ffi::{c_int, c_void};
+use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use vma::Vma;
@@ -150,6 +151,17 @@ impl FdFlags {
     }
 }
 
+/// What every buffer's object starts with, whatever its exporter type.
+#[repr(C)]
+struct Header {
+    vtable: &'static VTable,
+    /// The buffer's user mappings now: VMAs with the core's
+    /// `vm_operations` (`glue.c`), counted by their `open` and `close`, so
+    /// that the count never needs the buffer's file, which may be gone
+    /// before the buffer is released.
+    mmaps: AtomicUsize,
+}
+
 /// Type-erased entry points of one exporter type.
 struct VTable {
     attach: unsafe fn(*const c_void, NonNull<bindings::device>) -> Result<*const c_void>,
@@ -163,6 +175,7 @@ struct VTable {
     begin_cpu_access: unsafe fn(*const c_void, DataDirection) -> Result,
     end_cpu_access: unsafe fn(*const c_void, DataDirection) -> Result,
     mmap: unsafe fn(*const c_void, *mut bindings::vm_area_struct) -> Result,
+    page: unsafe fn(*const c_void, usize) -> Option<NonNull<bindings::page>>,
     vmap: unsafe fn(*const c_void) -> Result<NonNull<c_void>>,
     vunmap: unsafe fn(*const c_void),
     release: unsafe fn(*const c_void),
@@ -176,13 +189,13 @@ struct VTable {
 ///
 /// # Invariants
 ///
-/// `vtable` is `Ops::<X>::VTABLE`. It is the first field of a `#[repr(C)]`
-/// struct, so a `priv` pointer can be read as `*const &VTable` without
-/// knowing `E`.
+/// `header.vtable` is `Ops::<X>::VTABLE`. `header` is the first field of a
+/// `#[repr(C)]` struct, so a `priv` pointer can be read as `*const Header`
+/// without knowing `E`.
 #[repr(C)]
 #[pin_data]
 struct Exported<X: Exporter> {
-    vtable: &'static VTable,
+    header: Header,
     #[pin]
     exporter: X,
     #[pin]
@@ -222,6 +235,7 @@ impl<E: Exporter> Ops<E> {
         begin_cpu_access: Self::begin_cpu_access,
         end_cpu_access: Self::end_cpu_access,
         mmap: Self::mmap,
+        page: Self::page,
         vmap: Self::vmap,
         vunmap: Self::vunmap,
         release: Self::release,
@@ -322,6 +336,14 @@ impl<E: Exporter> Ops<E> {
     /// # Safety
     ///
     /// As [`Ops::buffer`].
+    unsafe fn page(buf: *const c_void, index: usize) -> Option<NonNull<bindings::page>> {
+        // SAFETY: guaranteed by the caller.
+        unsafe { Self::buffer(buf) }.pages.page(index)
+    }
+
+    /// # Safety
+    ///
+    /// As [`Ops::buffer`].
     unsafe fn vmap(buf: *const c_void) -> Result<NonNull<c_void>> {
         // SAFETY: guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
@@ -364,15 +386,10 @@ impl<E: Exporter> Ops<E> {
     ) -> fmt::Result {
         // SAFETY: guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
-        // SAFETY: the buffer is live, and so is its dma-buf; its file may be
-        // being torn down (its release comes from there), which
-        // `rdh_dma_buf_mmaps` checks before it looks at it.
-        let (mmaps, vmaps) = unsafe {
-            (
-                ffi::rdh_dma_buf_mmaps(dmabuf.as_ptr()),
-                ffi::rdh_dma_buf_vmaps(dmabuf.as_ptr()),
-            )
-        };
+        let mmaps = this.header.mmaps.load(Ordering::Relaxed);
+        // SAFETY: the buffer is live, and so is its dma-buf (never its file,
+        // which may be gone already).
+        let vmaps = unsafe { ffi::rdh_dma_buf_vmaps(dmabuf.as_ptr()) };
         write!(out, "{} ", this.pages.size())?;
         out.bytes(compat::cstr_bytes(this.heap));
         out.bytes(b" ");
@@ -421,7 +438,10 @@ impl DmaBuf {
         let size = pages.size();
         let live = charge.live().clone();
         let init = try_pin_init!(Exported::<E> {
-            vtable: &Ops::<E>::VTABLE,
+            header: Header {
+                vtable: &Ops::<E>::VTABLE,
+                mmaps: AtomicUsize::new(0),
+            },
             exporter <- exporter,
             attachments <- Attachments::new(),
             vmap <- SharedVmap::new(),
@@ -485,15 +505,26 @@ impl Drop for DmaBuf {
     }
 }
 
+/// The header at the start of a buffer's object.
+///
+/// # Safety
+///
+/// `buf` must be the `priv` of a live buffer exported by [`DmaBuf::export`],
+/// which stays live for `'a`.
+unsafe fn header<'a>(buf: *const c_void) -> &'a Header {
+    // SAFETY: every such object starts with its `Header` (type invariant of
+    // `Exported`), and lives for `'a`.
+    unsafe { &*buf.cast::<Header>() }
+}
+
 /// Reads the vtable at the start of a buffer's object.
 ///
 /// # Safety
 ///
 /// `buf` must be the `priv` of a live buffer exported by [`DmaBuf::export`].
 unsafe fn vtable(buf: *const c_void) -> &'static VTable {
-    // SAFETY: every such object starts with its `&'static VTable` (type
-    // invariant of `Exported`).
-    unsafe { *buf.cast::<&'static VTable>() }
+    // SAFETY: as the caller guarantees; the vtable itself is static.
+    unsafe { header(buf) }.vtable
 }
 
 fn errno(r: Result) -> c_int {
@@ -620,6 +651,47 @@ unsafe extern "C" fn rdh_rust_mmap(
 ) -> c_int {
     // SAFETY: see the function's safety requirements.
     errno(unsafe { (vtable(buf).mmap)(buf, vma) })
+}
+
+/// One more user mapping of the buffer: a VMA given the core's
+/// `vm_operations` (`glue.c`'s `rdh_vma_set_ops()`), or a copy of one
+/// (fork, split, `mremap()`: its `open`).
+///
+/// # Safety
+///
+/// `buf` is a live buffer's `priv`.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_vma_open(buf: *const c_void) {
+    // SAFETY: see the function's safety requirements.
+    unsafe { header(buf) }.mmaps.fetch_add(1, Ordering::Relaxed);
+}
+
+/// One user mapping of the buffer fewer (its VMA's `close`).
+///
+/// # Safety
+///
+/// `buf` is a live buffer's `priv`, and one of its VMAs was counted by
+/// [`rdh_rust_vma_open`] and is being closed.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_vma_close(buf: *const c_void) {
+    // SAFETY: see the function's safety requirements.
+    unsafe { header(buf) }.mmaps.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The buffer's page at `index` (in pages from its start), or NULL past
+/// its end: the page a fault in one of its `vm_insert_pages()` mappings
+/// maps again (`glue.c`'s `rdh_vma_fault()`, after `MADV_DONTNEED` emptied
+/// part of such a mapping). The caller takes its own reference on it.
+///
+/// # Safety
+///
+/// `buf` is a live buffer's `priv`.
+#[no_mangle]
+unsafe extern "C" fn rdh_rust_page(buf: *const c_void, index: c_ulong) -> *mut bindings::page {
+    // (`unsigned long` is as wide as `usize` on every kernel architecture.)
+    // SAFETY: see the function's safety requirements.
+    unsafe { (vtable(buf).page)(buf, index as usize) }
+        .map_or(core::ptr::null_mut(), NonNull::as_ptr)
 }
 
 /// # Safety

@@ -118,6 +118,7 @@ extern "C" {
     pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vmap_wc(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vma_set_writecombine(vma: *mut bindings::vm_area_struct);
+    pub(crate) fn rdh_vma_set_ops(vma: *mut bindings::vm_area_struct, pages: bool);
     pub(crate) fn rdh_set_pages_wc(pages: *mut *mut bindings::page, count: c_int) -> c_int;
     pub(crate) fn rdh_set_pages_wb(pages: *mut *mut bindings::page, count: c_int) -> c_int;
     pub(crate) fn rdh_maint_device_create() -> *mut bindings::device;
@@ -155,7 +156,6 @@ extern "C" {
     pub(crate) fn rdh_buffers_debugfs_remove(file: *mut dentry);
     pub(crate) fn rdh_seq_write(m: *mut seq_file, s: *const u8, len: usize);
     pub(crate) fn rdh_current_owner(tgid: *mut c_int, comm: *mut u8);
-    pub(crate) fn rdh_dma_buf_mmaps(dmabuf: *mut dma_buf) -> c_ulong;
     pub(crate) fn rdh_dma_buf_vmaps(dmabuf: *mut dma_buf) -> c_uint;
     pub(crate) fn rdh_dev_name(dev: *mut bindings::device) -> *const u8;
 

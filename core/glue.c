@@ -631,6 +631,64 @@ void rdh_vma_set_writecombine(struct vm_area_struct *vma)
 }
 
 /*
+ * Every user mapping of a buffer: the VMA's file is the buffer's (the
+ * dma-buf core sets it, and the VMA keeps it), so its priv is live for
+ * each call. open and close count the buffer's mappings (for debugfs,
+ * without touching the file, which may be gone before the buffer's
+ * release).
+ */
+static void *rdh_vma_buf(struct vm_area_struct *vma)
+{
+	return ((struct dma_buf *)vma->vm_file->private_data)->priv;
+}
+
+static void rdh_vma_open(struct vm_area_struct *vma)
+{
+	rdh_rust_vma_open(rdh_vma_buf(vma));
+}
+
+static void rdh_vma_close(struct vm_area_struct *vma)
+{
+	rdh_rust_vma_close(rdh_vma_buf(vma));
+}
+
+/*
+ * A fault in a mapping of a buffer's ordinary pages (vm_insert_pages(),
+ * which maps them all at mmap() time): only after MADV_DONTNEED or the
+ * like emptied part of it. The page comes back with a reference for the
+ * mapping, as vm_insert_pages() gave it one.
+ */
+static vm_fault_t rdh_vma_fault(struct vm_fault *vmf)
+{
+	struct page *page = rdh_rust_page(rdh_vma_buf(vmf->vma), vmf->pgoff);
+
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+/* VM_PFNMAP mappings (remap_pfn_range()): no page to fault in. */
+static const struct vm_operations_struct rdh_vm_ops = {
+	.open = rdh_vma_open,
+	.close = rdh_vma_close,
+};
+
+static const struct vm_operations_struct rdh_vm_ops_pages = {
+	.open = rdh_vma_open,
+	.close = rdh_vma_close,
+	.fault = rdh_vma_fault,
+};
+
+/* The mapping is made: its operations, and it counts as the first. */
+void rdh_vma_set_ops(struct vm_area_struct *vma, bool pages)
+{
+	vma->vm_ops = pages ? &rdh_vm_ops_pages : &rdh_vm_ops;
+	vma->vm_ops->open(vma);
+}
+
+/*
  * x86 keeps one memory type per page of RAM (PAT), which every mapping of
  * it must share: the linear map is switched with the page's type. Other
  * architectures have no such call, and allow the kernel's cached linear map
@@ -954,34 +1012,6 @@ void rdh_current_owner(int *tgid, char *comm)
 	*tgid = task_tgid_nr(current);
 	get_task_comm(name, current);
 	memcpy(comm, name, RDH_COMM_LEN);
-}
-
-/*
- * The user mappings of @dmabuf: the VMAs of its file (each VMA of a file is
- * in its mapping's tree, whoever mapped it: a process directly, or an
- * importer's mmap through dma_buf_mmap()). A buffer is released from its
- * dentry's release, after its inode (the mapping) has gone: a file whose
- * last reference is gone is being torn down, has no VMA, and its mapping
- * must not be touched, so the count is taken under a reference of ours.
- * The fput() defers the final one, if ours is it, to task work.
- */
-unsigned long rdh_dma_buf_mmaps(struct dma_buf *dmabuf)
-{
-	struct file *file = get_file_active(&dmabuf->file);
-	struct address_space *mapping;
-	struct rb_node *node;
-	unsigned long n = 0;
-
-	if (!file)
-		return 0;
-	mapping = file->f_mapping;
-	/* One node a VMA (the interval tree's iterators are not exported). */
-	i_mmap_lock_read(mapping);
-	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
-		n++;
-	i_mmap_unlock_read(mapping);
-	fput(file);
-	return n;
 }
 
 /*

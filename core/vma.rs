@@ -86,6 +86,19 @@ impl Vma {
     /// its own, and a one-page VMA with `vmf_insert_pfn()`. A private (COW)
     /// mapping must be remapped whole or not at all (`remap_pfn_range()`
     /// refuses part of one); only one-page ones get here.
+    /// Gives the mapping, once made, the core's `vm_operations`, and counts
+    /// it as one of the buffer's mappings (a copy counts through `open`,
+    /// and every one goes through `close`). `pages`: its pages are ordinary
+    /// pages of the buffer (`vm_insert_pages()`), which its fault handler
+    /// maps again once zapped; else (`VM_PFNMAP`) it has no fault handler.
+    fn set_ops(&self, pages: bool) {
+        // SAFETY: the VMA is being set up under the mmap lock (type
+        // invariant); its file is the buffer's, set by the dma-buf core, so
+        // the operations find the buffer through it, for as long as the VMA
+        // (which holds the file) lives.
+        unsafe { ffi::rdh_vma_set_ops(self.raw(), pages) };
+    }
+
     /// Makes the mapping write-combined, before any page is in it.
     fn set_writecombine(&self) {
         // SAFETY: the VMA is being set up, under the mmap lock (type
@@ -233,6 +246,7 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
         if addr < end {
             return Err(EINVAL);
         }
+        vma.set_ops(false);
         Ok(())
     }
 }
@@ -248,7 +262,9 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
     /// counts in the process's RSS as a shared file mapping does.
     ///
     /// As with `map`, the mapping can neither grow (`VM_DONTEXPAND`) nor be
-    /// dumped (`VM_DONTDUMP`). A private mapping is `map`'s.
+    /// dumped (`VM_DONTDUMP`). Unlike `map`'s, its pages can be zapped
+    /// (`MADV_DONTNEED`); a fault maps them again. A private mapping is
+    /// `map`'s.
     pub(crate) fn map_pages(self) -> Result {
         let vma = self.vma;
         if !vma.is_shared() {
@@ -263,6 +279,7 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         // SAFETY: the VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.
         unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };
+
         let mut addr = start;
         let mut skip = vma.pgoff();
         for run in self.pages.runs() {
@@ -284,6 +301,11 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         if addr < end {
             return Err(EINVAL);
         }
+        // A page zapped later (`MADV_DONTNEED`) faults back in: the fault
+        // handler maps the buffer's page at that offset again, so no access
+        // ever gets SIGBUS. (`VM_PFNMAP` mappings, `map`'s, cannot be
+        // zapped that way: the kernel refuses with `EINVAL`.)
+        vma.set_ops(true);
         Ok(())
     }
 }

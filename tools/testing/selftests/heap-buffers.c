@@ -117,6 +117,49 @@ static int map_private(int fd, size_t pages, size_t off)
  * is refused on CMA heaps (as upstream's CMA heap refuses all) and on
  * system-uncached (a copy-on-write page would be mapped write-combined).
  */
+/*
+ * MADV_DONTNEED on a shared mapping: a mapping of ordinary pages (ours,
+ * page_mapped) lets it zap the range, and every page faults back in with
+ * the buffer's data, writable, never SIGBUS; a VM_PFNMAP mapping (CMA
+ * heaps, and every heap upstream) refuses it with EINVAL. In a child, so
+ * that a SIGBUS is a failed check, not a dead test.
+ */
+static void test_madvise_dontneed(void)
+{
+	size_t pages = 16;
+	int fd = heap_alloc(heap, pages * PAGE), status = -1;
+	pid_t pid;
+
+	if (!tap_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name,
+		    pages))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		uint32_t *p = map(fd, pages * PAGE, 0);
+		int ret;
+
+		if (p == MAP_FAILED)
+			_exit(2);
+		ret = madvise(p + PAGE / 4, 8 * PAGE, MADV_DONTNEED) ? errno : 0;
+		if (ret != (page_mapped ? 0 : EINVAL))
+			_exit(3);
+		for (size_t pg = 0; pg < pages; pg++)
+			for (size_t i = 0; i < PAGE / 4; i++)
+				if (p[pg * PAGE / 4 + i] != word(pg, i))
+					_exit(4);
+		p[2 * PAGE / 4 + 5] = 0xfeedf00d;
+		munmap(p, pages * PAGE);
+		p = map(fd, PAGE, 2 * PAGE);
+		_exit(p != MAP_FAILED && p[5] == 0xfeedf00d ? 0 : 5);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	tap_ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "%s: MADV_DONTNEED on a shared mapping is %s; every page then reads its data back and takes writes (status %#x: exit 3 = wrong madvise result, 4 = wrong data, signal 7 = SIGBUS)",
+	       heap_name, page_mapped ? "allowed" : "EINVAL, as on a VM_PFNMAP mapping", status);
+	close(fd);
+}
+
 static void test_private_mappings(void)
 {
 	/* (pages, first page) */
@@ -453,6 +496,7 @@ int main(int argc, char **argv)
 	bufs = count_dmabufs();
 	test_mmap_offsets();
 	test_private_mappings();
+	test_madvise_dontneed();
 	test_mapping_rss();
 	test_no_stale_data();
 	test_sync_flags();

@@ -15,10 +15,16 @@
  *     each when it detaches;
  *   - a buffer allocated by another process names that process (pid and
  *     name) after it passed the buffer on and exited, and has a later id;
- *   - 300 buffers at once (more than a page of text) are all listed.
+ *   - 300 buffers at once (more than a page of text) are all listed;
+ *   - a buffer whose file goes before the buffer (a readlink of its
+ *     /proc/self/fd entry holding the file's dentry while the fd closes)
+ *     is still listed safely: the reader never looks at that file, and a
+ *     never-mapped buffer shows no mapping (on the first heap; on the debug
+ *     kernels KASAN watches the reads).
  *   heap-bufinfo HEAP...   (after insmod rdh_importer.ko)
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -26,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <drm/drm.h>
 
 #include "heaptest.h"
@@ -234,6 +241,80 @@ static void one_heap(const char *name)
 	close(heap);
 }
 
+/* The file-freed-first race: one thread allocates and closes buffers of
+ * RACE_SIZE, one readlinks their fds meanwhile. */
+#define RACE_SIZE (5 * 4096UL)
+static int race_heap;
+static volatile int race_fd = -1, race_stop;
+
+static void *race_closer(void *arg)
+{
+	(void)arg;
+	while (!race_stop) {
+		int fd = heap_alloc(race_heap, RACE_SIZE);
+
+		if (fd < 0)
+			continue;
+		race_fd = fd;
+		usleep(50);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	char path[64], target[256];
+
+	(void)arg;
+	while (!race_stop) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", race_fd);
+		if (readlink(path, target, sizeof(target)) < 0)
+			continue;
+	}
+	return NULL;
+}
+
+static void file_freed_first(const char *heap_name)
+{
+	long reads = 0, lines = 0, wrong = 0, broken = 0;
+	pthread_t closer, reader;
+	time_t end = time(NULL) + 3;
+
+	race_heap = open_heap(heap_name, O_RDONLY);
+	if (!tap_ok(race_heap >= 0, "%s: opens", heap_name))
+		return;
+	race_stop = 0;
+	pthread_create(&closer, NULL, race_closer, NULL);
+	pthread_create(&reader, NULL, race_reader, NULL);
+	while (time(NULL) < end) {
+		char *save, *l;
+
+		if (read_bufinfo() < 0) {
+			broken++;
+			continue;
+		}
+		reads++;
+		for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			struct line x;
+
+			if (sscanf(l, "%lu %lu %63s %d %31s %ld %ld %255s", &x.id, &x.size, x.heap,
+				   &x.pid, x.comm, &x.mmaps, &x.vmaps, x.devices) != 8 ||
+			    x.size != RACE_SIZE)
+				continue;
+			lines++;
+			wrong += x.mmaps != 0 || x.vmaps != 0;
+		}
+	}
+	race_stop = 1;
+	pthread_join(closer, NULL);
+	pthread_join(reader, NULL);
+	close(race_heap);
+	tap_ok(reads > 0 && lines > 0 && !wrong && !broken,
+	       "%s: buffers whose fds close under a readlink are listed with no mapping (%ld reads, %ld lines, %ld wrong, %ld failed reads)",
+	       heap_name, reads, lines, wrong, broken);
+}
+
 int main(int argc, char **argv)
 {
 	long len;
@@ -247,6 +328,8 @@ int main(int argc, char **argv)
 	tap_ok(importer("sync -1 0") == -EBADF, "the test importer is there");
 	for (int h = 1; h < argc; h++)
 		one_heap(argv[h]);
+	if (argc > 1)
+		file_freed_first(argv[1]);
 	if (argc < 2)
 		tap_ok(0, "usage: heap-bufinfo HEAP...");
 	return tap_finish();
