@@ -75,10 +75,99 @@ static unsigned int rnd(void)
  * DMA-API debug code too, from the same task: an injected failure there
  * switches that debugging off for the rest of the boot ("cacheline tracking
  * ENOMEM, dma-debug disabled"), which the run's verdict rightly counts as a
- * detector lost. On such a kernel the device mappings (vgem imports, the
- * importer's attach+map) are left out; the other kernels step through them.
+ * detector lost. Such a kernel has the fault injectors' stack filter
+ * (FAULT_INJECTION_STACKTRACE_FILTER, debug.config), and aim_faults() keeps
+ * the DMA-API debug code out of their reach; without the filter the device
+ * mappings (vgem imports, the importer's attach+map) cannot be stepped
+ * there, which is a failure.
  */
 static bool no_device_maps;
+
+#define FAULTS_DIR "/sys/kernel/debug/"
+
+/* The lowest and highest address of @module's text symbols, or of the
+ * kernel's symbols whose name starts with one of @prefixes (@module NULL),
+ * from /proc/kallsyms; false if none is found. */
+static bool symbol_span(const char *module, const char *const *prefixes, unsigned long *lo,
+			unsigned long *hi)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[1024], type, name[600], mod[128];
+	unsigned long addr;
+
+	*lo = ~0UL;
+	*hi = 0;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "%lx %c %599s [%127[^]]]", &addr, &type, name, mod);
+		bool match = false;
+
+		if (n < 3 || !addr || (type != 't' && type != 'T'))
+			continue;
+		if (module) {
+			match = n == 4 && !strcmp(mod, module);
+		} else if (n == 3) {
+			for (int i = 0; prefixes[i]; i++)
+				match |= !strncmp(name, prefixes[i], strlen(prefixes[i]));
+		}
+		if (!match)
+			continue;
+		if (addr < *lo)
+			*lo = addr;
+		if (addr > *hi)
+			*hi = addr;
+	}
+	fclose(f);
+	return *hi != 0;
+}
+
+static bool write_fault_attr(const char *attr, const char *file, unsigned long v)
+{
+	char path[128], text[32];
+
+	snprintf(path, sizeof(path), FAULTS_DIR "%s/%s", attr, file);
+	snprintf(text, sizeof(text), "%#lx", v);
+	return write_sysfs(path, text) == 0;
+}
+
+/*
+ * Aims failslab and fail_page_alloc at allocations made with
+ * rust_dma_heap's code on the stack (require-start/end: its text), and,
+ * with DMA-API debugging, never at the DMA-API debug code's own
+ * (reject-start/end: kernel/dma/debug.c's functions, all of its symbols
+ * named debug_dma_* or after its internals). The module's text ends at the
+ * last symbol's function: a page past it covers the longest function here.
+ * Returns whether the filter is there and set.
+ */
+static bool aim_faults(void)
+{
+	static const char *const dma_debug[] = {
+		"debug_dma_", "add_dma_entry", "dma_entry_alloc", "active_cacheline_",
+		"dma_debug_", NULL,
+	};
+	static const char *const attrs[] = { "failslab", "fail_page_alloc" };
+	unsigned long lo, hi, rlo = 0, rhi = 0;
+	bool ok = true;
+
+	if (access(FAULTS_DIR "failslab/require-start", F_OK))
+		return false;
+	if (!symbol_span("rust_dma_heap", NULL, &lo, &hi))
+		return false;
+	if (!access("/sys/kernel/debug/dma-api", F_OK) &&
+	    symbol_span(NULL, dma_debug, &rlo, &rhi))
+		rhi += 4096;
+	tap_diag("faults aimed at [%#lx, %#lx) (rust_dma_heap), never at [%#lx, %#lx) (DMA-API debugging)",
+		 lo, hi + 4096, rlo, rhi);
+	for (int i = 0; i < 2; i++) {
+		ok &= write_fault_attr(attrs[i], "stacktrace-depth", 32);
+		ok &= write_fault_attr(attrs[i], "require-start", lo);
+		ok &= write_fault_attr(attrs[i], "require-end", hi + 4096);
+		ok &= write_fault_attr(attrs[i], "reject-start", rlo);
+		ok &= write_fault_attr(attrs[i], "reject-end", rhi);
+	}
+	return ok;
+}
 
 static void child(struct tally *t, int *heaps, int nheaps, int vgem, long ops)
 {
@@ -367,7 +456,7 @@ static int step(const char *heap_name, bool vmap)
 		       dumps_seen);
 		set_verbose(0);
 		if (no_device_maps) {
-			tap_diag("DMA-API debugging is on: no fault steps through device mappings here");
+			tap_ok(0, "DMA-API debugging is on, and no stack filter: no fault steps through device mappings");
 		} else {
 			step_through("attach+map on device 0", op_map0);
 			step_through("attach+map on device 1", op_map1);
@@ -393,8 +482,13 @@ static int step(const char *heap_name, bool vmap)
 
 int main(int argc, char **argv)
 {
-	no_device_maps = access("/sys/kernel/debug/dma-api", F_OK) == 0;
+	bool dma_debug = access("/sys/kernel/debug/dma-api", F_OK) == 0, aimed;
+
 	tap_header();
+	aimed = aim_faults();
+	if (dma_debug)
+		tap_ok(aimed, "with DMA-API debugging, the faults are aimed past its own allocations (the injectors' stack filter)");
+	no_device_maps = dma_debug && !aimed;
 	if (argc > 2 && !strcmp(argv[1], "step"))
 		return step(argv[2], false);
 	if (argc > 2 && !strcmp(argv[1], "step-vmap"))
