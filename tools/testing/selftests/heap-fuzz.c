@@ -326,6 +326,10 @@ static void sweep_fds(void)
  * Runs operations from op 0 until @n (or, with @seconds, until that long has
  * passed), then drops every mapping and buffer.
  */
+/* Ledger checkpoints while buffers are alive (every 1024 operations), and
+ * how many of them did not match. */
+static long checkpoints, checkpoints_off;
+
 static void run_ops(long n, long seconds)
 {
 	time_t start = time(NULL);
@@ -351,6 +355,13 @@ static void run_ops(long n, long seconds)
 			op_vgem();
 		if (ops % 256 == 255)
 			sweep_fds();
+		if (ops % 1024 == 1023 && !upstream_heaps) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "op %ld, %d buffers open", ops, nbufs);
+			checkpoints++;
+			checkpoints_off += !pages_live_exact(what);
+		}
 	}
 	while (nmaps)
 		op_munmap();
@@ -454,9 +465,13 @@ int main(int argc, char **argv)
 	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
 	       "every page comes back (a leak of one 64 KiB chunk would show)");
 	/* The kernel's heaps (-u) keep no ledger: ours only says its own. */
-	if (!upstream_heaps)
+	if (!upstream_heaps) {
+		tap_ok(checkpoints > 0 && checkpoints_off == 0,
+		       "with buffers alive, the page ledger equals their pages plus the pools', exactly, at every checkpoint (%ld of %ld did not)",
+		       checkpoints_off, checkpoints);
 		tap_ok(pages_held_exact("end of the run"),
 		       "every page the module still holds is pooled, exactly (its page ledger)");
+	}
 	printf("# figures: operations=%ld\n", ops);
 	return tap_finish();
 }

@@ -439,6 +439,66 @@ static inline bool pages_held_exact(const char *what)
 }
 
 /*
+ * The live buffers' pages, from the module's buffers file: *buddy those of
+ * heaps whose pages come from the buddy allocator (system, system-uncached,
+ * with any name prefix), *others the rest (CMA areas, carveouts). False if
+ * the file cannot be read, or lists a buffer it could not record.
+ */
+static inline bool live_buffer_pages(unsigned long *buddy, unsigned long *others)
+{
+	char line[512], heap[256];
+	unsigned long id, size;
+	bool ok = true;
+	FILE *f = fopen(RDH_DEBUGFS "/buffers", "r");
+
+	*buddy = *others = 0;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			ok &= strstr(line, "not listed") == NULL;
+			continue;
+		}
+		if (sscanf(line, "%lu %lu %255s", &id, &size, heap) != 3)
+			continue;	/* the header */
+		if (strstr(heap, "system"))
+			*buddy += (size + 4095) / 4096;
+		else
+			*others += (size + 4095) / 4096;
+	}
+	fclose(f);
+	return ok;
+}
+
+/*
+ * Whether the page ledger matches, exactly, what holds the pages while
+ * buffers are alive: buddy pages = the live system-heap buffers' pages +
+ * pooled + pending, and every other kind = the other live buffers' pages.
+ * The caller allocates and frees nothing meanwhile; what late releases and
+ * the pools' worker do is waited for (up to 10 s). Prints what it saw
+ * when the figures never agree.
+ */
+static inline bool pages_live_exact(const char *what)
+{
+	struct page_ledger l;
+	unsigned long lb = 0, lo = 0;
+	bool read = false, exact = false;
+	int round;
+
+	for (round = 0; round < 100; round++) {
+		read = read_page_ledger(&l) && live_buffer_pages(&lb, &lo);
+		exact = read && l.buddy == lb + l.pooled + l.pending && l.others == lo;
+		if (exact)
+			return true;
+		usleep(100000);
+	}
+	printf("# %s: page ledger %s; live buffers: %lu buddy pages, %lu others; pooled %lu, pending %lu%s\n",
+	       what, read ? l.lines : "(unreadable)", lb, lo, read ? l.pooled : 0,
+	       read ? l.pending : 0, read ? "" : ": cannot be read");
+	return false;
+}
+
+/*
  * pages_held_exact() as a check, at a point where the caller has closed
  * every buffer it took from the module's heaps.
  */
