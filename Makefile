@@ -54,7 +54,7 @@ fuzz:
 mutants:
 	@tools/testing/mutants/run
 
-# Linux 7.3 alone: both mainline flavours.
+# Linux 7.3 alone: the three mainline flavours.
 check-mainline:
 	@tools/testing/check --mainline
 
