@@ -688,10 +688,8 @@ unsafe extern "C" fn rdh_rust_vma_close(buf: *const c_void) {
 /// `buf` is a live buffer's `priv`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_page(buf: *const c_void, index: c_ulong) -> *mut bindings::page {
-    // (`unsigned long` is as wide as `usize` on every kernel architecture.)
     // SAFETY: see the function's safety requirements.
-    unsafe { (vtable(buf).page)(buf, index as usize) }
-        .map_or(core::ptr::null_mut(), NonNull::as_ptr)
+    unsafe { (vtable(buf).page)(buf, index) }.map_or(core::ptr::null_mut(), NonNull::as_ptr)
 }
 
 /// # Safety
