@@ -8,7 +8,7 @@
 
 use crate::buffer::{Backing, BufferPages, InsertableBacking};
 use crate::ffi;
-use crate::page::{PageRun, PAGE_SIZE};
+use crate::page::{cond_resched, PageRun, PAGE_SIZE};
 use kernel::bindings;
 use kernel::ffi::c_ulong;
 use kernel::prelude::*;
@@ -173,6 +173,9 @@ impl Vma {
                 return Err(EFAULT);
             }
             n += count;
+            // A 4 GiB buffer is a million pages, mapped under the mmap
+            // lock at mmap() time: give the CPU up between batches.
+            cond_resched();
         }
         Ok(())
     }
@@ -242,6 +245,7 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
             let len = run.bytes().min(end - addr);
             vma.remap(addr, run, len)?;
             addr += len;
+            cond_resched();
         }
         if addr < end {
             return Err(EINVAL);

@@ -86,8 +86,8 @@ static bool no_device_maps;
 #define FAULTS_DIR "/sys/kernel/debug/"
 
 /* The lowest and highest address of @module's text symbols, or of the
- * kernel's symbols whose name starts with one of @prefixes (@module NULL),
- * from /proc/kallsyms; false if none is found. */
+ * kernel's text symbols named one of @names (a name ending in '*' is a
+ * prefix; @module NULL), from /proc/kallsyms; false if none is found. */
 static bool symbol_span(const char *module, const char *const *prefixes, unsigned long *lo,
 			unsigned long *hi)
 {
@@ -108,8 +108,12 @@ static bool symbol_span(const char *module, const char *const *prefixes, unsigne
 		if (module) {
 			match = n == 4 && !strcmp(mod, module);
 		} else if (n == 3) {
-			for (int i = 0; prefixes[i]; i++)
-				match |= !strncmp(name, prefixes[i], strlen(prefixes[i]));
+			for (int i = 0; prefixes[i]; i++) {
+				size_t n = strlen(prefixes[i]);
+
+				match |= prefixes[i][n - 1] == '*' ? !strncmp(name, prefixes[i], n - 1)
+								  : !strcmp(name, prefixes[i]);
+			}
 		}
 		if (!match)
 			continue;
@@ -142,9 +146,11 @@ static bool write_fault_attr(const char *attr, const char *file, unsigned long v
  */
 static bool aim_faults(void)
 {
+	/* kernel/dma/debug.c's API (debug_dma_*) and the internals that
+	 * allocate, which lie between them in its text. */
 	static const char *const dma_debug[] = {
-		"debug_dma_", "add_dma_entry", "dma_entry_alloc", "active_cacheline_",
-		"dma_debug_", NULL,
+		"debug_dma_*", "add_dma_entry", "dma_entry_alloc", "active_cacheline_insert",
+		"dma_debug_create_entries", NULL,
 	};
 	static const char *const attrs[] = { "failslab", "fail_page_alloc" };
 	unsigned long lo, hi, rlo = 0, rhi = 0;
@@ -154,9 +160,15 @@ static bool aim_faults(void)
 		return false;
 	if (!symbol_span("rust_dma_heap", NULL, &lo, &hi))
 		return false;
-	if (!access("/sys/kernel/debug/dma-api", F_OK) &&
-	    symbol_span(NULL, dma_debug, &rlo, &rhi))
+	if (!access("/sys/kernel/debug/dma-api", F_OK)) {
+		/* One source file's text: a span far wider would be a symbol
+		 * from elsewhere, and would reject the allocators themselves. */
+		if (!symbol_span(NULL, dma_debug, &rlo, &rhi) || rhi - rlo > (512UL << 10)) {
+			tap_diag("no span of the DMA-API debug code to reject: [%#lx, %#lx]", rlo, rhi);
+			return false;
+		}
 		rhi += 4096;
+	}
 	tap_diag("faults aimed at [%#lx, %#lx) (rust_dma_heap), never at [%#lx, %#lx) (DMA-API debugging)",
 		 lo, hi + 4096, rlo, rhi);
 	for (int i = 0; i < 2; i++) {
