@@ -731,6 +731,16 @@ struct device *rdh_maint_device_create(void)
 		return NULL;
 	device_initialize(dev);
 	dev->release = rdh_maint_device_release;
+#ifdef CONFIG_SWIOTLB
+	/*
+	 * Cache maintenance must reach the pages themselves: with swiotlb
+	 * forced (swiotlb=force, Arm CCA realms) a mapping for a device with
+	 * swiotlb would be a bounce slot, and the write-back would clean the
+	 * slot, not the pages. The device addresses all memory (its mask), so
+	 * without swiotlb nothing ever bounces for it.
+	 */
+	dev->dma_io_tlb_mem = NULL;
+#endif
 	if (dev_set_name(dev, "rust_dma_heap-cache") ||
 	    dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64))) {
 		put_device(dev);

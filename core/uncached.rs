@@ -16,7 +16,10 @@
 //!   once, so that no device reads stale memory under a zero the CPU still
 //!   holds in its cache: on x86 by the switch itself (a change of memory
 //!   type flushes the range), elsewhere through the DMA API for a device
-//!   that is never registered ([`CacheDevice`]).
+//!   that is never registered ([`CacheDevice`]) and has no swiotlb, so that
+//!   the maintenance reaches the pages even where swiotlb is forced
+//!   (`swiotlb=force`, Arm CCA realms) and would otherwise clean a bounce
+//!   slot instead.
 //!
 //! Other architectures keep the kernel's cached linear map next to the
 //! write-combined mappings, as Android's heap of this kind does, and map
@@ -34,7 +37,8 @@ use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 /// A device of the module's own, never registered, that the DMA API does
-/// cache maintenance for: not coherent wherever devices are not by default.
+/// cache maintenance for: not coherent wherever devices are not by default,
+/// and never bounced (no swiotlb).
 ///
 /// # Invariants
 ///
