@@ -267,7 +267,8 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
     ///
     /// As with `map`, the mapping can neither grow (`VM_DONTEXPAND`) nor be
     /// dumped (`VM_DONTDUMP`). Unlike `map`'s, its pages can be zapped
-    /// (`MADV_DONTNEED`); a fault maps them again. A private mapping is
+    /// (`MADV_DONTNEED`); a fault maps them again. A write-combined
+    /// backing's pages cannot be pinned (`VM_IO`). A private mapping is
     /// `map`'s.
     pub(crate) fn map_pages(self) -> Result {
         let vma = self.vma;
@@ -279,7 +280,12 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         if B::WRITE_COMBINED {
             vma.set_writecombine();
         }
-        let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
+        // A write-combined backing's mapping is `VM_IO` as well, which
+        // `get_user_pages()` refuses: no pin of its pages can reach a kernel
+        // mapping of them (`vmap()`, `vm_map_ram()`: V4L2's `USERPTR`),
+        // which would be a cached alias of write-combined memory.
+        let io = if B::WRITE_COMBINED { bindings::VM_IO } else { 0 };
+        let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP | io;
         // SAFETY: the VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.
         unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };

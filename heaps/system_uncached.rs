@@ -61,9 +61,10 @@ impl Heap for SystemUncachedHeap {
 
 /// A system-uncached buffer: mapped write-combined, shared only (as CMA
 /// buffers), and with nothing to do for CPU access. On x86 its mappings
-/// are of ordinary pages, as the system heap's, so that `O_DIRECT` works;
-/// elsewhere they are `VM_PFNMAP`, as upstream's mappings (the kernel would
-/// reach ordinary pages through its cached linear map: `uncached.rs`).
+/// are of ordinary pages, as the system heap's (the core refuses pins of
+/// them: write-combined); elsewhere they are `VM_PFNMAP`, as upstream's
+/// mappings (the kernel would reach ordinary pages through its cached
+/// linear map: `uncached.rs`).
 struct UncachedBuffer;
 
 #[cfg(target_arch = "x86_64")]

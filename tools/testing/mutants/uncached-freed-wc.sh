@@ -16,7 +16,7 @@
 # sum sees a live buffer's 4 MiB).
 DESCRIPTION="system-uncached pages freed with a write-combined linear map"
 FLAVOUR=x86_64
-PROGRAMS='heap-uncached|sh ./with-importer.sh ./heap-uncached|300|26'
+PROGRAMS='heap-uncached|sh ./with-importer.sh ./heap-uncached|300|28'
 EXPECT='heap-uncached: and it is write-back again once the buffers are freed'
 mutate() {
 	edit core/uncached.rs \

@@ -46,6 +46,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <fcntl.h>
 #include <linux/dma-buf.h>
 
 #include "heaptest.h"
@@ -183,6 +185,27 @@ static void check_mappings(const char *heap, bool wc)
 	for (size_t i = 0; i < SIZE / 4; i++)
 		zero &= p[i] == 0;
 	tap_ok(zero, "%s: a new buffer reads as zeroes", heap);
+	{
+		/* A pin (get_user_pages(), as vmsplice() takes one): refused on
+		 * write-combined pages, whose kernel mapping from a pin
+		 * (vmap(), vm_map_ram(): V4L2 USERPTR) would be a cached alias. */
+		struct iovec iov = { .iov_base = p, .iov_len = 4096 };
+		int pipes[2];
+		ssize_t n = -1;
+		int err = 0;
+
+		if (!pipe(pipes)) {
+			n = vmsplice(pipes[1], &iov, 1, 0);
+			err = n < 0 ? errno : 0;
+			close(pipes[0]);
+			close(pipes[1]);
+		}
+		if (wc)
+			tap_ok(n < 0 && err == EFAULT, "%s: a pin of its pages (vmsplice) is EFAULT (%s)",
+			       heap, n < 0 ? strerror(err) : "pinned");
+		else
+			tap_ok(n == 4096, "%s: a pin of its pages (vmsplice) works (%zd)", heap, n);
+	}
 	for (size_t i = 0; i < SIZE / 4; i++)
 		p[i] = i ^ 0xa5a5a5a5;
 #ifdef USER_PT
