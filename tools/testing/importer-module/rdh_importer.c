@@ -22,6 +22,8 @@
  * i * 2654435761 ^ SEED (u32, native endianness).
  *   attach SLOT FD DEV     attach to DEV and map (bidirectional), keep it
  *   detach SLOT            unmap and detach
+ *   remap SLOT             map SLOT's attachment a second time while the
+ *                          first mapping stands (undone at once if it works)
  *   check SLOT SEED        the device sees pattern SEED, else -EIO
  *   fill SLOT SEED         the device writes pattern SEED
  *   cycle FD DEV N SEED    N times: attach, map, check SEED (unless 0),
@@ -394,6 +396,13 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 		if (nargs < 2)
 			return -EINVAL;
 		ret = device_view(slots[slot].att->dev, slots[slot].sgt, a[1], cmd[0] == 'f');
+	} else if (!strcmp(cmd, "remap")) {
+		struct sg_table *sgt = dma_buf_map_attachment_unlocked(slots[slot].att,
+								       DMA_BIDIRECTIONAL);
+
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+		dma_buf_unmap_attachment_unlocked(slots[slot].att, sgt, DMA_BIDIRECTIONAL);
 	} else if (!strcmp(cmd, "info")) {
 		ret = slot_info(slots[slot].buf, slots[slot].sgt);
 	} else if (!strcmp(cmd, "pin")) {
@@ -469,7 +478,8 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t coun
 		mutex_unlock(&slots_lock);
 		return count;
 	}
-	if (!strcmp(cmd, "attach") || !strcmp(cmd, "detach") || !strcmp(cmd, "check") ||
+	if (!strcmp(cmd, "attach") || !strcmp(cmd, "detach") || !strcmp(cmd, "remap") ||
+	    !strcmp(cmd, "check") ||
 	    !strcmp(cmd, "fill") || !strcmp(cmd, "info") || !strcmp(cmd, "pin") ||
 	    !strcmp(cmd, "hold") || !strcmp(cmd, "unhold")) {
 		mutex_lock(&slots_lock);

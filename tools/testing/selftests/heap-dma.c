@@ -82,6 +82,11 @@ static void one(const char *name, int heap, size_t len, int dev)
 		       dev);
 	tap_ok(importer("check 0 %u", a) == 0, "%s/dev%d: at map time the device sees the CPU's data",
 	       name, dev);
+	/* A deliberate deviation (Documentation/exporter-layer.rst): upstream's
+	 * heaps map the same table again and lose the first mapping. */
+	ret = importer("remap 0");
+	tap_ok(ret == -EBUSY, "%s/dev%d: a second map of the same attachment is EBUSY (%d)", name,
+	       dev, ret);
 
 	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
 	cpu_writes(p, len, b);
