@@ -121,6 +121,9 @@ fn set_type(chunks: &KVVec<BuddyPages>, wc: bool) -> Result {
             if n == TYPE_BATCH {
                 flush(&mut batch, n)?;
                 n = 0;
+                // Each batch is a TLB shootdown on every CPU: a large
+                // buffer must not hold the CPU for all of them at once.
+                cond_resched();
             }
         }
     }
