@@ -65,7 +65,7 @@ use crate::buffer::{Backing, BufferPages};
 use crate::compat;
 use crate::device::DeviceRef;
 use crate::ffi;
-use crate::live::{Owner, SeqWriter};
+use crate::live::{LiveLink, Owner, SeqWriter};
 use attachments::{Attachment, Attachments};
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
@@ -160,6 +160,8 @@ struct Header {
     /// that the count never needs the buffer's file, which may be gone
     /// before the buffer is released.
     mmaps: AtomicUsize,
+    /// The buffer's place on the debugfs list of live buffers.
+    link: LiveLink,
 }
 
 /// Type-erased entry points of one exporter type.
@@ -364,8 +366,12 @@ impl<E: Exporter> Ops<E> {
     unsafe fn release(buf: *const c_void) {
         // Off the list first, so that no read of it still describes the
         // buffer when its box is taken back below.
-        // SAFETY: the buffer is live until this function frees it.
-        unsafe { Self::buffer(buf) }.charge.live().remove(buf);
+        // SAFETY: the buffer is live until this function frees it, and was
+        // listed at export (`DmaBuf::export`), once.
+        unsafe {
+            let this = Self::buffer(buf);
+            this.charge.live().remove(NonNull::from(&this.header.link));
+        }
         // SAFETY: `buf` came from `into_foreign` and the dma-buf core
         // releases a buffer once, after its last use.
         let exported = unsafe { compat::from_foreign::<ExportedBox<E>>(buf) };
@@ -441,6 +447,7 @@ impl DmaBuf {
             header: Header {
                 vtable: &Ops::<E>::VTABLE,
                 mmaps: AtomicUsize::new(0),
+                link: LiveLink::new(),
             },
             exporter <- exporter,
             attachments <- Attachments::new(),
@@ -473,8 +480,12 @@ impl DmaBuf {
         // reference, which is now ours.
         let ptr = NonNull::new(out).ok_or(EINVAL)?;
         // SAFETY: `buf` is the `priv` of the live dma-buf `ptr`, exported for
-        // `E`, whose `release` takes it off the list before freeing it.
-        unsafe { live.add(buf, ptr, Ops::<E>::describe) };
+        // `E`; its link is on no list yet, in an object that is pinned, and
+        // its `release` takes it off the list before freeing it.
+        unsafe {
+            let link = NonNull::from(&header(buf).link);
+            live.add(link, buf, ptr, Ops::<E>::describe);
+        }
         Ok(Self { ptr })
     }
 

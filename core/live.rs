@@ -10,18 +10,19 @@
 //! # Locking
 //!
 //! The list's lock is taken by export and release, with none of the
-//! buffer's locks held, and by a read, which describes each buffer under
-//! it: so it comes before every lock a description takes (a buffer's
-//! attachment list and kernel mapping locks, its file's mapping lock) and
-//! keeps every listed buffer alive until the read is done with it.
+//! buffer's locks held, and by a read for each step from one buffer to the
+//! next; a read describes a buffer without it, holding that buffer as a
+//! reader, which its release waits for. So the lock is never held while a
+//! description takes a buffer's locks, and nothing waits for a whole read.
 
 use crate::ffi;
+use core::cell::UnsafeCell;
 use core::fmt;
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_void};
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::{new_condvar, Arc, CondVar, Mutex};
 
 /// The process that allocated a buffer: its ID and its task's name.
 pub(crate) struct Owner {
@@ -110,33 +111,98 @@ impl fmt::Write for SeqWriter {
 pub(crate) type Describe =
     unsafe fn(*const c_void, NonNull<ffi::dma_buf>, &mut SeqWriter) -> fmt::Result;
 
-struct Entry {
+/// What a buffer's [`LiveLink`] holds, read and written under the list's
+/// lock only.
+struct LinkState {
+    prev: Option<NonNull<LiveLink>>,
+    next: Option<NonNull<LiveLink>>,
     id: u64,
     buf: *const c_void,
-    dmabuf: NonNull<ffi::dma_buf>,
-    describe: Describe,
+    dmabuf: Option<NonNull<ffi::dma_buf>>,
+    describe: Option<Describe>,
+    /// Reads describing the buffer now, without the list's lock.
+    readers: usize,
+    /// The buffer is being released: no read starts describing it, and its
+    /// release waits for `readers` to reach 0 before it unlinks it.
+    dead: bool,
 }
 
-/// The list: a buffer taken off it leaves an empty slot, reused by the
-/// next one (6.12's `KVec` cannot remove elements).
+/// A buffer's place on the list of live buffers, part of the buffer's own
+/// object, so that listing a buffer allocates nothing and never fails, and
+/// adding or removing one takes constant time.
+///
+/// # Invariants
+///
+/// `state` is only accessed under the lock of the [`LiveBuffers`] the link
+/// is on (or, before [`LiveBuffers::add`], by its owner alone). While the
+/// link is on a list its address does not change (the buffer's object is
+/// pinned) and it is freed only after [`LiveBuffers::remove`].
+pub(crate) struct LiveLink {
+    state: UnsafeCell<LinkState>,
+}
+
+// SAFETY: the state is only touched under the list's lock (type invariant),
+// from any thread; the pointers in it are to live buffers.
+unsafe impl Send for LiveLink {}
+// SAFETY: as above: shared access goes through the list's lock.
+unsafe impl Sync for LiveLink {}
+
+impl LiveLink {
+    /// A link on no list.
+    pub(crate) fn new() -> Self {
+        Self {
+            state: UnsafeCell::new(LinkState {
+                prev: None,
+                next: None,
+                id: 0,
+                buf: core::ptr::null(),
+                dmabuf: None,
+                describe: None,
+                readers: 0,
+                dead: false,
+            }),
+        }
+    }
+}
+
+/// The list: buffers in allocation order.
 struct Listed {
-    entries: KVec<Option<Entry>>,
-    /// The entries that are `Some`.
-    listed: usize,
+    head: Option<NonNull<LiveLink>>,
+    tail: Option<NonNull<LiveLink>>,
     next_id: u64,
-    /// Live buffers that could not be listed (no memory for their entry).
-    unlisted: u64,
 }
 
-// SAFETY: the pointers in `Listed` are only used under the list's lock,
-// from any thread, while their buffers are live (see `LiveBuffers::add`).
+// SAFETY: the links are only used under the list's lock, from any thread,
+// while their buffers are live (see `LiveBuffers::add`).
 unsafe impl Send for Listed {}
 
+impl Listed {
+    /// The state of a link on this list.
+    ///
+    /// # Safety
+    ///
+    /// `link` is on this list, which the caller has locked (`&mut self`),
+    /// and no other reference to its state exists.
+    unsafe fn state<'a>(&'a mut self, link: NonNull<LiveLink>) -> &'a mut LinkState {
+        // SAFETY: the link is live while on the list, and its state is
+        // ours while the lock is held (`LiveLink`'s invariant).
+        unsafe { &mut *(*link.as_ptr()).state.get() }
+    }
+}
+
 /// The list of live buffers.
+///
+/// A read describes one buffer at a time without the list's lock, holding
+/// that buffer as a reader: adding and removing buffers wait at most for
+/// one step of a read, never for the whole read, and a buffer's release
+/// waits only while its own description is being written.
 #[pin_data]
 pub(crate) struct LiveBuffers {
     #[pin]
     list: Mutex<Listed>,
+    /// Signalled when a read lets go of a buffer being released.
+    #[pin]
+    released: CondVar,
 }
 
 impl LiveBuffers {
@@ -144,26 +210,27 @@ impl LiveBuffers {
         Arc::pin_init(
             pin_init!(Self {
                 list <- new_mutex!(Listed {
-                    entries: KVec::new(),
-                    listed: 0,
+                    head: None,
+                    tail: None,
                     next_id: 1,
-                    unlisted: 0,
                 }, "rdh_live_buffers"),
+                released <- new_condvar!("rdh_live_released"),
             }),
             GFP_KERNEL,
         )
     }
 
-    /// Lists a new buffer. If there is no memory for its entry, it is left
-    /// out and counted instead: a buffer never fails for its listing.
+    /// Lists a new buffer, at the end.
     ///
     /// # Safety
     ///
-    /// `buf` and `dmabuf` must be a live buffer's `priv` and dma-buf, which
-    /// `describe` takes, and [`LiveBuffers::remove`] must be called with
-    /// `buf` before the buffer is freed.
+    /// `link` must be the link in the buffer's object, on no list, and
+    /// `buf` and `dmabuf` that buffer's `priv` and dma-buf, which
+    /// `describe` takes; [`LiveBuffers::remove`] must be called with `link`
+    /// before the buffer is freed.
     pub(crate) unsafe fn add(
         &self,
+        link: NonNull<LiveLink>,
         buf: *const c_void,
         dmabuf: NonNull<ffi::dma_buf>,
         describe: Describe,
@@ -171,62 +238,96 @@ impl LiveBuffers {
         let mut list = self.list.lock();
         let id = list.next_id;
         list.next_id += 1;
-        let entry = Entry {
-            id,
-            buf,
-            dmabuf,
-            describe,
-        };
-        if let Some(slot) = list.entries.iter_mut().find(|slot| slot.is_none()) {
-            *slot = Some(entry);
-            list.listed += 1;
-        } else if list.entries.push(Some(entry), GFP_KERNEL).is_ok() {
-            list.listed += 1;
-        } else {
-            list.unlisted += 1;
+        let tail = list.tail;
+        // SAFETY: `link` is ours, on no list yet (the caller guarantees),
+        // and the lock is held; `tail`, if any, is on the list.
+        unsafe {
+            let state = list.state(link);
+            *state = LinkState {
+                prev: tail,
+                next: None,
+                id,
+                buf,
+                dmabuf: Some(dmabuf),
+                describe: Some(describe),
+                readers: 0,
+                dead: false,
+            };
+            match tail {
+                Some(t) => list.state(t).next = Some(link),
+                None => list.head = Some(link),
+            }
         }
+        list.tail = Some(link);
     }
 
     /// Takes a buffer off the list; no read describes it once this
-    /// returns. A buffer that is not on it was left out by [`Self::add`],
-    /// and is no longer counted as such.
-    pub(crate) fn remove(&self, buf: *const c_void) {
+    /// returns. Waits while a read is describing it.
+    ///
+    /// # Safety
+    ///
+    /// `link` must have been added to this list with [`LiveBuffers::add`]
+    /// and not removed since.
+    pub(crate) unsafe fn remove(&self, link: NonNull<LiveLink>) {
         let mut list = self.list.lock();
-        match list
-            .entries
-            .iter_mut()
-            .find(|slot| slot.as_ref().is_some_and(|e| e.buf == buf))
-        {
-            Some(slot) => {
-                *slot = None;
-                list.listed -= 1;
-                // The slots grow with the most buffers alive at once; give
-                // their memory back once none is.
-                if list.listed == 0 {
-                    list.entries = KVec::new();
-                }
+        // SAFETY: on the list (the caller guarantees), lock held.
+        unsafe { list.state(link) }.dead = true;
+        // SAFETY: as above; a read's `readers` is only dropped under the
+        // lock, which `wait` gives up while it sleeps.
+        while unsafe { list.state(link) }.readers != 0 {
+            self.released.wait(&mut list);
+        }
+        // SAFETY: as above; its neighbours are on the list too.
+        unsafe {
+            let (prev, next) = {
+                let state = list.state(link);
+                (state.prev.take(), state.next.take())
+            };
+            match prev {
+                Some(p) => list.state(p).next = next,
+                None => list.head = next,
             }
-            None => list.unlisted = list.unlisted.saturating_sub(1),
+            match next {
+                Some(n) => list.state(n).prev = prev,
+                None => list.tail = prev,
+            }
         }
     }
 
     fn show(&self, out: &mut SeqWriter) -> fmt::Result {
         use fmt::Write;
-        let list = self.list.lock();
         writeln!(out, "id size heap pid comm mmaps vmaps devices")?;
-        for e in list.entries.iter().flatten() {
-            write!(out, "{} ", e.id)?;
-            // SAFETY: a listed buffer (its `priv` and dma-buf) is live until
-            // it is removed, which waits for the lock we hold (`add`'s safety
-            // requirements).
-            unsafe { (e.describe)(e.buf, e.dmabuf, out) }?;
-        }
-        if list.unlisted != 0 {
-            writeln!(
-                out,
-                "# {} live buffers not listed (no memory)",
-                list.unlisted
-            )?;
+        let mut list = self.list.lock();
+        let mut cur = list.head;
+        while let Some(link) = cur {
+            // SAFETY: `link` is on the list, which is locked.
+            let state = unsafe { list.state(link) };
+            if state.dead {
+                cur = state.next;
+                continue;
+            }
+            state.readers += 1;
+            let (id, buf, dmabuf, describe) = (state.id, state.buf, state.dmabuf, state.describe);
+            drop(list);
+            let written = match (dmabuf, describe) {
+                (Some(dmabuf), Some(describe)) => write!(out, "{} ", id).and_then(|()| {
+                    // SAFETY: a listed buffer (its `priv` and dma-buf) is
+                    // live until it is removed, and its removal waits for
+                    // this read to let go of it (`readers`).
+                    unsafe { describe(buf, dmabuf, out) }
+                }),
+                _ => Ok(()),
+            };
+            list = self.list.lock();
+            // SAFETY: still on the list: its removal waits for `readers`
+            // to drop, which only happens here, under the lock.
+            let state = unsafe { list.state(link) };
+            state.readers -= 1;
+            if state.dead && state.readers == 0 {
+                self.released.notify_all();
+            }
+            cur = state.next;
+            written?;
         }
         Ok(())
     }

@@ -284,8 +284,10 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         // `get_user_pages()` refuses: no pin of its pages can reach a kernel
         // mapping of them (`vmap()`, `vm_map_ram()`: V4L2's `USERPTR`),
         // which would be a cached alias of write-combined memory.
-        let io = if B::WRITE_COMBINED { bindings::VM_IO } else { 0 };
-        let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP | io;
+        let mut flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
+        if B::WRITE_COMBINED {
+            flags |= bindings::VM_IO;
+        }
         // SAFETY: the VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.
         unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };

@@ -10,5 +10,5 @@ FLAVOUR=x86_64
 PROGRAMS='heap-uncached|sh ./with-importer.sh ./heap-uncached|300|28'
 EXPECT='heap-uncached: system-uncached: a pin of its pages \(vmsplice\) is EFAULT'
 mutate() {
-	edit core/vma.rs 's|^        let io = if B::WRITE_COMBINED { bindings::VM_IO } else { 0 };$|        let io = 0;|'
+	edit core/vma.rs 's|^            flags \|= bindings::VM_IO;$|            flags \|= 0;|'
 }

@@ -21,7 +21,11 @@
  *     is still listed safely: the reader never looks at that file, and a
  *     never-mapped buffer shows no mapping (on the first heap; on the debug
  *     kernels KASAN watches the reads).
- *   heap-bufinfo HEAP...   (after insmod rdh_importer.ko)
+ *   - with --many N: N buffers at once (50,000 on x86_64), all listed, in
+ *     allocation order, while another thread reads the file all along
+ *     (the list allocates nothing per buffer, and a read never holds its
+ *     lock while describing a buffer); none once they are freed.
+ *   heap-bufinfo [--many N] HEAP...   (after insmod rdh_importer.ko)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,7 +56,7 @@ struct line {
 	char devices[256];
 };
 
-static char text[1 << 20];
+static char text[8 << 20];	/* 50,000 lines fit */
 
 /* Reads the file into text; its length, or -errno. */
 static long read_bufinfo(void)
@@ -315,10 +320,84 @@ static void file_freed_first(const char *heap_name)
 	       heap_name, reads, lines, wrong, broken);
 }
 
+static volatile int many_stop;
+
+static void *many_reader(void *arg)
+{
+	static char buf[1 << 16];
+	long *reads = arg;
+
+	while (!many_stop) {
+		int fd = open(BUFINFO, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		(*reads)++;
+	}
+	return NULL;
+}
+
+/* @n buffers of one page at once; the lines of this process's one-page
+ * buffers must be @n, with ids in allocation order. */
+static void many_buffers(const char *name, int n)
+{
+	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
+	int heap = open_heap(name, O_RDONLY), made = 0, lines = 0, *fds;
+	unsigned long last_id = 0, page = 4096;
+	long reads = 0;
+	bool ordered = true, ok;
+	char *save, *l;
+	pthread_t reader;
+
+	fds = calloc(n, sizeof(*fds));
+	ok = fds && heap >= 0 && !setrlimit(RLIMIT_NOFILE, &rl);
+	if (!tap_ok(ok, "%s: room for %d buffers (open-file limit)", name, n))
+		return;
+	many_stop = 0;
+	pthread_create(&reader, NULL, many_reader, &reads);
+	for (int i = 0; i < n; i++) {
+		fds[i] = heap_alloc(heap, page);
+		made += fds[i] >= 0;
+	}
+	many_stop = 1;
+	pthread_join(reader, NULL);
+	if (read_bufinfo() >= 0) {
+		for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			struct line x;
+
+			if (sscanf(l, "%lu %lu %63s %d %31s %ld %ld %255s", &x.id, &x.size, x.heap,
+				   &x.pid, x.comm, &x.mmaps, &x.vmaps, x.devices) != 8 ||
+			    x.size != page || x.pid != getpid())
+				continue;
+			lines++;
+			ordered &= x.id > last_id;
+			last_id = x.id;
+		}
+	}
+	tap_ok(made == n && lines == n && ordered,
+	       "%s: %d buffers at once, all listed in allocation order while another thread read the list %ld times (%d made, %d lines)",
+	       name, n, reads, made, lines);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tap_ok(find(page, 0, NULL) == 0, "%s: none left once they are freed", name);
+	free(fds);
+	close(heap);
+}
+
 int main(int argc, char **argv)
 {
 	long len;
+	int many = 0;
 
+	if (argc > 2 && !strcmp(argv[1], "--many")) {
+		many = atoi(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	tap_header();
 	prctl(PR_SET_NAME, "heap-bufinfo");
 	len = read_bufinfo();
@@ -330,6 +409,8 @@ int main(int argc, char **argv)
 		one_heap(argv[h]);
 	if (argc > 1)
 		file_freed_first(argv[1]);
+	if (argc > 1 && many)
+		many_buffers(argv[1], many);
 	if (argc < 2)
 		tap_ok(0, "usage: heap-bufinfo HEAP...");
 	return tap_finish();

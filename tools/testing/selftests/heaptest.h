@@ -385,19 +385,13 @@ static inline bool read_page_ledger(struct page_ledger *l)
 	if (!dir)
 		return false;
 	closedir(dir);
-	/*
-	 * A line per buffer after the header, and "# N live buffers not
-	 * listed" for those it could not list.
-	 */
+	/* A line per buffer after the header (every live buffer is listed). */
 	f = fopen(RDH_DEBUGFS "/buffers", "r");
 	if (!f)
 		return false;
 	l->buffers = -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "# %lu live buffers not listed", &v) == 1)
-			l->buffers += v;
-		else if (line[0] != '#')
-			l->buffers++;
+		l->buffers++;
 	fclose(f);
 	return ok && l->buffers >= 0;
 }
@@ -442,23 +436,18 @@ static inline bool pages_held_exact(const char *what)
  * The live buffers' pages, from the module's buffers file: *buddy those of
  * heaps whose pages come from the buddy allocator (system, system-uncached,
  * with any name prefix), *others the rest (CMA areas, carveouts). False if
- * the file cannot be read, or lists a buffer it could not record.
+ * the file cannot be read.
  */
 static inline bool live_buffer_pages(unsigned long *buddy, unsigned long *others)
 {
 	char line[512], heap[256];
 	unsigned long id, size;
-	bool ok = true;
 	FILE *f = fopen(RDH_DEBUGFS "/buffers", "r");
 
 	*buddy = *others = 0;
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#') {
-			ok &= strstr(line, "not listed") == NULL;
-			continue;
-		}
 		if (sscanf(line, "%lu %lu %255s", &id, &size, heap) != 3)
 			continue;	/* the header */
 		if (strstr(heap, "system"))
@@ -467,7 +456,7 @@ static inline bool live_buffer_pages(unsigned long *buddy, unsigned long *others
 			*others += (size + 4095) / 4096;
 	}
 	fclose(f);
-	return ok;
+	return true;
 }
 
 /*
