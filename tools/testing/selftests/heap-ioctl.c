@@ -8,6 +8,10 @@
  * -u: the heaps are the kernel's own C heaps, which do not refuse a buffer
  * larger than RAM up front (our documented hardening): those checks are
  * skipped, as the C system heap would meet them with the OOM killer.
+ * The shapes syzkaller's description of /dev/dma_heap generates are among
+ * them: the node opened with any flags, a live fd number in the input fd
+ * field, every combination of the allowed fd_flags (O_ACCMODE's four
+ * values, with and without O_CLOEXEC).
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -117,6 +121,68 @@ static void check_fd_flags(const char *h, int heap)
 	tap_ok(!ret && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
 	       "%s: O_WRONLY gives a write-only fd", h);
 	close(fd);
+}
+
+/* As syzkaller's description of /dev/dma_heap can call it. */
+static void check_syzkaller_shapes(const char *h)
+{
+	static const int opens[] = {
+		O_RDONLY, O_WRONLY, O_RDWR, O_RDWR | O_NONBLOCK, O_RDONLY | O_CLOEXEC,
+		O_RDWR | O_SYNC | O_NOCTTY, O_WRONLY | O_APPEND,
+	};
+	char path[300];
+	int heap, fd, ret, live, good = 0;
+
+	snprintf(path, sizeof(path), HEAP_DIR "/%s", h);
+	for (size_t i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		heap = open(path, opens[i]);
+		fd = heap < 0 ? -1 : heap_alloc(heap, PAGE);
+		good += fd >= 0;
+		if (fd >= 0)
+			close(fd);
+		if (heap >= 0)
+			close(heap);
+	}
+	tap_ok(good == (int)(sizeof(opens) / sizeof(opens[0])),
+	       "%s: allocates through the node opened with each of %zu sets of flags (%d did)", h,
+	       sizeof(opens) / sizeof(opens[0]), good);
+	heap = open(path, O_PATH);
+	ret = heap < 0 ? -ENOENT : alloc_with(heap, PAGE, O_RDWR, 0, 0, &fd);
+	tap_ok(ret == -EBADF, "%s: an O_PATH descriptor of the node cannot allocate (EBADF: %d)", h,
+	       ret);
+	if (heap >= 0)
+		close(heap);
+
+	heap = open(path, O_RDONLY);
+	if (heap < 0)
+		return;
+	for (int acc = 0; acc < 4; acc++)
+		for (int cloexec = 0; cloexec < 2; cloexec++) {
+			uint32_t flags = acc | (cloexec ? O_CLOEXEC : 0);
+
+			ret = alloc_with(heap, PAGE, flags, 0, 0, &fd);
+			tap_ok(!ret && !!(fcntl(fd, F_GETFD) & FD_CLOEXEC) == cloexec &&
+				       (acc == O_ACCMODE || (fcntl(fd, F_GETFL) & O_ACCMODE) == acc),
+			       "%s: fd_flags %#x gives a descriptor with that access mode and close-on-exec %s (%d)",
+			       h, flags, cloexec ? "set" : "clear", ret);
+			if (!ret)
+				close(fd);
+		}
+	/* The input fd field holds a live descriptor: it is neither used nor
+	 * closed, and the output is a new descriptor. */
+	live = dup(heap);
+	{
+		struct dma_heap_allocation_data d = { .len = PAGE, .fd = live, .fd_flags = O_RDWR };
+
+		ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ? -errno : 0;
+		tap_ok(!ret && (int)d.fd != live && fcntl(live, F_GETFD) >= 0 && buf_size(d.fd) == PAGE,
+		       "%s: a live descriptor in the input fd field is left alone, a new one returned (%d)",
+		       h, ret);
+		if (!ret && (int)d.fd != live)
+			close(d.fd);
+	}
+	close(live);
+	close(heap);
 }
 
 static void check_commands(const char *h, int heap)
@@ -256,6 +322,7 @@ int main(int argc, char **argv)
 		close(fd);
 		check_errno_paths(h, heap);
 		check_fd_flags(h, heap);
+		check_syzkaller_shapes(h);
 		check_commands(h, heap);
 		check_bad_pointers(h, heap);
 		check_fd_exhaustion(h, heap);
