@@ -60,18 +60,18 @@ impl<B: Backing> Attachments<B> {
     /// Attaches `dev`, with a fresh table over `pages`.
     ///
     /// Pages outside the kernel's linear map cannot be bounced (see
-    /// [`Backing::LINEAR_MAPPED`]): a device that bounces every mapping is
-    /// refused with `EOPNOTSUPP` (logged once per boot).
+    /// [`Backing::LINEAR_MAPPED`]): a device whose mapping of them would
+    /// bounce is refused with `EOPNOTSUPP` (logged once per boot).
     pub(super) fn attach(
         &self,
         pages: &BufferPages<B>,
         dev: DeviceRef,
     ) -> Result<Arc<Attachment<B>>> {
-        if !B::LINEAR_MAPPED && dev.bounces_every_mapping() {
+        if !B::LINEAR_MAPPED && pages.runs().any(|run| dev.would_bounce(run)) {
             static LOGGED: AtomicBool = AtomicBool::new(false);
             if !LOGGED.swap(true, Ordering::Relaxed) {
                 pr_warn!(
-                    "{}: bounces every DMA mapping (swiotlb), which cannot reach pages outside the kernel's linear map: a buffer of such pages refuses the attach\n",
+                    "{}: its DMA mappings would bounce through swiotlb, which cannot reach pages outside the kernel's linear map: a buffer of such pages refuses the attach\n",
                     core::str::from_utf8(dev.name()).unwrap_or("a device")
                 );
             }

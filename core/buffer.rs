@@ -64,7 +64,8 @@ pub(crate) unsafe trait Backing: Send + Sync + 'static {
 /// drops references of its own, and the memory must not go back to the
 /// allocator while the owner's reference remains. An owner must also be
 /// ready for references to outlive it: what it frees is freed only on the
-/// last put.
+/// last put. And its pages are never write-combined: a pin of one (which
+/// ordinary PTEs allow) could give the kernel a cached mapping of it.
 pub(crate) unsafe trait InsertableBacking: Backing {}
 
 // SAFETY: every `BuddyPages` owns its pages until it is dropped (its type
@@ -81,6 +82,8 @@ unsafe impl Backing for KVVec<BuddyPages> {
 struct Run {
     first: NonNull<bindings::page>,
     count: usize,
+    /// The buffer's page index of `first`.
+    start: usize,
 }
 
 /// A buffer's pages, from export to release.
@@ -91,9 +94,10 @@ struct Run {
 ///
 /// # Invariants
 ///
-/// `runs` lists the runs of `backing`, taken once; each is non-empty (a
-/// `PageRun` is), there is at least one, and their pages stay allocated while
-/// `backing` lives (`Backing`'s contract). `pages` is their total, and
+/// `runs` lists the runs of `backing`, taken once, each with its first
+/// page's index in the buffer (so in increasing order); each is non-empty
+/// (a `PageRun` is), there is at least one, and their pages stay allocated
+/// while `backing` lives (`Backing`'s contract). `pages` is their total, and
 /// `pages * PAGE_SIZE` does not overflow.
 pub(crate) struct BufferPages<B: Backing> {
     backing: Arc<B>,
@@ -114,11 +118,13 @@ impl<B: Backing> BufferPages<B> {
         let mut runs = kvvec_may_fail(backing.runs().count())?;
         let mut pages: usize = 0;
         for run in backing.runs() {
+            let start = pages;
             pages = pages.checked_add(run.pages()).ok_or(ENOMEM)?;
             runs.push(
                 Run {
                     first: run.first(),
                     count: run.pages(),
+                    start,
                 },
                 GFP_KERNEL,
             )?;
@@ -144,16 +150,15 @@ impl<B: Backing> BufferPages<B> {
         })
     }
 
-    /// The buffer's `index`th page, or `None` past its end.
+    /// The buffer's `index`th page, or `None` past its end: a binary
+    /// search of the runs (a 4 GiB buffer of single pages has a million).
     pub(crate) fn page(&self, index: usize) -> Option<NonNull<bindings::page>> {
-        let mut skip = index;
-        for run in self.runs() {
-            if skip < run.pages() {
-                return NonNull::new(run.page_ptr(skip)?);
-            }
-            skip -= run.pages();
-        }
-        None
+        let after = self.runs.partition_point(|r| r.start <= index);
+        let r = self.runs.get(after.checked_sub(1)?)?;
+        // SAFETY: by the type invariant the run's pages stay allocated
+        // while `backing` lives, which is at least as long as `self`.
+        let run = unsafe { PageRun::from_raw(r.first, r.count) };
+        NonNull::new(run.page_ptr(index - r.start)?)
     }
 
     /// The buffer's size in pages.

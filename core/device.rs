@@ -5,6 +5,7 @@
 //! 6.12's `kernel::device::Device` keeps its raw pointer crate-private, and
 //! the DMA API needs it, so this module keeps its own small handle.
 
+use crate::page::PageRun;
 use core::ptr::NonNull;
 use kernel::bindings;
 
@@ -54,12 +55,14 @@ impl DeviceRef {
         crate::compat::cstr_bytes(unsafe { crate::compat::cstr_from_ptr(name) })
     }
 
-    /// Whether every streaming DMA mapping for the device is bounced through
-    /// swiotlb, whatever the memory (`swiotlb=force`, memory-encrypted
-    /// guests).
-    pub(crate) fn bounces_every_mapping(&self) -> bool {
-        // SAFETY: a live device (type invariant).
-        unsafe { crate::ffi::rdh_dma_force_bounce(self.dev.as_ptr()) }
+    /// Whether a streaming DMA mapping of `run` for the device would be
+    /// bounced through swiotlb: swiotlb forced for it (`swiotlb=force`,
+    /// memory-encrypted guests), or the run out of its reach.
+    pub(crate) fn would_bounce(&self, run: PageRun<'_>) -> bool {
+        let phys = (run.pfn() as u64) << bindings::PAGE_SHIFT;
+        // SAFETY: a live device (type invariant); the range is only
+        // compared with what the device can reach.
+        unsafe { crate::ffi::rdh_dma_bounces(self.dev.as_ptr(), phys, run.bytes()) }
     }
 
     /// The longest scatterlist segment the device can take, in bytes: its

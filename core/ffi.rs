@@ -113,7 +113,12 @@ extern "C" {
         src: *mut bindings::sg_table,
     ) -> c_int;
     pub(crate) fn rdh_dma_max_seg_size(dev: *mut bindings::device) -> c_uint;
-    pub(crate) fn rdh_dma_force_bounce(dev: *mut bindings::device) -> bool;
+    pub(crate) fn rdh_dma_bounces(
+        dev: *mut bindings::device,
+        phys: bindings::phys_addr_t,
+        size: usize,
+    ) -> bool;
+    pub(crate) fn rdh_dma_needs_shared_memory(dev: *mut bindings::device) -> bool;
     pub(crate) fn rdh_vm_flags_set(vma: *mut bindings::vm_area_struct, flags: c_ulong);
     pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vmap_wc(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;

@@ -19,6 +19,7 @@
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
@@ -605,9 +606,30 @@ unsigned int rdh_dma_max_seg_size(struct device *dev)
 	return dma_get_max_seg_size(dev);
 }
 
-bool rdh_dma_force_bounce(struct device *dev)
+/*
+ * Whether a streaming mapping of the @size bytes at @phys for @dev would be
+ * bounced through swiotlb, by dma-direct's own rule: swiotlb forced for the
+ * device, or in use for it and the range out of the device's reach. (A
+ * device behind an IOMMU is answered as if it had none: it may be refused
+ * what it could have mapped, never allowed what would bounce.)
+ */
+bool rdh_dma_bounces(struct device *dev, phys_addr_t phys, size_t size)
 {
-	return is_swiotlb_force_bounce(dev);
+#ifdef CONFIG_SWIOTLB
+	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
+
+	if (is_swiotlb_force_bounce(dev))
+		return true;
+	if (!mem || !mem->nslabs)
+		return false;
+#ifdef RDH_KERNEL_7
+	return !dma_capable(dev, phys_to_dma(dev, phys), size, true, 0);
+#else
+	return !dma_capable(dev, phys_to_dma(dev, phys), size, true);
+#endif
+#else
+	return false;
+#endif
 }
 
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
@@ -747,6 +769,20 @@ struct device *rdh_maint_device_create(void)
 		return NULL;
 	}
 	return dev;
+}
+
+/*
+ * Whether DMA for @dev must go through memory shared with the host (Arm CCA
+ * realms, protected KVM guests on 7.x): a device without swiotlb can then
+ * map no private page at all. (x86 does its maintenance without a device.)
+ */
+bool rdh_dma_needs_shared_memory(struct device *dev)
+{
+#if defined(CONFIG_ARCH_HAS_FORCE_DMA_UNENCRYPTED) && !defined(CONFIG_X86)
+	return force_dma_unencrypted(dev);
+#else
+	return false;
+#endif
 }
 
 int rdh_dma_writeback_invalidate(struct device *dev, struct page *page, size_t size)

@@ -116,7 +116,8 @@ void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
 void rdh_dma_sync_for_device(struct device *dev, struct sg_table *table, enum dma_data_direction dir);
 unsigned int rdh_dma_max_seg_size(struct device *dev);
-bool rdh_dma_force_bounce(struct device *dev);
+bool rdh_dma_bounces(struct device *dev, phys_addr_t phys, size_t size);
+bool rdh_dma_needs_shared_memory(struct device *dev);
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src);
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 void *rdh_vmap(struct page **pages, unsigned int count);

@@ -122,6 +122,8 @@ struct LinkState {
     describe: Option<Describe>,
     /// Reads describing the buffer now, without the list's lock.
     readers: usize,
+    /// On the list (between `add` and `remove`).
+    linked: bool,
     /// The buffer is being released: no read starts describing it, and its
     /// release waits for `readers` to reach 0 before it unlinks it.
     dead: bool,
@@ -159,6 +161,7 @@ impl LiveLink {
                 dmabuf: None,
                 describe: None,
                 readers: 0,
+                linked: false,
                 dead: false,
             }),
         }
@@ -177,12 +180,13 @@ struct Listed {
 unsafe impl Send for Listed {}
 
 impl Listed {
-    /// The state of a link on this list.
+    /// The state of a link, on this list or about to be added to it.
     ///
     /// # Safety
     ///
-    /// `link` is on this list, which the caller has locked (`&mut self`),
-    /// and no other reference to its state exists.
+    /// `link` is live and either on this list, which the caller has locked
+    /// (`&mut self`), or on none and the caller's alone; no other reference
+    /// to its state exists.
     unsafe fn state<'a>(&'a mut self, link: NonNull<LiveLink>) -> &'a mut LinkState {
         // SAFETY: the link is live while on the list, and its state is
         // ours while the lock is held (`LiveLink`'s invariant).
@@ -251,6 +255,7 @@ impl LiveBuffers {
                 dmabuf: Some(dmabuf),
                 describe: Some(describe),
                 readers: 0,
+                linked: true,
                 dead: false,
             };
             match tail {
@@ -262,14 +267,20 @@ impl LiveBuffers {
     }
 
     /// Takes a buffer off the list; no read describes it once this
-    /// returns. Waits while a read is describing it.
+    /// returns. Waits while a read is describing it. A link that was never
+    /// added is left alone.
     ///
     /// # Safety
     ///
-    /// `link` must have been added to this list with [`LiveBuffers::add`]
-    /// and not removed since.
+    /// `link` must be a buffer's link, on this list or on none, and not
+    /// removed since it was added.
     pub(crate) unsafe fn remove(&self, link: NonNull<LiveLink>) {
         let mut list = self.list.lock();
+        // SAFETY: the link is live (the caller guarantees) and the lock is
+        // held; a link on no list is its owner's, which is us.
+        if !unsafe { list.state(link) }.linked {
+            return;
+        }
         // SAFETY: on the list (the caller guarantees), lock held.
         unsafe { list.state(link) }.dead = true;
         // SAFETY: as above; a read's `readers` is only dropped under the
@@ -281,6 +292,7 @@ impl LiveBuffers {
         unsafe {
             let (prev, next) = {
                 let state = list.state(link);
+                state.linked = false;
                 (state.prev.take(), state.next.take())
             };
             match prev {
@@ -298,10 +310,16 @@ impl LiveBuffers {
         use fmt::Write;
         writeln!(out, "id size heap pid comm mmaps vmaps devices")?;
         let mut list = self.list.lock();
+        // Buffers added after the read began are not waited for: under
+        // constant allocation the read still ends.
+        let end = list.next_id;
         let mut cur = list.head;
         while let Some(link) = cur {
             // SAFETY: `link` is on the list, which is locked.
             let state = unsafe { list.state(link) };
+            if state.id >= end {
+                break;
+            }
             if state.dead {
                 cur = state.next;
                 continue;

@@ -22,13 +22,11 @@
 //!   slot instead.
 //!
 //! Other architectures keep the kernel's cached linear map next to the
-//! write-combined mappings, as Android's heap of this kind does, and map
-//! the pages into processes as `VM_PFNMAP` only (see the
-//! [`InsertableBacking`](crate::buffer::InsertableBacking) impl, x86's).
+//! write-combined mappings, as Android's heap of this kind does. Every
+//! architecture maps the pages into processes as `VM_PFNMAP` only, which
+//! no pin gets past (see the end of this file).
 
 use crate::buffer::Backing;
-#[cfg(target_arch = "x86_64")]
-use crate::buffer::InsertableBacking;
 use crate::ffi;
 use crate::page::{cond_resched, BuddyPages, PageRun};
 use core::ptr::NonNull;
@@ -55,13 +53,22 @@ unsafe impl Send for CacheDevice {}
 unsafe impl Sync for CacheDevice {}
 
 impl CacheDevice {
+    /// The device; `ENODEV` where no device can reach private memory
+    /// without swiotlb (a memory-encrypted guest), which ours must not use:
+    /// there the heap cannot make its pages' cache lines reach memory.
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: no requirement; NULL on failure.
         let dev = unsafe { ffi::rdh_maint_device_create() };
         // INVARIANT: the reference `rdh_maint_device_create()` returned.
-        Ok(Self {
+        let this = Self {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
-        })
+        };
+        // SAFETY: a live device (type invariant).
+        if unsafe { ffi::rdh_dma_needs_shared_memory(this.dev.as_ptr()) } {
+            pr_warn!("system-uncached: DMA here goes through memory shared with the host (a memory-encrypted guest), and no cache maintenance can reach the heap's pages: not registered\n");
+            return Err(ENODEV);
+        }
+        Ok(this)
     }
 
     /// Writes the cache lines of `run` back to memory and invalidates them.
@@ -214,17 +221,8 @@ unsafe impl Backing for WriteCombined {
     }
 }
 
-// Only on x86: there the linear map is write-combined too, so the kernel's
-// own accesses to a page that `get_user_pages()` reached through an
-// ordinary mapping (direct I/O, a pipe, a vhost worker) see what the
-// process's mapping sees. Elsewhere the kernel would reach the page through
-// its cached linear map, leaving lines in the cache that the
-// write-combined mapping reads past; there the pages are mapped as
-// `VM_PFNMAP`, which `get_user_pages()` refuses.
-//
-// SAFETY: `BuddyPages` are whole buddy-allocator pages, single or compound,
-// each holding the allocator's reference until dropped, and the last put
-// frees them (references a mapping took may outlive us). They are made
-// write-back again before our reference goes.
-#[cfg(target_arch = "x86_64")]
-unsafe impl InsertableBacking for WriteCombined {}
+// Not an `InsertableBacking`, on any architecture: a page reached through
+// `get_user_pages()` (which ordinary PTEs allow, GUP-fast even in a `VM_IO`
+// mapping) can be mapped by the kernel with `vmap()` or `vm_map_ram()`
+// (V4L2's `USERPTR`): a cached alias of write-combined memory. Processes
+// map these pages as `VM_PFNMAP` only, whose special PTEs no pin gets past.

@@ -76,16 +76,6 @@ impl Vma {
             == (bindings::VM_MAYWRITE) as c_ulong
     }
 
-    /// Maps `len` bytes of `run` at `addr`, as `VM_PFNMAP`.
-    ///
-    /// `remap_pfn_range()` over a whole shared VMA takes x86 PAT's whole-VMA
-    /// tracking, and if it then fails part-way (a page table cannot be
-    /// allocated), 6.12 tears it down through a path that WARNs in
-    /// `untrack_pfn()`, as fault injection showed. So a shared VMA is never
-    /// handed to it whole: the first page of a multi-page VMA is mapped on
-    /// its own, and a one-page VMA with `vmf_insert_pfn()`. A private (COW)
-    /// mapping must be remapped whole or not at all (`remap_pfn_range()`
-    /// refuses part of one); only one-page ones get here.
     /// Gives the mapping, once made, the core's `vm_operations`, and counts
     /// it as one of the buffer's mappings (a copy counts through `open`,
     /// and every one goes through `close`). `pages`: its pages are ordinary
@@ -107,6 +97,16 @@ impl Vma {
         unsafe { ffi::rdh_vma_set_writecombine(self.raw()) };
     }
 
+    /// Maps `len` bytes of `run` at `addr`, as `VM_PFNMAP`.
+    ///
+    /// `remap_pfn_range()` over a whole shared VMA takes x86 PAT's whole-VMA
+    /// tracking, and if it then fails part-way (a page table cannot be
+    /// allocated), 6.12 tears it down through a path that WARNs in
+    /// `untrack_pfn()`, as fault injection showed. So a shared VMA is never
+    /// handed to it whole: the first page of a multi-page VMA is mapped on
+    /// its own, and a one-page VMA with `vmf_insert_pfn()`. A private (COW)
+    /// mapping must be remapped whole or not at all (`remap_pfn_range()`
+    /// refuses part of one); only one-page ones get here.
     fn remap(&self, addr: usize, run: PageRun<'_>, len: usize) -> Result {
         let whole = addr == self.start() && len == self.end() - self.start();
         if self.is_cow() || !whole {
@@ -267,8 +267,7 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
     ///
     /// As with `map`, the mapping can neither grow (`VM_DONTEXPAND`) nor be
     /// dumped (`VM_DONTDUMP`). Unlike `map`'s, its pages can be zapped
-    /// (`MADV_DONTNEED`); a fault maps them again. A write-combined
-    /// backing's pages cannot be pinned (`VM_IO`). A private mapping is
+    /// (`MADV_DONTNEED`); a fault maps them again. A private mapping is
     /// `map`'s.
     pub(crate) fn map_pages(self) -> Result {
         let vma = self.vma;
@@ -280,14 +279,7 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         if B::WRITE_COMBINED {
             vma.set_writecombine();
         }
-        // A write-combined backing's mapping is `VM_IO` as well, which
-        // `get_user_pages()` refuses: no pin of its pages can reach a kernel
-        // mapping of them (`vmap()`, `vm_map_ram()`: V4L2's `USERPTR`),
-        // which would be a cached alias of write-combined memory.
-        let mut flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
-        if B::WRITE_COMBINED {
-            flags |= bindings::VM_IO;
-        }
+        let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
         // SAFETY: the VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.
         unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };

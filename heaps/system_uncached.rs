@@ -60,29 +60,16 @@ impl Heap for SystemUncachedHeap {
 }
 
 /// A system-uncached buffer: mapped write-combined, shared only (as CMA
-/// buffers), and with nothing to do for CPU access. On x86 its mappings
-/// are of ordinary pages, as the system heap's (the core refuses pins of
-/// them: write-combined); elsewhere they are `VM_PFNMAP`, as upstream's
-/// mappings (the kernel would reach ordinary pages through its cached
-/// linear map: `uncached.rs`).
+/// buffers), as `VM_PFNMAP` ranges (no pin reaches the pages: the core's
+/// `uncached.rs`), and with nothing to do for CPU access.
 struct UncachedBuffer;
-
-#[cfg(target_arch = "x86_64")]
-fn map_shared(request: MmapRequest<'_, WriteCombined>) -> Result {
-    request.map_pages()
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn map_shared(request: MmapRequest<'_, WriteCombined>) -> Result {
-    request.map()
-}
 
 impl Exporter for UncachedBuffer {
     type Backing = WriteCombined;
 
     fn mmap(&self, request: MmapRequest<'_, WriteCombined>) -> Result {
         // (A private mapping is the core's to refuse: write-combined.)
-        map_shared(request)
+        request.map()
     }
 
     fn begin_cpu_access(&self, _cpu: CpuAccess<'_, WriteCombined>, _dir: DataDirection) -> Result {

@@ -8,7 +8,7 @@
 #     tap_ok(one == EINVAL, "%s: a one-page private mapping is refused too (%s)", ...
 DESCRIPTION="a private mapping of write-combined pages allowed (the core's rule dropped)"
 FLAVOUR=x86_64
-PROGRAMS='heap-buffers-uncached|./heap-buffers --page-mapped system-uncached|300|30'
+PROGRAMS='heap-buffers-uncached|./heap-buffers system-uncached|300|32'
 EXPECT='heap-buffers-uncached: system-uncached: a one-page private mapping is refused too'
 mutate() {
 	edit core/vma.rs \

@@ -174,7 +174,7 @@ static int bounce(const char *good)
 	       ret ? strerror(-ret) : "attached");
 	if (!ret)
 		importer("detach 1");
-	tap_ok(logged(mark, "bounces every DMA mapping (swiotlb), which cannot reach pages outside"),
+	tap_ok(logged(mark, "DMA mappings would bounce through swiotlb, which cannot reach pages outside"),
 	       "%s: the refusal is logged", name);
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	h.fd = fd;
