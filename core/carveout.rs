@@ -442,3 +442,78 @@ unsafe impl Backing for CarveoutPages {
         core::iter::once(run)
     }
 }
+
+/// The first-fit search, on bitmaps built by hand (7.3's KUnit, run when
+/// the module loads on a kernel with `CONFIG_KUNIT`).
+#[cfg(rdh_kernel_7)]
+#[kernel::macros::kunit_tests(rust_dma_heap_carveout)]
+mod tests {
+    use super::Bitmap;
+    use kernel::prelude::*;
+
+    /// A bitmap of `pages` pages with the runs `used` lent.
+    fn bitmap(pages: usize, used: &[(usize, usize)]) -> Result<Bitmap> {
+        let mut words = KVVec::new();
+        words.extend_with(pages.div_ceil(64), 0u64, GFP_KERNEL)?;
+        let mut map = Bitmap { words };
+        for &(first, count) in used {
+            map.set(first, count, true);
+        }
+        Ok(map)
+    }
+
+    #[test]
+    fn an_empty_region_lends_from_its_start() -> Result {
+        let map = bitmap(128, &[])?;
+        assert_eq!(map.find(128, 4, 1, 0), Some(0));
+        assert_eq!(map.find(128, 128, 1, 0), Some(0));
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_never_overlaps_a_lent_page() -> Result {
+        let map = bitmap(128, &[(0, 3), (10, 1)])?;
+        assert_eq!(map.find(128, 4, 1, 0), Some(3));
+        assert_eq!(map.find(128, 8, 1, 0), Some(11));
+        Ok(())
+    }
+
+    #[test]
+    fn the_first_pfn_of_a_run_is_aligned() -> Result {
+        let map = bitmap(128, &[(0, 1)])?;
+        // The region starts at pfn 0 mod 4: runs start at multiples of 4.
+        assert_eq!(map.find(128, 4, 4, 0), Some(4));
+        // At pfn 3 mod 4 (phase 3): the first aligned page is the second.
+        let map = bitmap(128, &[])?;
+        assert_eq!(map.find(128, 4, 4, 3), Some(1));
+        assert_eq!(map.find(128, 2, 64, 63), Some(1));
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_past_the_region_is_not_found() -> Result {
+        let map = bitmap(128, &[(64, 1)])?;
+        assert_eq!(map.find(128, 64, 1, 0), Some(0));
+        assert_eq!(map.find(128, 65, 1, 0), None);
+        assert_eq!(map.find(128, 129, 1, 0), None);
+        // Aligned to 64 at phase 1, only pfn 64 (page 63) could start one.
+        assert_eq!(map.find(128, 64, 64, 1), None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_full_region_lends_nothing() -> Result {
+        let map = bitmap(100, &[(0, 100)])?;
+        assert_eq!(map.find(100, 1, 1, 0), None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_returned_run_is_found_again() -> Result {
+        let mut map = bitmap(64, &[(0, 64)])?;
+        map.set(16, 16, false);
+        assert_eq!(map.find(64, 16, 16, 0), Some(16));
+        assert_eq!(map.find(64, 17, 1, 0), None);
+        Ok(())
+    }
+}

@@ -681,3 +681,59 @@ unsafe extern "C" fn rdh_rust_pool_stats(pool: *const c_void, out: *mut ffi::Poo
     // SAFETY: `out` is writable (see the function's safety requirements).
     unsafe { out.write(stats) };
 }
+
+/// What a pool keeps of a freed buffer, on real pages (7.3's KUnit, run
+/// when the module loads on a kernel with `CONFIG_KUNIT`).
+#[cfg(rdh_kernel_7)]
+#[kernel::macros::kunit_tests(rust_dma_heap_pool)]
+mod tests {
+    use super::keep_at_most;
+    use crate::page::{BuddyPages, Effort, Memcg};
+    use kernel::prelude::*;
+
+    /// A chunk of each order, in this order.
+    fn chunks(orders: &[u32]) -> Result<KVVec<BuddyPages>> {
+        let mut out = KVVec::new();
+        for &order in orders {
+            out.push(
+                BuddyPages::alloc_zeroed(order, Effort::MayFail, Memcg::Uncharged)?,
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(out)
+    }
+
+    fn orders(chunks: &KVVec<BuddyPages>) -> Result<KVec<u32>> {
+        let mut out = KVec::new();
+        for chunk in chunks.iter() {
+            out.push(chunk.order(), GFP_KERNEL)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn the_chunks_that_fit_are_kept() -> Result {
+        // 4 + 1 + 2 pages with room for 3: the first does not fit, the
+        // next two do.
+        let (kept, pages) = keep_at_most(chunks(&[2, 0, 1])?, 3);
+        assert_eq!(pages, 3);
+        assert_eq!(&orders(&kept)?[..], &[0, 1][..]);
+        Ok(())
+    }
+
+    #[test]
+    fn with_room_for_all_everything_is_kept() -> Result {
+        let (kept, pages) = keep_at_most(chunks(&[0, 3, 1])?, 11);
+        assert_eq!(pages, 11);
+        assert_eq!(&orders(&kept)?[..], &[0, 3, 1][..]);
+        Ok(())
+    }
+
+    #[test]
+    fn without_room_nothing_is_kept() -> Result {
+        let (kept, pages) = keep_at_most(chunks(&[0, 1])?, 0);
+        assert_eq!(pages, 0);
+        assert!(kept.is_empty());
+        Ok(())
+    }
+}

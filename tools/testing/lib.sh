@@ -94,9 +94,11 @@ flavour_arch() {
 flavour_cmdline() {
 	case $1 in
 	arm64|gki) echo "" ;;
-	# memmap=: 32 MiB at 512 MiB taken out of RAM for the carveout heap's
-	# test (heap-carveout), which names it with carveout_base/size.
-	*) echo 'cma=64M memmap=32M$0x20000000 tsc=unstable' ;;
+	# memmap=: 48 MiB at 512 MiB taken out of RAM for the carveout heap's
+	# tests, which name it with carveout_base/size (upstream's kselftest
+	# holds 32 one-MiB buffers at once while its first test's buffer is
+	# still open: 33 MiB).
+	*) echo 'cma=64M memmap=48M$0x20000000 tsc=unstable' ;;
 	esac
 }
 
@@ -108,7 +110,7 @@ flavour_fragments() {
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
 	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;
 	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
-	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config" ;;
+	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/kunit.config" ;;
 	mainline-standalone) echo "$k/base.config $k/x86_64.config" ;;
 	mainline-debug) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/debug.config" ;;
 	esac
@@ -158,7 +160,8 @@ vm_accel() {
 # QEMU's own device tree for `-M virt` with the memory size given, plus a
 # reserved-memory node: the default CMA area (linux,cma, 64 MiB anywhere)
 # and a 48 MiB region reserved for the camera at 0x60000000 (upstream's
-# kselftest needs a little over 32 MiB in every heap it tests).
+# kselftest needs a little over 32 MiB in every heap it tests), and the
+# carveout heap's 48 MiB at 0x68000000 (tools/testing/vm/reserved-memory.dtsi).
 vm_arm64_dtb() {
 	local mem=$1
 	local key

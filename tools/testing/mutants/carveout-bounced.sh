@@ -9,8 +9,8 @@
 # ("under swiotlb=force a device's attach is refused with EOPNOTSUPP").
 DESCRIPTION="a carveout buffer attached to a device that bounces every mapping (swiotlb=force)"
 FLAVOUR=x86_64
-PROGRAMS="heap-carveout-bounce|sh ./with-importer.sh ./heap-carveout --bounce carveout 0x2000000 'carveout=carveout carveout_base=0x20000000 carveout_size=0x2000000'|300|10"
-VMARGS=(--cmdline 'cma=64M memmap=32M$0x20000000 tsc=unstable swiotlb=force oops=panic')
+PROGRAMS="heap-carveout-bounce|sh ./with-importer.sh ./heap-carveout --bounce carveout 0x3000000 'carveout=carveout carveout_base=0x20000000 carveout_size=0x3000000'|300|10"
+VMARGS=(--cmdline 'cma=64M memmap=48M$0x20000000 tsc=unstable swiotlb=force oops=panic')
 # (The VM arguments of no-cpu-sync, so that one control boot serves both.)
 EXPECT='VM run not clean \(status \d+\): .*(unable to handle page fault|swiotlb_bounce)'
 mutate() {
