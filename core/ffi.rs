@@ -253,6 +253,7 @@ extern "C" {
 #[cfg(rdh_hosted)]
 extern "C" {
     pub(crate) fn rdh_param_name_prefix() -> *const u8;
+    pub(crate) fn rdh_host_mem_accounting() -> bool;
     pub(crate) fn rdh_dma_heap_add(name: *const u8, heap: *const c_void) -> c_int;
     pub(crate) fn rdh_dma_heap_name_taken(name: *const u8) -> bool;
     pub(crate) fn rdh_module_pin();

@@ -142,14 +142,16 @@ u64 rdh_param_carveout_size(void)
 	return carveout_size;
 }
 
-static bool mem_accounting;
-module_param(mem_accounting, bool, 0444);
+/* (Not named mem_accounting: 7.x's <linux/dma-heap.h> declares the heap
+ * core's switch of that name, which hosted mode reads.) */
+static bool rdh_mem_accounting;
+module_param_named(mem_accounting, rdh_mem_accounting, bool, 0444);
 MODULE_PARM_DESC(mem_accounting,
 		 "Charge system-heap pages to the allocating task's memory cgroup (default: N)");
 
 bool rdh_param_mem_accounting(void)
 {
-	return mem_accounting;
+	return rdh_mem_accounting;
 }
 
 static long pool_max_kb = -1;
@@ -1230,6 +1232,17 @@ MODULE_PARM_DESC(name_prefix,
 const char *rdh_param_name_prefix(void)
 {
 	return name_prefix ?: "";
+}
+
+/* The heap core's own dma_heap.mem_accounting, where it exports it (7.x;
+ * Kbuild checks), else false. */
+bool rdh_host_mem_accounting(void)
+{
+#ifdef RDH_HOST_MEM_ACCOUNTING
+	return READ_ONCE(mem_accounting);
+#else
+	return false;
+#endif
 }
 
 /* The heap core calls ops->allocate; ours finds the Rust heap in the drvdata. */

@@ -166,6 +166,7 @@ int rdh_rust_hosted_allocate(const void *heap, unsigned long len, u32 fd_flags,
 			     u64 heap_flags, struct dma_buf **out);
 /* ...and provided by glue.c. */
 const char *rdh_param_name_prefix(void);
+bool rdh_host_mem_accounting(void);
 int rdh_dma_heap_add(const char *name, const void *heap);
 bool rdh_dma_heap_name_taken(const char *name);
 void rdh_module_pin(void);

@@ -30,10 +30,27 @@ pub(crate) fn cma_heaps_enabled() -> bool {
 
 /// Whether system-heap pages are charged to the allocating task's memory
 /// cgroup (`mem_accounting=`, default off, as upstream's parameter of that
-/// name since 7.0).
+/// name since 7.0). Hosted, the heap core's own switch
+/// (`dma_heap.mem_accounting=` on the kernel's command line, where the
+/// core exports it) turns it on as well: an administrator who asked the
+/// kernel to charge heap memory gets every heap in `/dev/dma_heap` charged.
 pub(crate) fn mem_accounting() -> bool {
     // SAFETY: `rdh_param_mem_accounting` only reads a module parameter.
-    unsafe { ffi::rdh_param_mem_accounting() }
+    let ours = unsafe { ffi::rdh_param_mem_accounting() };
+    ours || host_mem_accounting()
+}
+
+/// The heap core's `dma_heap.mem_accounting` (hosted mode).
+#[cfg(rdh_hosted)]
+fn host_mem_accounting() -> bool {
+    // SAFETY: `rdh_host_mem_accounting` only reads the heap core's
+    // parameter (or returns false where the core has none).
+    unsafe { ffi::rdh_host_mem_accounting() }
+}
+
+#[cfg(not(rdh_hosted))]
+fn host_mem_accounting() -> bool {
+    false
 }
 
 /// Reads a string parameter.

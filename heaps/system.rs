@@ -77,7 +77,8 @@ impl Heap for SystemHeap {
 }
 
 /// Whom the system heaps charge their pages to: the allocating task's
-/// memory cgroup with `mem_accounting=1`, else nobody.
+/// memory cgroup with `mem_accounting=1` (or, hosted, the heap core's
+/// `dma_heap.mem_accounting=1`), else nobody.
 pub(super) fn memcg() -> Memcg {
     if params::mem_accounting() {
         Memcg::Caller
