@@ -5,8 +5,10 @@
 //!
 //! A region comes from the device tree (a child of `/reserved-memory`
 //! without `reusable`, which CMA would lend to movable pages: the kernel
-//! reserved exactly that range for that node, and no reserved-memory
-//! driver of the kernel set it up for a device) or from module parameters
+//! reserved exactly that range for that node, no reserved-memory driver
+//! of the kernel set it up for a device, and no driver can be using it:
+//! it has no `compatible` and no node names it in `memory-region`) or
+//! from module parameters
 //! (x86 only, a range `memmap=SIZE$BASE` took out of RAM: the firmware's
 //! E820 table says RAM, the kernel's says reserved, where the kernel lets a
 //! module read both, and nothing else claimed it in iomem). Every page must
@@ -196,6 +198,8 @@ pub(crate) enum Refused {
     Reusable,
     NoMap,
     Owned,
+    Compatible,
+    InUse,
     Unaligned,
     NotReserved(u64),
     SystemRam,
@@ -366,6 +370,7 @@ fn taken_from_ram(base: u64, size: u64) -> core::result::Result<(), Refused> {
 fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> {
     let (mut base, mut size) = (0, 0);
     let (mut reusable, mut nomap, mut owned) = (false, false, false);
+    let (mut compatible, mut used) = (false, false);
     // SAFETY: `name` is NUL-terminated; the outputs are writable.
     let ret = unsafe {
         ffi::rdh_of_reserved_region(
@@ -375,6 +380,8 @@ fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> 
             &mut reusable,
             &mut nomap,
             &mut owned,
+            &mut compatible,
+            &mut used,
         )
     };
     if ret != 0 {
@@ -388,6 +395,15 @@ fn device_tree_region(name: &CStr) -> core::result::Result<(u64, u64), Refused> 
     }
     if owned {
         return Err(Refused::Owned);
+    }
+    // Drivers that use their region without reserved-memory ops: a node
+    // with a compatible is some driver's (ramoops), one another node names
+    // in memory-region is that device's (remoteproc, display engines).
+    if compatible {
+        return Err(Refused::Compatible);
+    }
+    if used {
+        return Err(Refused::InUse);
     }
     Ok((base, size))
 }

@@ -65,6 +65,8 @@ extern "C" {
         reusable: *mut bool,
         nomap: *mut bool,
         owned: *mut bool,
+        compatible: *mut bool,
+        used: *mut bool,
     ) -> c_int;
     pub(crate) fn rdh_reserved_page(pfn: u64) -> *mut bindings::page;
     pub(crate) fn rdh_range_outside_ram(base: u64, size: u64) -> bool;

@@ -1113,16 +1113,41 @@ bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *
 
 /* ---- carveouts: reserved memory that no allocator manages ---- */
 
+#ifdef CONFIG_OF_RESERVED_MEM
+/* Whether any node of the device tree names @np in its "memory-region". */
+static bool rdh_of_memory_region_user(struct device_node *np)
+{
+	struct device_node *user, *target;
+	int i, n;
+
+	for_each_node_with_property(user, "memory-region") {
+		n = of_count_phandle_with_args(user, "memory-region", NULL);
+		for (i = 0; i < n; i++) {
+			target = of_parse_phandle(user, "memory-region", i);
+			of_node_put(target);
+			if (target == np) {
+				of_node_put(user);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+#endif
+
 /*
  * The base and size of the available child of /reserved-memory named @name
- * (unit address included), whether it has the "reusable" and "no-map"
- * properties, and whether a reserved-memory driver of the kernel set it up
+ * (unit address included); whether it has the "reusable" and "no-map"
+ * properties; whether a reserved-memory driver of the kernel set it up
  * (rmem->ops: e.g. a non-reusable "shared-dma-pool" is some device's
- * coherent pool): 0, or -ENOENT if there is no such node (or no device
+ * coherent pool); whether it has a "compatible" (a driver's region, e.g.
+ * ramoops, which uses its region without rmem->ops); whether another node
+ * names it in "memory-region" (its device's driver uses it, e.g.
+ * remoteproc's). 0, or -ENOENT if there is no such node (or no device
  * tree), -ENODEV if the kernel reserved nothing for it.
  */
 int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap,
-			   bool *owned)
+			   bool *owned, bool *compatible, bool *used)
 {
 	int ret = -ENOENT;
 #ifdef CONFIG_OF_RESERVED_MEM
@@ -1144,6 +1169,8 @@ int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusabl
 		}
 		*reusable = of_property_read_bool(np, "reusable");
 		*nomap = of_property_read_bool(np, "no-map");
+		*compatible = of_property_present(np, "compatible");
+		*used = rdh_of_memory_region_user(np);
 		of_node_put(np);
 		break;
 	}

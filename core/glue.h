@@ -84,7 +84,7 @@ const char *rdh_param_carveout(void);
 u64 rdh_param_carveout_base(void);
 u64 rdh_param_carveout_size(void);
 int rdh_of_reserved_region(const char *name, u64 *base, u64 *size, bool *reusable, bool *nomap,
-			   bool *owned);
+			   bool *owned, bool *compatible, bool *used);
 struct page *rdh_reserved_page(u64 pfn);
 bool rdh_range_outside_ram(u64 base, u64 size);
 int rdh_e820_has_ram(u64 base, u64 size, bool firmware);

@@ -9,7 +9,8 @@
 //! what a camera pipeline needs to keep N capture buffers available.
 //!
 //! `carveout=NAME` takes the device tree's `/reserved-memory/NAME` (a node
-//! without `reusable` or `no-map` that no driver of the kernel set up);
+//! without `reusable`, `no-map` or `compatible`, that no driver of the
+//! kernel set up and no device names in `memory-region`);
 //! `carveout=NAME carveout_base=B carveout_size=S` (x86 only) takes the
 //! range B..B+S, which `memmap=S$B` must have taken out of RAM at boot. The
 //! heap is named NAME. Buffers are
@@ -64,6 +65,14 @@ fn refused(name: &CStr, why: Refused) {
         ),
         Refused::Owned => pr_err!(
             "carveout {}: a driver of the kernel set the region up (e.g. a device's coherent pool)\n",
+            name
+        ),
+        Refused::Compatible => pr_err!(
+            "carveout {}: the node has a compatible: a driver of the kernel may use it (e.g. ramoops)\n",
+            name
+        ),
+        Refused::InUse => pr_err!(
+            "carveout {}: another node names it in memory-region: its device's driver uses it\n",
             name
         ),
         Refused::Unaligned => pr_err!("carveout {}: base and size must be whole pages\n", name),

@@ -7,7 +7,9 @@
  *     arm64, any range (no E820 table to check it against), an unaligned
  *     one, on x86_64 the firmware's own reserved memory (the BIOS area), a
  *     node that does not exist, a reusable one (a CMA area), on arm64 one
- *     a driver of the kernel set up (a device's coherent pool);
+ *     a driver of the kernel set up (a device's coherent pool), one with a
+ *     compatible (ramoops, which maps its range itself) and one another
+ *     node names in memory-region (a device's, as remoteproc's are);
  *   - on x86_64 the range is claimed in /proc/iomem under the heap's name;
  *   - with the right parameters the heap is there, its region_bytes is the
  *     region's size, and the whole region can be allocated, in four
@@ -239,6 +241,10 @@ int main(int argc, char **argv)
 		"carveout stolen: ranges are for x86 (E820) alone");
 	refused("carveout=coherent@6c000000", "coherent@6c000000",
 		"carveout coherent@6c000000: a driver of the kernel set the region up");
+	refused("carveout=ramoops@6d000000", "ramoops@6d000000",
+		"carveout ramoops@6d000000: the node has a compatible");
+	refused("carveout=used@6e000000", "used@6e000000",
+		"carveout used@6e000000: another node names it in memory-region");
 #else
 	refused("carveout=stolen carveout_base=0x1000000 carveout_size=0x100000", "stolen",
 		"carveout stolen: the range is System RAM");
