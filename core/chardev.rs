@@ -87,8 +87,8 @@ pub(crate) struct NodeTarget {
 ///
 /// `node` was added by `rdh_node_add()` in a class that outlives this value,
 /// with `target` as its private data and `target.stats` as its sysfs
-/// files' data; it is removed on drop (and freed by
-/// its device's release once nothing uses it). `target` outlives every open
+/// files' data; it is removed and freed on drop (the kernel frees its
+/// device and cdev once nothing uses them). `target` outlives every open
 /// file of the node, because open files pin this module (`fops.owner`) and
 /// nodes are only dropped when the module goes away.
 pub(crate) struct HeapNode {
@@ -143,16 +143,4 @@ impl Drop for HeapNode {
         // invariant), and is removed only here.
         unsafe { ffi::rdh_node_remove(self.node.as_ptr()) };
     }
-}
-
-/// Waits until every removed node has been released.
-///
-/// A node's memory is freed by its device's release function, which is this
-/// module's code and may run after the node's removal (when the last
-/// reference goes, or, with `CONFIG_DEBUG_KOBJECT_RELEASE`, seconds later).
-/// The module must not be unloaded before: call this after dropping the
-/// last node.
-pub(crate) fn wait_nodes_released() {
-    // SAFETY: no preconditions; it sleeps until a counter drops to zero.
-    unsafe { ffi::rdh_nodes_wait_released() };
 }

@@ -129,6 +129,7 @@ extern "C" {
     pub(crate) fn rdh_set_pages_wc(pages: *mut *mut bindings::page, count: c_int) -> c_int;
     pub(crate) fn rdh_set_pages_wb(pages: *mut *mut bindings::page, count: c_int) -> c_int;
     pub(crate) fn rdh_maint_device_create() -> *mut bindings::device;
+    pub(crate) fn rdh_maint_device_destroy(dev: *mut bindings::device);
     pub(crate) fn rdh_dma_writeback_invalidate(
         dev: *mut bindings::device,
         page: *mut bindings::page,
@@ -209,7 +210,6 @@ extern "C" {
         stats: *const c_void,
     ) -> *mut rdh_node;
     pub(crate) fn rdh_node_remove(node: *mut rdh_node);
-    pub(crate) fn rdh_nodes_wait_released();
     pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
 }
 

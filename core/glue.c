@@ -33,6 +33,7 @@
 #include <linux/moduleparam.h>
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
+#include <linux/platform_device.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/scatterlist.h>
@@ -256,59 +257,45 @@ static umode_t rdh_stat_visible(const void *stats, struct attribute *attr, int n
 /* ---- the /dev/dma_heap/<name> character devices (standalone mode) ---- */
 
 /*
- * One node per heap name: its device and cdev are embedded (so it cannot be
- * in Rust) and it lives as long as the device, whose release frees it. An
- * open file keeps the cdev, and the cdev keeps the device (its parent), so
- * the node outlives every file that reaches it through inode->i_cdev.
+ * One node per heap name. Its device comes from device_create() and its
+ * cdev from cdev_alloc(), so both are freed by the kernel's own release
+ * functions, whenever their last reference goes: no code of this module
+ * runs after a node is removed (a release of ours could run late, after
+ * the last file goes or seconds later with CONFIG_DEBUG_KOBJECT_RELEASE,
+ * and would return into the module's text after the module had waited
+ * for it and gone). The node itself is the device's drvdata, freed by
+ * rdh_node_remove() once the device and the cdev are gone from view.
  */
 struct rdh_node {
-	struct device dev;
-	struct cdev cdev;
+	struct device *dev;
+	struct cdev *cdev;
 	const void *heap;
 	const void *stats;
 };
 
 /* The heap's figures, as files of its class device. */
+#define RDH_dev_NODE(d) ((const struct rdh_node *)dev_get_drvdata(d))
 #define RDH_dev_ARGS struct device *dev, struct device_attribute *attr
 #define RDH_dev_ATTR_TYPE struct device_attribute
-#define RDH_dev_FROM_KOBJ(k) container_of(kobj_to_dev(k), struct rdh_node, dev)->stats
-RDH_STAT_FILES(dev, container_of(dev, struct rdh_node, dev)->stats);
+#define RDH_dev_FROM_KOBJ(k) RDH_dev_NODE(kobj_to_dev(k))->stats
+RDH_STAT_FILES(dev, RDH_dev_NODE(dev)->stats);
+
+/* The module's one dma_heap class, for rdh_heap_open()'s lookup. */
+static struct class *rdh_class;
 
 /*
- * Nodes not yet released. A release may run late (after the last file
- * goes, or seconds later with CONFIG_DEBUG_KOBJECT_RELEASE) and runs this
- * module's code, so the module waits for the count to drop to zero before
- * it goes away (rdh_nodes_wait_released()).
+ * The node is found by its device number. An open file pins the module
+ * (fops.owner), and nodes are removed only while the module goes away, so
+ * the heap stays valid as long as the file.
  */
-static DEFINE_SPINLOCK(rdh_nodes_lock);
-static unsigned int rdh_nodes_unreleased;
-static DECLARE_WAIT_QUEUE_HEAD(rdh_nodes_released);
-
-static void rdh_node_release(struct device *dev)
-{
-	unsigned long flags;
-
-	kfree(container_of(dev, struct rdh_node, dev));
-	/* The waiter checks the count under the lock, so it cannot return,
-	 * and the module cannot go, before this unlock. */
-	spin_lock_irqsave(&rdh_nodes_lock, flags);
-	if (!--rdh_nodes_unreleased)
-		wake_up_all(&rdh_nodes_released);
-	spin_unlock_irqrestore(&rdh_nodes_lock, flags);
-}
-
-void rdh_nodes_wait_released(void)
-{
-	spin_lock_irq(&rdh_nodes_lock);
-	wait_event_lock_irq(rdh_nodes_released, !rdh_nodes_unreleased, rdh_nodes_lock);
-	spin_unlock_irq(&rdh_nodes_lock);
-}
-
 static int rdh_heap_open(struct inode *inode, struct file *file)
 {
-	struct rdh_node *node = container_of(inode->i_cdev, struct rdh_node, cdev);
+	struct device *dev = class_find_device_by_devt(rdh_class, inode->i_rdev);
 
-	file->private_data = (void *)node->heap;
+	if (!dev)
+		return -ENODEV;
+	file->private_data = (void *)RDH_dev_NODE(dev)->heap;
+	put_device(dev);
 	return nonseekable_open(inode, file);
 }
 
@@ -336,8 +323,10 @@ struct class *rdh_class_create(void)
 {
 	struct class *class = class_create("dma_heap");
 
-	if (!IS_ERR(class))
+	if (!IS_ERR(class)) {
 		class->devnode = rdh_devnode;
+		rdh_class = class;
+	}
 	return class;
 }
 
@@ -350,6 +339,7 @@ struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
 			      const void *heap, const void *stats)
 {
 	struct rdh_node *node;
+	struct device *dev;
 	int ret;
 
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
@@ -357,31 +347,43 @@ struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
 		return ERR_PTR(-ENOMEM);
 	node->heap = heap;
 	node->stats = stats;
-	device_initialize(&node->dev);
-	node->dev.class = class;
-	node->dev.groups = rdh_dev_stat_groups;
-	node->dev.devt = devt;
-	node->dev.release = rdh_node_release;
-	spin_lock_irq(&rdh_nodes_lock);
-	rdh_nodes_unreleased++;
-	spin_unlock_irq(&rdh_nodes_lock);
-	cdev_init(&node->cdev, &rdh_heap_fops);
-	node->cdev.owner = THIS_MODULE;
-	ret = dev_set_name(&node->dev, "%s", name);
-	if (!ret)
-		ret = cdev_device_add(&node->cdev, &node->dev);
-	if (ret) {
-		put_device(&node->dev);
-		return ERR_PTR(ret);
+	node->cdev = cdev_alloc();
+	if (!node->cdev) {
+		ret = -ENOMEM;
+		goto err_free;
 	}
+	node->cdev->ops = &rdh_heap_fops;
+	node->cdev->owner = THIS_MODULE;
+	ret = cdev_add(node->cdev, devt, 1);
+	if (ret)
+		goto err_cdev;
+	dev = device_create_with_groups(class, NULL, devt, node, rdh_dev_stat_groups, "%s", name);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto err_cdev;
+	}
+	node->dev = dev;
 	return node;
+
+err_cdev:
+	/* (Also right before cdev_add: its kobject is put either way.) */
+	cdev_del(node->cdev);
+err_free:
+	kfree(node);
+	return ERR_PTR(ret);
 }
 
-/* The node is freed by its release, once nothing uses it any more. */
+/*
+ * Removes the device (its sysfs files first: no read or write of them runs
+ * once this returns) and the cdev (no new open reaches the node), then
+ * frees the node. The kernel frees the device and the cdev when their last
+ * users go.
+ */
 void rdh_node_remove(struct rdh_node *node)
 {
-	cdev_device_del(&node->cdev, &node->dev);
-	put_device(&node->dev);
+	device_unregister(node->dev);
+	cdev_del(node->cdev);
+	kfree(node);
 }
 #endif /* !RDH_HOSTED */
 
@@ -736,25 +738,24 @@ int rdh_set_pages_wb(struct page **pages, int count)
 #endif
 }
 
-static void rdh_maint_device_release(struct device *dev)
-{
-	kfree(dev);
-}
-
 /*
  * A device that is never registered, for cache maintenance through the DMA
  * API (the only way a module has): mapping pages for it writes their cache
  * lines back, unmapping invalidates them, on architectures whose devices
- * are not coherent by default.
+ * are not coherent by default. An unregistered platform device, so that
+ * its release is the kernel's: it may run after the module has gone
+ * (seconds after the last put with CONFIG_DEBUG_KOBJECT_RELEASE). Put with
+ * rdh_maint_device_destroy().
  */
 struct device *rdh_maint_device_create(void)
 {
-	struct device *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	struct platform_device *pdev = platform_device_alloc("rust_dma_heap-cache",
+							     PLATFORM_DEVID_NONE);
+	struct device *dev;
 
-	if (!dev)
+	if (!pdev)
 		return NULL;
-	device_initialize(dev);
-	dev->release = rdh_maint_device_release;
+	dev = &pdev->dev;
 #ifdef CONFIG_SWIOTLB
 	/*
 	 * Cache maintenance must reach the pages themselves: with swiotlb
@@ -767,10 +768,15 @@ struct device *rdh_maint_device_create(void)
 #endif
 	if (dev_set_name(dev, "rust_dma_heap-cache") ||
 	    dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64))) {
-		put_device(dev);
+		platform_device_put(pdev);
 		return NULL;
 	}
 	return dev;
+}
+
+void rdh_maint_device_destroy(struct device *dev)
+{
+	platform_device_put(to_platform_device(dev));
 }
 
 /*

@@ -99,7 +99,6 @@ struct class *rdh_class_create(void);
 struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name, const void *heap,
 			      const void *stats);
 void rdh_node_remove(struct rdh_node *node);
-void rdh_nodes_wait_released(void);
 int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flags, struct dma_buf **out);
 struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
 struct page *rdh_nth_page(struct page *page, unsigned long n);
@@ -127,6 +126,7 @@ void rdh_vma_set_ops(struct vm_area_struct *vma, bool pages);
 int rdh_set_pages_wc(struct page **pages, int count);
 int rdh_set_pages_wb(struct page **pages, int count);
 struct device *rdh_maint_device_create(void);
+void rdh_maint_device_destroy(struct device *dev);
 int rdh_dma_writeback_invalidate(struct device *dev, struct page *page, size_t size);
 void rdh_vunmap(const void *vaddr);
 void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);

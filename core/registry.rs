@@ -3,7 +3,7 @@
 //! The set of registered heaps and their device nodes.
 
 use crate::accounting::HeapStats;
-use crate::chardev::{self, DevtRegion, HeapClass, HeapNode};
+use crate::chardev::{DevtRegion, HeapClass, HeapNode};
 use crate::compat::{cstr_bytes, fmt};
 use crate::heap::{self, Heap};
 use crate::live::{BuffersFile, LiveBuffers};
@@ -132,10 +132,10 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        // Remove every node, then wait until each has been released (its
-        // release is this module's code) before the fields go: the device
-        // numbers and the class, which the nodes use until then.
+        // Remove every node before the fields go: the device numbers and
+        // the class, which the nodes use until then. (The kernel frees a
+        // node's device and cdev with its own release functions, whenever
+        // their last users go: nothing of this module's runs after that.)
         drop(core::mem::take(&mut self.nodes));
-        chardev::wait_nodes_released();
     }
 }

@@ -41,7 +41,7 @@ use kernel::prelude::*;
 /// # Invariants
 ///
 /// `dev` was returned by `rdh_maint_device_create()`; this value holds its
-/// one reference.
+/// one reference, put by `rdh_maint_device_destroy()`.
 pub(crate) struct CacheDevice {
     dev: NonNull<bindings::device>,
 }
@@ -87,7 +87,7 @@ impl CacheDevice {
 impl Drop for CacheDevice {
     fn drop(&mut self) {
         // SAFETY: our reference (type invariant), dropped once.
-        unsafe { bindings::put_device(self.dev.as_ptr()) };
+        unsafe { ffi::rdh_maint_device_destroy(self.dev.as_ptr()) };
     }
 }
 
