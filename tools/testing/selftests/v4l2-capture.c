@@ -3,9 +3,11 @@
  * A real contiguous importer: the V4L2 vivid driver, loaded with
  * allocators=1 (videobuf2 dma-contig), captures into buffers from a CMA
  * heap queued as V4L2_MEMORY_DMABUF, and the frames hold its test pattern;
- * system-heap buffers that are not contiguous are refused cleanly.
+ * system-heap buffers that are not contiguous are refused cleanly. Then,
+ * on a second vivid instance on videobuf2 vmalloc, USERPTR: a system-heap
+ * mapping is pinned and captured into, a system-uncached one is refused.
  *   v4l2-capture CMA_HEAP
- * Run after: modprobe vivid n_devs=1 node_types=0x1 allocators=1
+ * Run after: modprobe vivid n_devs=2 node_types=0x1,0x1 allocators=1,0
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -19,7 +21,20 @@
 #define WIDTH 640
 #define HEIGHT 480
 
-static int find_vivid(void)
+/* Whether a capture node takes buffers of @memory (REQBUFS with count 0
+ * only checks the memory type). */
+static bool takes(int video, unsigned int memory)
+{
+	struct v4l2_requestbuffers req = {
+		.count = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = memory,
+	};
+
+	return !ioctl(video, VIDIOC_REQBUFS, &req);
+}
+
+/* vivid's capture node on videobuf2 dma-contig (no USERPTR there), or, with
+ * @userptr, on vmalloc (which takes USERPTR). */
+static int find_vivid(bool userptr)
 {
 	for (int i = 0; i < 16; i++) {
 		struct v4l2_capability cap = { 0 };
@@ -31,11 +46,95 @@ static int find_vivid(void)
 		if (fd < 0)
 			continue;
 		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) && !strcmp((char *)cap.driver, "vivid") &&
-		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))
+		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE) &&
+		    takes(fd, V4L2_MEMORY_USERPTR) == userptr)
 			return fd;
 		close(fd);
 	}
 	return -1;
+}
+
+static int queue_userptr(int video, void *p, size_t len)
+{
+	struct v4l2_buffer b = {
+		.index = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_USERPTR, .m.userptr = (unsigned long)p, .length = len,
+	};
+
+	return ioctl(video, VIDIOC_QBUF, &b) ? -errno : 0;
+}
+
+static int distinct_luma(const uint8_t *frame, unsigned int bytesperline);
+
+/*
+ * USERPTR, on vivid's vmalloc instance, which pins the pages behind the
+ * pointer and maps them with vm_map_ram(): a system-heap mapping is taken
+ * (its pages are ordinary, as O_DIRECT needs) and captured into; a
+ * system-uncached mapping is refused with EFAULT, because its pages are
+ * write-combined and a pin would let the importer make a cached alias of
+ * them (the mapping is VM_PFNMAP, which GUP refuses, as upstream's is).
+ */
+static void userptr(void)
+{
+	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_requestbuffers req = {
+		.count = 1, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_USERPTR,
+	};
+	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_USERPTR };
+	struct pollfd pfd = { .events = POLLIN };
+	int video = find_vivid(true), type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	int heap, sys, unc, ret = -1;
+	uint8_t *sysmap = MAP_FAILED, *uncmap = MAP_FAILED;
+	size_t size = 0;
+
+	if (video >= 0) {
+		fcntl(video, F_SETFL, O_NONBLOCK);
+		fmt.fmt.pix.width = WIDTH;
+		fmt.fmt.pix.height = HEIGHT;
+		fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+		fmt.fmt.pix.field = V4L2_FIELD_NONE;
+		if (!ioctl(video, VIDIOC_S_FMT, &fmt) && !ioctl(video, VIDIOC_REQBUFS, &req))
+			size = (fmt.fmt.pix.sizeimage + 4095) & ~4095UL;
+	}
+	if (!tap_ok(size > 0, "vivid's vmalloc instance takes a %zu-byte USERPTR buffer", size)) {
+		tap_ok(0, "a system-uncached mapping is refused as a USERPTR buffer (no node)");
+		tap_ok(0, "a system-heap mapping is taken as a USERPTR buffer (no node)");
+		return;
+	}
+	heap = open_heap("system-uncached", O_RDONLY);
+	unc = heap_alloc(heap, size);
+	close(heap);
+	if (unc >= 0)
+		uncmap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, unc, 0);
+	if (uncmap != MAP_FAILED)
+		ret = queue_userptr(video, uncmap, size);
+	tap_ok(ret == -EFAULT,
+	       "a system-uncached mapping is refused as a USERPTR buffer (%d, want -EFAULT): no pin of write-combined pages",
+	       ret);
+
+	heap = open_heap("system", O_RDONLY);
+	sys = heap_alloc(heap, size);
+	close(heap);
+	if (sys >= 0)
+		sysmap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, sys, 0);
+	ret = -1;
+	pfd.fd = video;
+	if (sysmap != MAP_FAILED && !queue_userptr(video, sysmap, size) &&
+	    !ioctl(video, VIDIOC_STREAMON, &type) && poll(&pfd, 1, 20000) == 1 &&
+	    !ioctl(video, VIDIOC_DQBUF, &b))
+		ret = distinct_luma(sysmap, fmt.fmt.pix.bytesperline);
+	tap_ok(ret >= 6, "a system-heap mapping is taken as a USERPTR buffer and holds the colour bars (%d luma values)",
+	       ret);
+	ioctl(video, VIDIOC_STREAMOFF, &type);
+	req.count = 0;
+	ioctl(video, VIDIOC_REQBUFS, &req);
+	if (sysmap != MAP_FAILED)
+		munmap(sysmap, size);
+	if (uncmap != MAP_FAILED)
+		munmap(uncmap, size);
+	close(sys);
+	close(unc);
+	close(video);
 }
 
 static int queue(int video, int index, int dmabuf, size_t len)
@@ -78,7 +177,7 @@ int main(int argc, char **argv)
 	bool queued = true;
 
 	tap_header();
-	video = find_vivid();
+	video = find_vivid(false);
 	if (video >= 0) {
 		/* Non-blocking, so that poll() bounds every wait. */
 		fcntl(video, F_SETFL, O_NONBLOCK);
@@ -163,5 +262,6 @@ int main(int argc, char **argv)
 	req.count = 0;
 	tap_ok(!ioctl(video, VIDIOC_REQBUFS, &req), "buffers are released");
 	close(video);
+	userptr();
 	return tap_finish();
 }
