@@ -102,6 +102,12 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	say "adding rust-src"
 	rustup component add rust-src >/dev/null
 fi
+# The standard library for arm64 userspace: the published Rust crates'
+# client (tools/testing/crates-client) runs on the arm64 flavour too.
+if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+	say "adding the aarch64-unknown-linux-gnu target"
+	rustup target add aarch64-unknown-linux-gnu >/dev/null
+fi
 
 if ! command -v bindgen >/dev/null || \
    [ "$(bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
