@@ -20,6 +20,16 @@ use kernel::str::CStr;
 /// (`CONFIG_CMA_ALIGNMENT`).
 pub(crate) const MAX_ALIGN_ORDER: u32 = bindings::CONFIG_CMA_ALIGNMENT;
 
+/// The alignment upstream's CMA heap gives a buffer of `pages` pages, as a
+/// page order: its size's order (`get_order()`), at most
+/// [`MAX_ALIGN_ORDER`].
+pub(crate) fn buffer_align_order(pages: usize) -> u32 {
+    pages
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(MAX_ALIGN_ORDER)
+}
+
 /// One CMA area.
 ///
 /// # Invariants
@@ -230,5 +240,33 @@ impl Drop for CmaPages {
         if released {
             ledger::CMA.gave_back(self.count);
         }
+    }
+}
+
+/// Buffer alignment (7.3's KUnit, run when the module loads on a kernel
+/// with `CONFIG_KUNIT`).
+#[cfg(rdh_kernel_7)]
+#[kernel::macros::kunit_tests(rust_dma_heap_cma)]
+mod tests {
+    use super::{buffer_align_order, MAX_ALIGN_ORDER};
+
+    #[test]
+    fn a_buffer_is_aligned_to_its_size_order() {
+        assert_eq!(buffer_align_order(1), 0);
+        assert_eq!(buffer_align_order(2), 1);
+        // Not a power of two: rounded up, as get_order() does.
+        assert_eq!(buffer_align_order(3), 2);
+        assert_eq!(buffer_align_order(5), 3);
+        assert_eq!(buffer_align_order(256), 8.min(MAX_ALIGN_ORDER));
+    }
+
+    #[test]
+    fn the_alignment_stops_at_the_kernels_limit() {
+        assert_eq!(buffer_align_order(1 << MAX_ALIGN_ORDER), MAX_ALIGN_ORDER);
+        assert_eq!(
+            buffer_align_order((1 << MAX_ALIGN_ORDER) + 1),
+            MAX_ALIGN_ORDER
+        );
+        assert_eq!(buffer_align_order(1 << 20), MAX_ALIGN_ORDER);
     }
 }

@@ -16,7 +16,7 @@
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
 use crate::accounting::{Charge, Figure};
-use crate::cma::{CmaArea, CmaPages, MAX_ALIGN_ORDER};
+use crate::cma::{buffer_align_order, CmaArea, CmaPages};
 use crate::compat::cstr_bytes;
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
@@ -103,14 +103,6 @@ struct CmaHeap {
     area: CmaArea,
 }
 
-/// The alignment upstream gives a buffer of `pages` pages, as an order.
-fn align_order(pages: usize) -> u32 {
-    pages
-        .next_power_of_two()
-        .trailing_zeros()
-        .min(MAX_ALIGN_ORDER)
-}
-
 impl Heap for CmaHeap {
     fn name(&self) -> &'static CStr {
         self.area.name()
@@ -128,7 +120,7 @@ impl Heap for CmaHeap {
         if !self.area.could_hold(len) {
             return Err(ENOMEM);
         }
-        let mut pages = self.area.alloc(count, align_order(count))?;
+        let mut pages = self.area.alloc(count, buffer_align_order(count))?;
         // Gives up (and the pages back) with `EINTR` if the caller is killed
         // meanwhile: a dying process should not wait for gigabytes.
         pages.zero()?;
