@@ -355,19 +355,20 @@ struct rdh_node *rdh_node_add(struct class *class, dev_t devt, const char *name,
 	node->cdev->ops = &rdh_heap_fops;
 	node->cdev->owner = THIS_MODULE;
 	ret = cdev_add(node->cdev, devt, 1);
-	if (ret)
-		goto err_cdev;
+	if (ret) {
+		/* Never mapped: only the reference cdev_alloc() gave to drop. */
+		kobject_put(&node->cdev->kobj);
+		goto err_free;
+	}
 	dev = device_create_with_groups(class, NULL, devt, node, rdh_dev_stat_groups, "%s", name);
 	if (IS_ERR(dev)) {
 		ret = PTR_ERR(dev);
-		goto err_cdev;
+		cdev_del(node->cdev);
+		goto err_free;
 	}
 	node->dev = dev;
 	return node;
 
-err_cdev:
-	/* (Also right before cdev_add: its kobject is put either way.) */
-	cdev_del(node->cdev);
 err_free:
 	kfree(node);
 	return ERR_PTR(ret);
@@ -378,6 +379,12 @@ err_free:
  * once this returns) and the cdev (no new open reaches the node), then
  * frees the node. The kernel frees the device and the cdev when their last
  * users go.
+ *
+ * One window remains with CONFIG_DEBUG_KOBJECT_RELEASE alone, as for every
+ * module with a cdev: the cdev's release, which detaches it from the
+ * inodes that were opened through it, runs 1-4 s after cdev_del(), and a
+ * reopen of such an inode meanwhile (an O_PATH fd reopened through
+ * /proc/self/fd) would take a reference on the unloaded module.
  */
 void rdh_node_remove(struct rdh_node *node)
 {

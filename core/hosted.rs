@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn whole_pages_with_valid_flags_are_accepted() -> Result {
-        let ram = 1 << 20;
+        let ram = 1 << 10;
         check_request(PAGE_SIZE, O_RDWR | O_CLOEXEC, 0, ram)?;
         check_request(PAGE_SIZE, O_RDONLY, 0, ram)?;
         check_request(ram * PAGE_SIZE, O_RDWR, 0, ram)?;
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_malformed_request_is_einval() {
-        let ram = 1 << 20;
+        let ram = 1 << 10;
         let einval = Some(EINVAL);
         assert_eq!(check_request(0, O_RDWR, 0, ram).err(), einval);
         assert_eq!(check_request(PAGE_SIZE + 1, O_RDWR, 0, ram).err(), einval);
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn a_buffer_larger_than_memory_is_enomem() {
-        let ram = 1 << 20;
+        let ram = 1 << 10;
         assert_eq!(
             check_request((ram + 1) * PAGE_SIZE, O_RDWR, 0, ram).err(),
             Some(ENOMEM)

@@ -17,8 +17,8 @@ const MAX_NODES: u32 = 64;
 
 /// Every heap node, the device numbers they use and their class.
 ///
-/// Fields drop in order, after [`Drop::drop`] has removed the nodes and
-/// waited for their release: the numbers, then the class.
+/// Fields drop in order, after [`Drop::drop`] has removed the nodes: the
+/// numbers, then the class.
 pub(crate) struct Registry {
     nodes: KVec<(CString, HeapNode)>,
     /// The heaps' live buffers, in debugfs.
