@@ -122,26 +122,85 @@ fi
 # with its own state directory downloads just that package, and dpkg-deb
 # unpacks it into the cache. RDH_NO_MAINLINE=1 skips this part.
 MAINLINE_DIR="$STAMP_DIR/linux-source-7.3"
-if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
-	say "fetching linux-source-7.3 from trixie-backports (into $MAINLINE_DIR)"
-	tmp=$(mktemp -d)
-	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
+
+# download_from_suite SUITE DIR PACKAGE...: downloads PACKAGEs from
+# Debian's SUITE (main) into DIR. A one-off sources list with its own state
+# directory: nothing is added to the machine's package sources, nothing is
+# installed, and the archive is the one the machine's apt configuration
+# already uses.
+download_from_suite() {
+	local suite=$1 dir=$2 archive state
+	shift 2
 	archive=$(debian_archive)
 	[ -n "$archive" ] || { say "no Debian archive in the apt configuration"; exit 1; }
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $archive trixie-backports main" \
-		>"$tmp/sources.list"
-	aptopts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		 -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
+	state=$(mktemp -d)
+	mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $archive $suite main" \
+		>"$state/sources.list"
+	local aptopts=(-o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		 -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache"
 		 -o Dir::State::status=/dev/null -o APT::Sandbox::User=root
 		 -o "APT::Architectures::=$(dpkg --print-architecture)")
 	apt-get "${aptopts[@]}" update -qq
-	(cd "$tmp" && apt-get "${aptopts[@]}" download -qq linux-source-7.3 >/dev/null)
+	(cd "$dir" && apt-get "${aptopts[@]}" download -qq "$@" >/dev/null)
+	rm -rf "$state"
+}
+
+if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
+	say "fetching linux-source-7.3 from trixie-backports (into $MAINLINE_DIR)"
+	tmp=$(mktemp -d)
+	download_from_suite trixie-backports "$tmp" linux-source-7.3
 	deb=$(ls "$tmp"/linux-source-7.3_*_all.deb)
 	rm -rf "$MAINLINE_DIR"; mkdir -p "$MAINLINE_DIR"
 	dpkg-deb -x "$deb" "$MAINLINE_DIR"
 	dpkg-deb -f "$deb" Version >"$MAINLINE_DIR/.version"
 	rm -rf "$tmp"
 	touch "$MAINLINE_DIR/.done"
+fi
+
+# ---- libcamera's lc-compliance, a third-party client of the heaps ----
+#
+# Debian's binaries from the trixie suite (libcamera-tools and the
+# libraries it needs), downloaded and unpacked, not installed: the x86_64
+# flavour runs them in its VM through the bundled dynamic loader (the
+# lc-compliance suite in tools/testing/check). What goes into the guest is
+# lc-compliance and the closure of its NEEDED libraries, in
+# $LCC_DIR/lcc/{bin,lib}.
+LCC_DIR="$STAMP_DIR/lc-compliance"
+LCC_PACKAGES=(libcamera-tools libcamera0.4 libc6 libgcc-s1 libstdc++6 libbz2-1.0
+	libzstd1 zlib1g libelf1t64 liblzma5 libdw1t64 libgmp10 libnettle8t64
+	libhogweed6t64 libunistring5 libidn2-0 libffi8 libp11-kit0 libtasn1-6
+	libgnutls30t64 liblttng-ust-common1t64 libnuma1 liblttng-ust-ctl5t64
+	liblttng-ust1t64 libcap2 libudev1 libyaml-0-2 libjpeg62-turbo libyuv0
+	libevent-2.1-7t64 libevent-core-2.1-7t64 libevent-pthreads-2.1-7t64)
+if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$LCC_DIR/.done" ]; then
+	say "fetching libcamera's lc-compliance from trixie (into $LCC_DIR)"
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/debs" "$tmp/root"
+	download_from_suite trixie "$tmp/debs" "${LCC_PACKAGES[@]}"
+	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+	libs=$tmp/root/usr/lib/x86_64-linux-gnu out=$tmp/lcc
+	mkdir -p "$out/bin" "$out/lib"
+	cp "$tmp/root/usr/bin/lc-compliance" "$out/bin/"
+	# The NEEDED closure, breadth first; a library the packages above do
+	# not carry (a dependency trixie added since) stops here, by name.
+	todo=("$tmp/root/usr/bin/lc-compliance") seen=" "
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]} todo=("${todo[@]:1}")
+		for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			case $seen in *" $n "*) continue ;; esac
+			seen+="$n "
+			[ -e "$libs/$n" ] || { say "lc-compliance needs $n, which no package in LCC_PACKAGES has"; exit 1; }
+			cp -L "$libs/$n" "$out/lib/"
+			todo+=("$libs/$n")
+		done
+	done
+	cp -L "$libs/ld-linux-x86-64.so.2" "$out/lib/"
+	dpkg-deb -f "$tmp"/debs/libcamera-tools_*.deb Version >"$out/.version"
+	rm -rf "$LCC_DIR"; mkdir -p "$LCC_DIR"
+	mv "$out" "$LCC_DIR/lcc"
+	rm -rf "$tmp"
+	touch "$LCC_DIR/.done"
 fi
 
 # 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM

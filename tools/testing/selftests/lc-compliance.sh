@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# libcamera's lc-compliance, Debian's binary, unmodified, on each heap in
+# turn, with udmabuf (the kernel's own dma-buf provider) as the control in
+# the same VM:
+#
+#   sh ./lc-compliance.sh LCC-DIR REPS PROVIDER[=HEAP]...
+#
+# LCC-DIR holds bin/lc-compliance and lib/ (its libraries and the dynamic
+# loader; tools/setup.sh unpacks them). PROVIDER is a heap's node or
+# udmabuf; HEAP, the heap's own name where the node is an alias of it (as
+# linux,cma is of the default CMA area's heap), which its tracepoint shows.
+# libcamera's DmaBufAllocator tries /dev/dma_heap/linux,cma, reserved and
+# system, in that order, then /dev/udmabuf: every other node is moved aside
+# for a provider's runs, and a heap libcamera does not know by name is
+# offered under the name "system" (a symlink, as a udev rule would make
+# one). The camera is libcamera's virtual pipeline (a software camera whose
+# frames the CPU draws into the buffers through their mappings).
+#
+# run-fifo: lc-compliance 0.4.0 creates the event loop a capture's
+# completions stop only after it has queued the capture's first requests,
+# and a completion that comes first stops a loop that is not there yet
+# (SIGSEGV, writing to address 8). On one CPU under SCHED_FIFO the test
+# thread is not preempted by the camera's thread, so every completion comes
+# after the loop exists (run-fifo.c).
+#
+# Each run must pass every test of the deterministic set below, and the
+# heap's tracepoint must show that every buffer came from that heap (none
+# from any other: none at all for the control).
+#
+# The deterministic set: lc-compliance 0.4.0's 120 tests on the virtual
+# camera, less the 30 Raw ones (the virtual camera has no raw stream; they
+# skip) and less Capture and CaptureStartStop with 1 to 3 requests (the
+# virtual pipeline needs 4 buffers queued before it completes one).
+#
+# GLIBC_TUNABLES=glibc.malloc.perturb=255 (malloc hands out zeroed memory):
+# libcamera 0.4.0's FrameBuffer leaves its metadata's status uninitialised
+# and the virtual pipeline never sets it on success, so a buffer object that
+# malloc places where a cancelled one lay completes "cancelled", on every
+# provider, the control included (Documentation/testing.rst has the
+# details). Zeroed memory reads FrameSuccess, which is what newer libcamera
+# sets explicitly.
+#
+# Checks: 2 per run, 1 per provider, and 1.
+. ./tap.sh
+
+lcc=$1 reps=$2
+shift 2
+TESTS_EXPECTED=72
+FILTER='*-*Raw_*:*.Capture/*_1:*.Capture/*_2:*.Capture/*_3:*.CaptureStartStop/*_1:*.CaptureStartStop/*_2:*.CaptureStartStop/*_3'
+T=/sys/kernel/tracing
+HEAPS=/dev/dma_heap
+ASIDE=/dev/dma_heap.aside
+
+# libcamera 0.4.0 reads its virtual cameras from a file in its compiled-in
+# data directory (there is no environment override).
+mkdir -p /usr/share/libcamera/pipeline/virtual
+cat >/usr/share/libcamera/pipeline/virtual/virtual.yaml <<'YAML'
+%YAML 1.1
+---
+"Virtual0":
+  supported_formats:
+  - width: 640
+    height: 480
+    frame_rates:
+    - 30
+  test_pattern: "bars"
+  location: "CameraLocationFront"
+  model: "Virtual Video Device"
+YAML
+export LIBCAMERA_PIPELINES_MATCH_LIST=virtual LIBCAMERA_LOG_LEVELS='*:WARN'
+export LIBCAMERA_IPA_MODULE_PATH=/nonexistent LIBCAMERA_LOG_NO_COLOR=1
+
+mkdir -p $ASIDE
+restore() {
+	[ -L $HEAPS/system ] && rm -f $HEAPS/system
+	for node in $ASIDE/*; do [ -e "$node" ] && mv "$node" $HEAPS/; done
+}
+trap restore EXIT
+
+# Lets only PROVIDER be found by libcamera's allocator.
+steer() {
+	restore
+	for node in $HEAPS/*; do [ -e "$node" ] && mv "$node" $ASIDE/; done
+	case $1 in
+	udmabuf) ;;
+	linux,cma|reserved|system) mv "$ASIDE/$1" $HEAPS/ ;;
+	*) ln -s "$ASIDE/$1" $HEAPS/system ;;
+	esac
+}
+
+# The heap names the module's heap_alloc tracepoint reported since the
+# trace was cleared, one per allocation.
+traced_heaps() {
+	sed -n 's/.* heap_alloc: heap=\([^ ]*\) .*/\1/p' $T/trace
+}
+
+diag() { echo "# $*"; }
+[ -d $T/events ] || mount -t tracefs tracefs $T
+echo 1 >$T/events/rust_dma_heap/heap_alloc/enable
+check $? "the module's heap_alloc tracepoint is on"
+for spec in "$@"; do
+	prov=${spec%%=*} heap=${spec#*=}
+	steer "$prov"
+	[ "$prov" = udmabuf ] || [ -e "$HEAPS/$prov" ] || [ -e "$ASIDE/$prov" ] ||
+		diag "$prov: no such heap"
+	diag "$prov: the allocator sees: $(ls $HEAPS | tr '\n' ' ')"
+	: >$T/trace
+	r=1
+	while [ "$r" -le "$reps" ]; do
+		GLIBC_TUNABLES=glibc.malloc.perturb=255 timeout 600 ./run-fifo \
+			"$lcc/lib/ld-linux-x86-64.so.2" --library-path "$lcc/lib" \
+			"$lcc/bin/lc-compliance" -c Virtual0 -f "$FILTER" >/tmp/lcc.out 2>&1
+		st=$?
+		ok=$(grep -c '^\[ *OK *\] ' /tmp/lcc.out)
+		bad=$(grep -c '^\[ *FAILED *\] .*ms)$' /tmp/lcc.out)
+		skip=$(grep -c '^\[ *SKIPPED *\] .*ms)$' /tmp/lcc.out)
+		check "$st" "$prov (run $r): lc-compliance exits 0 (status $st)"
+		[ "$ok" = $TESTS_EXPECTED ] && [ "$bad" = 0 ] && [ "$skip" = 0 ]
+		check $? "$prov (run $r): its $TESTS_EXPECTED deterministic tests pass ($ok passed, $bad failed, $skip skipped)"
+		if [ "$st" != 0 ] || [ "$ok" != $TESTS_EXPECTED ]; then
+			grep -E '^\[  FAILED  \].*ms\)$|Failure|Which is|Expected|Segmentation|Aborted|FATAL|ERROR' \
+				/tmp/lcc.out | head -20 | sed 's/^/# /'
+			tail -5 /tmp/lcc.out | sed 's/^/# /'
+		fi
+		r=$((r + 1))
+	done
+	allocs=$(traced_heaps | wc -l)
+	heaps=$(traced_heaps | sort -u | tr '\n' ' ')
+	if [ "$prov" = udmabuf ]; then
+		[ "$allocs" = 0 ]
+		check $? "udmabuf: no buffer came from the module's heaps ($allocs allocations: $heaps)"
+	else
+		[ "$allocs" -gt 0 ] && [ -z "$(traced_heaps | grep -vxF -e "$heap")" ]
+		check $? "$prov: every buffer came from the heap $heap ($allocs allocations, from: $heaps)"
+	fi
+done
+echo 0 >$T/events/rust_dma_heap/heap_alloc/enable
+tap_end
