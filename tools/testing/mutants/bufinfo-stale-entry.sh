@@ -6,7 +6,7 @@
 # the list right after freeing its first buffer:
 #     close(fd);
 #     n = find(size, 0, NULL);
-#     tap_ok(fd >= 0 && n == 0, "%s: a freed buffer has no line (%d)", name, n);
+#     check_ok(fd >= 0 && n == 0, "%s: a freed buffer has no line (%d)", name, n);
 # That read is the first to meet the stale link (the program is alone in
 # the VM, and every earlier read only lists live buffers): KASAN reports
 # the use after free on the spot (the freed object is held in quarantine,

@@ -8,9 +8,9 @@
 # with four 8 MiB buffers, all at the same pages now, then reads each
 # buffer and scribbles 0x5a5a5a5a over it:
 #     zero &= all_zero(bufs[i], size / 4, true);
-#     tap_ok(zero, "%s: each buffer is zeroed", name);
+#     check_ok(zero, "%s: each buffer is zeroed", name);
 # buffer 1 shows buffer 0's scribble; and the region is not full:
-#     tap_ok(extra == -ENOMEM, "%s: one page more is ENOMEM (%s)", ...);
+#     check_ok(extra == -ENOMEM, "%s: one page more is ENOMEM (%s)", ...);
 DESCRIPTION="a carveout run handed out twice (range never marked lent)"
 FLAVOUR=x86_64
 PROGRAMS="heap-carveout|sh ./with-importer.sh ./heap-carveout carveout 0x3000000 'carveout=carveout carveout_base=0x20000000 carveout_size=0x3000000'|600|19"

@@ -14,7 +14,7 @@
 # freed struct file (SLAB_TYPESAFE_BY_RCU keeps its f_count at 0 until
 # then):
 #     fd = heap_alloc(heap, PAGE);
-#     tap_ok(fd >= 0, "%s: allocates on a read-only heap fd", h);
+#     check_ok(fd >= 0, "%s: allocates on a read-only heap fd", h);
 #     close(fd);
 # so the report is deterministic and needs no KASAN; heap-ioctl touches
 # its buffers only through fd calls (lseek, fcntl, close), never through a

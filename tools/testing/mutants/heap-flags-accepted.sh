@@ -4,10 +4,10 @@
 # allows none (VALID_HEAP_FLAGS is 0) every heap_flags value is accepted
 # and a buffer is made where upstream fails with EINVAL. heap-ioctl's
 # errno paths pass heap_flags 1 and 1 << 63 on each heap:
-#     tap_ok(alloc_with(heap, PAGE, O_RDWR, 1, 0, NULL) == -EINVAL,
-#            "%s: heap_flags bit 0 is EINVAL", h);
-#     tap_ok(alloc_with(heap, PAGE, O_RDWR, 1ULL << 63, 0, NULL) == -EINVAL,
-#            "%s: heap_flags bit 63 is EINVAL", h);
+#     check_ok(alloc_with(heap, PAGE, O_RDWR, 1, 0, NULL) == -EINVAL,
+#              "%s: heap_flags bit 0 is EINVAL", h);
+#     check_ok(alloc_with(heap, PAGE, O_RDWR, 1ULL << 63, 0, NULL) == -EINVAL,
+#              "%s: heap_flags bit 63 is EINVAL", h);
 # Both calls now return 0 (alloc_with closes the fd, so nothing else
 # turns red: no fd or buffer leaks). One heap suffices: the check is in
 # the ioctl, before any heap is called (40 checks on one heap).

@@ -10,8 +10,8 @@
 # kmalloc's caches: inode, dentry and file have caches of their own), and
 # the call then fails with ENOMEM, as it should; it compares the system's
 # free pages before and after with a tolerance of 12 pages:
-#     tap_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
-#            "%s: no page is missing after every step%s", heap_name, ...)
+#     check_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
+#              "%s: no page is missing after every step%s", heap_name, ...)
 # Each failed export leaks 273 pages. (That site comes after the buffer's
 # page allocations, whose number depends on what the pools hold at each
 # step, 0 to 3 on a fresh VM: the stepping goes past every count, so one

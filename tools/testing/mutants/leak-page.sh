@@ -3,8 +3,8 @@
 # (heaps/system.rs, shared with system-uncached) allocates a page and
 # forgets it. kmemleak does not see pages and dma-buf counts do not
 # either: the free-page comparison at the end of heap-fuzz must,
-#     tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
-#            "every page comes back (a leak of one 64 KiB chunk would show)");
+#     check_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
+#              "every page comes back (a leak of one 64 KiB chunk would show)");
 # with a tolerance of 12 pages, against one page for each of the roughly
 # 200 allocations that get their chunks in 3000 operations on the system
 # heap alone (seed 1: the control replays the same run). Where the module

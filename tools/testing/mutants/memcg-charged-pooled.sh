@@ -6,8 +6,8 @@
 # ones too: the cgroup stays charged for memory it no longer holds, until
 # the shrinker runs. heap-memcg (in a VM with mem_accounting=1, as check's
 # memcg suite) ends with
-#     tap_ok(heap_stat(heap_name, "pool_bytes") == 0,
-#            "%s: charged pages never enter the pools (pool_bytes %ld)", ...)
+#     check_ok(heap_stat(heap_name, "pool_bytes") == 0,
+#              "%s: charged pages never enter the pools (pool_bytes %ld)", ...)
 # which sees the pooled pages (16 MiB from its first buffer alone; the
 # pools take up to RAM/16, ~58 MiB in the 1 GiB VM). The cgroup's own
 # figures turn red too ("and is back once it is freed", "and is uncharged

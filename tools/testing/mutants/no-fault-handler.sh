@@ -4,7 +4,7 @@
 # had before 2026-12-06: MADV_DONTNEED zaps the pages and the next access
 # gets SIGBUS instead of the buffer's page again. heap-buffers on the
 # system heap reads the range back in a child:
-#     tap_ok(... "%s: MADV_DONTNEED on a shared mapping is %s; every page then reads ...
+#     check_ok(... "%s: MADV_DONTNEED on a shared mapping is %s; every page then reads ...
 DESCRIPTION="mappings of ordinary pages without a fault handler (SIGBUS after MADV_DONTNEED)"
 FLAVOUR=x86_64
 PROGRAMS='heap-buffers-system|./heap-buffers --page-mapped system|300|34'

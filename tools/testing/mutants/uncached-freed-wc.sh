@@ -10,8 +10,8 @@
 # map keeps the evidence: heap-uncached sums the bytes of the "Low Kernel
 # Mapping" section of /sys/kernel/debug/page_tables/kernel marked PWT or
 # PCD before its 200 rounds of 4 MiB buffers and after them,
-#     tap_ok(not_wb0 >= 0 && not_wb >= 0 && not_wb <= not_wb0,
-#            "and it is write-back again once the buffers are freed ...")
+#     check_ok(not_wb0 >= 0 && not_wb >= 0 && not_wb <= not_wb0,
+#              "and it is write-back again once the buffers are freed ...")
 # which here is at least 4 MiB over (the check just before it proves the
 # sum sees a live buffer's 4 MiB).
 DESCRIPTION="system-uncached pages freed with a write-combined linear map"

@@ -5,7 +5,7 @@
 # not to the pages, so a write-combined mapping could read what the
 # previous owner left in memory. heap-uncached --swiotlb, on arm64 booted
 # with swiotlb=force, resets swiotlb's high-water mark and allocates:
-#     tap_ok(after == 0, "system-uncached: their cache maintenance used no swiotlb slot ...
+#     check_ok(after == 0, "system-uncached: their cache maintenance used no swiotlb slot ...
 DESCRIPTION="the uncached heap's cache maintenance bounced through swiotlb (arm64)"
 FLAVOUR=arm64
 PROGRAMS='heap-uncached-swiotlb|./heap-uncached --swiotlb|300|5'

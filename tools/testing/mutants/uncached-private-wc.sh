@@ -5,7 +5,7 @@
 # would map an ordinary cached page write-combined (a memory-type alias on
 # x86). No heap refuses it on its own any more (the rule is the core's), so
 # heap-buffers on system-uncached must see it:
-#     tap_ok(one == EINVAL, "%s: a one-page private mapping is refused too (%s)", ...
+#     check_ok(one == EINVAL, "%s: a one-page private mapping is refused too (%s)", ...
 DESCRIPTION="a private mapping of write-combined pages allowed (the core's rule dropped)"
 FLAVOUR=x86_64
 PROGRAMS='heap-buffers-uncached|./heap-buffers system-uncached|300|32'

@@ -100,18 +100,18 @@ static void one(const char *heap, const char *phase, const char *event, const ch
 {
 	int n = count(event, dev, dir, extra);
 
-	tap_ok(n == 1, "%s: %s: one %s %s%s%s for %s (got %d)", heap, phase, event, dir,
-	       extra ? " " : "", extra ? extra : "", who, n);
+	check_ok(n == 1, "%s: %s: one %s %s%s%s for %s (got %d)", heap, phase, event, dir,
+		 extra ? " " : "", extra ? extra : "", who, n);
 }
 
 static void expect_total(const char *heap, const char *phase, int total)
 {
 	int n = lines_of_ours();
 
-	if (!tap_ok(n == total, "%s: %s: exactly %d DMA calls for the two devices (got %d)",
-		    heap, phase, total, n)) {
+	if (!check_ok(n == total, "%s: %s: exactly %d DMA calls for the two devices (got %d)",
+		      heap, phase, total, n)) {
 		for (char *line = strtok(trace, "\n"); line; line = strtok(NULL, "\n"))
-			tap_diag("%s", line);
+			ksft_print_msg("%s\n", line);
 	}
 }
 
@@ -120,7 +120,7 @@ static void take(const char *heap, const char *phase)
 	int ret = take_trace();
 
 	if (ret)
-		tap_ok(0, "%s: %s: the trace is read whole (%s)", heap, phase, strerror(-ret));
+		check_ok(0, "%s: %s: the trace is read whole (%s)", heap, phase, strerror(-ret));
 }
 
 #define A "the FROM_DEVICE importer", DEV_A
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	char path[256];
 	bool ready = true;
 
-	tap_header();
+	ksft_print_header();
 	if (mount("nodev", TRACING, "tracefs", 0, NULL) && errno != EBUSY)
 		ready = false;
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
@@ -150,9 +150,9 @@ int main(int argc, char **argv)
 	 * them out of the buffer. */
 	if (write_file(TRACING "/events/dma/filter", "device ~ \"rdh-dmadir.*\""))
 		ready = false;
-	if (!tap_ok(ready && !write_file(TRACING "/tracing_on", "1"),
-		    "the DMA tracepoints are on, filtered to the test's devices"))
-		tap_finish();
+	if (!check_ok(ready && !write_file(TRACING "/tracing_on", "1"),
+		      "the DMA tracepoints are on, filtered to the test's devices"))
+		finish_checks();
 
 	for (int h = 1; h < argc; h++) {
 		const char *heap = argv[h];
@@ -160,17 +160,17 @@ int main(int argc, char **argv)
 		int hfd = open_heap(heap, O_RDONLY), fd;
 		char cmd[64];
 
-		if (!tap_ok(hfd >= 0, "%s: heap opens", heap))
+		if (!check_ok(hfd >= 0, "%s: heap opens", heap))
 			continue;
 		fd = heap_alloc(hfd, len);
 		close(hfd);
-		if (!tap_ok(fd >= 0, "%s: allocates %zu bytes", heap, len))
+		if (!check_ok(fd >= 0, "%s: allocates %zu bytes", heap, len))
 			continue;
 
 		take(heap, "before");
 		snprintf(cmd, sizeof(cmd), "%d 2 1", fd); /* A: FROM_DEVICE, B: TO_DEVICE */
-		if (!tap_ok(!write_file("/sys/kernel/debug/rdh_dmadir/attach", cmd),
-			    "%s: both devices attach and map", heap)) {
+		if (!check_ok(!write_file("/sys/kernel/debug/rdh_dmadir/attach", cmd),
+			      "%s: both devices attach and map", heap)) {
 			close(fd);
 			continue;
 		}
@@ -181,36 +181,36 @@ int main(int argc, char **argv)
 		one(heap, "first map", "dma_sync_sg_for_device", B, "TO_DEVICE", NULL);
 		expect_total(heap, "first map", 4);
 
-		tap_ok(!dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), "%s: SYNC_START|WRITE", heap);
+		check_ok(!dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), "%s: SYNC_START|WRITE", heap);
 		take(heap, "SYNC_START|WRITE");
 		one(heap, "SYNC_START|WRITE", "dma_sync_sg_for_cpu", A, "TO_DEVICE", NULL);
 		expect_total(heap, "SYNC_START|WRITE", 1);
 
-		tap_ok(!dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), "%s: SYNC_END|WRITE", heap);
+		check_ok(!dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), "%s: SYNC_END|WRITE", heap);
 		take(heap, "SYNC_END|WRITE");
 		one(heap, "SYNC_END|WRITE", "dma_sync_sg_for_device", A, "TO_DEVICE", NULL);
 		one(heap, "SYNC_END|WRITE", "dma_sync_sg_for_device", B, "TO_DEVICE", NULL);
 		expect_total(heap, "SYNC_END|WRITE", 2);
 
-		tap_ok(!dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), "%s: SYNC_START|READ", heap);
+		check_ok(!dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), "%s: SYNC_START|READ", heap);
 		take(heap, "SYNC_START|READ");
 		one(heap, "SYNC_START|READ", "dma_sync_sg_for_cpu", A, "FROM_DEVICE", NULL);
 		expect_total(heap, "SYNC_START|READ", 1);
 
-		tap_ok(!dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), "%s: SYNC_END|READ", heap);
+		check_ok(!dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), "%s: SYNC_END|READ", heap);
 		take(heap, "SYNC_END|READ");
 		one(heap, "SYNC_END|READ", "dma_sync_sg_for_device", A, "FROM_DEVICE", NULL);
 		expect_total(heap, "SYNC_END|READ", 1);
 
-		tap_ok(!dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) &&
-		       !dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW), "%s: SYNC_START|RW, SYNC_END|RW", heap);
+		check_ok(!dbuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) &&
+			 !dbuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW), "%s: SYNC_START|RW, SYNC_END|RW", heap);
 		take(heap, "SYNC_RW");
 		one(heap, "SYNC_RW", "dma_sync_sg_for_cpu", A, "BIDIRECTIONAL", NULL);
 		one(heap, "SYNC_RW", "dma_sync_sg_for_device", A, "BIDIRECTIONAL", NULL);
 		one(heap, "SYNC_RW", "dma_sync_sg_for_device", B, "TO_DEVICE", NULL);
 		expect_total(heap, "SYNC_RW", 3);
 
-		tap_ok(!write_file("/sys/kernel/debug/rdh_dmadir/detach", "1"), "%s: both devices unmap and detach", heap);
+		check_ok(!write_file("/sys/kernel/debug/rdh_dmadir/detach", "1"), "%s: both devices unmap and detach", heap);
 		take(heap, "unmap");
 		one(heap, "unmap", "dma_sync_sg_for_cpu", A, "FROM_DEVICE", NULL);
 		one(heap, "unmap", "dma_unmap_sg", A, "BIDIRECTIONAL", "SKIP_CPU_SYNC");
@@ -218,5 +218,5 @@ int main(int argc, char **argv)
 		expect_total(heap, "unmap", 3);
 		close(fd);
 	}
-	return tap_finish();
+	return finish_checks();
 }

@@ -11,7 +11,7 @@
  *   harness-must-fail check-dead FILE
  *                                 passes only if the process FILE names is
  *                                 gone (the hang's child was killed)
- *   harness-must-fail skip        a skipped check
+ *   harness-must-fail skip        a skipped check (ksft_test_result_skip)
  *   harness-must-fail few         one check (the suite asks for more)
  *   harness-must-fail garbled     a result marker cut short
  */
@@ -20,23 +20,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tap.h"
+#include "heaptest.h"
 
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "tap";
 
-	tap_header();
+	ksft_print_header();
 	if (!strcmp(mode, "tap")) {
-		tap_ok(1, "a check that passes");
-		tap_ok(0, "a check that fails on purpose");
+		check_ok(1, "a check that passes");
+		check_ok(0, "a check that fails on purpose");
 	} else if (!strcmp(mode, "exit")) {
-		tap_ok(1, "a check that passes");
-		printf("1..1\n");
-		fflush(stdout);
+		check_ok(1, "a check that passes");
+		ksft_set_plan(ksft_test_num());
 		return 3;
 	} else if (!strcmp(mode, "segv")) {
-		tap_ok(1, "a check that passes before the crash");
+		check_ok(1, "a check that passes before the crash");
 		raise(SIGSEGV);
 		*(volatile int *)0 = 1;
 	} else if (!strcmp(mode, "hang") && argc > 2) {
@@ -55,28 +54,27 @@ int main(int argc, char **argv)
 			fprintf(f, "%d\n", child);
 			fclose(f);
 		}
-		tap_ok(1, "a check that passes before the hang");
+		check_ok(1, "a check that passes before the hang");
 		for (;;)
 			pause();
 	} else if (!strcmp(mode, "check-dead") && argc > 2) {
 		FILE *f = fopen(argv[2], "r");
 		int pid = 0;
 
-		tap_ok(f && fscanf(f, "%d", &pid) == 1 && pid > 0,
-		       "the hung program left its child's pid (%d)", pid);
-		tap_ok(pid > 0 && kill(pid, 0) < 0 && errno == ESRCH,
-		       "the hung program's child was killed with it");
+		check_ok(f && fscanf(f, "%d", &pid) == 1 && pid > 0,
+			 "the hung program left its child's pid (%d)", pid);
+		check_ok(pid > 0 && kill(pid, 0) < 0 && errno == ESRCH,
+			 "the hung program's child was killed with it");
 	} else if (!strcmp(mode, "skip")) {
-		tap_ok(1, "a check that passes");
-		printf("ok 2 a check that could not run # SKIP no such heap\n");
-		tap_n++;
+		check_ok(1, "a check that passes");
+		ksft_test_result_skip("a check that could not run: no such heap\n");
 	} else if (!strcmp(mode, "few")) {
-		tap_ok(1, "the only check");
+		check_ok(1, "the only check");
 	} else if (!strcmp(mode, "garbled")) {
-		tap_ok(1, "a check that passes");
+		check_ok(1, "a check that passes");
 		printf("@@@ RESU\n");
 	} else {
-		tap_ok(0, "unknown mode %s", mode);
+		check_ok(0, "unknown mode %s", mode);
 	}
-	return tap_finish();
+	return finish_checks();
 }

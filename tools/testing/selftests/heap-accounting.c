@@ -120,12 +120,12 @@ static void files_are_numbers(const char *heap, const char *dir)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (stat(path, &st) || (st.st_mode & 0777) != mode || stat_read(dir, files[i]) < 0) {
-			tap_diag("%s: %s missing, not a number or not mode %o", heap, path, mode);
+			ksft_print_msg("%s: %s missing, not a number or not mode %o\n", heap, path, mode);
 			ok = false;
 		}
 	}
-	tap_ok(ok, "%s: all seven files in %s read as numbers; only max_bytes is writable", heap,
-	       dir);
+	check_ok(ok, "%s: all seven files in %s read as numbers; only max_bytes is writable", heap,
+		 dir);
 }
 
 /* Allocates and frees buffers in several ways, checking bytes and buffers. */
@@ -139,14 +139,14 @@ static void figures_follow(const char *heap, int fd, const char *dir)
 
 	for (int i = 0; i < 3; i++)
 		bufs[i] = heap_alloc(fd, MiB);
-	tap_ok(bufs[0] >= 0 && bufs[1] >= 0 && bufs[2] >= 0 &&
-	       stat_read(dir, "bytes") == b0 + 3 * (long long)MiB &&
-	       stat_read(dir, "buffers") == n0 + 3 && stat_read(dir, "peak_bytes") >= b0 + 3 * (long long)MiB,
-	       "%s: three 1 MiB buffers: bytes +3 MiB, buffers +3, peak_bytes at least that", heap);
+	check_ok(bufs[0] >= 0 && bufs[1] >= 0 && bufs[2] >= 0 &&
+		 stat_read(dir, "bytes") == b0 + 3 * (long long)MiB &&
+		 stat_read(dir, "buffers") == n0 + 3 && stat_read(dir, "peak_bytes") >= b0 + 3 * (long long)MiB,
+		 "%s: three 1 MiB buffers: bytes +3 MiB, buffers +3, peak_bytes at least that", heap);
 	for (int i = 0; i < 3; i++)
 		close(bufs[i]);
-	tap_ok(stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
-	       "%s: closed: bytes and buffers back to %lld and %lld", heap, b0, n0);
+	check_ok(stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
+		 "%s: closed: bytes and buffers back to %lld and %lld", heap, b0, n0);
 
 	/* The last reference held by a child, which exits after the parent
 	 * has closed its copy. */
@@ -159,8 +159,8 @@ static void figures_follow(const char *heap, int fd, const char *dir)
 	close(bufs[0]);
 	ok = stat_read(dir, "bytes") == b0 + 2 * (long long)MiB;
 	waitpid(pid, &status, 0);
-	tap_ok(ok && stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
-	       "%s: a buffer whose last reference a child drops stays counted until it exits", heap);
+	check_ok(ok && stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
+		 "%s: a buffer whose last reference a child drops stays counted until it exits", heap);
 
 	/* The last reference held by a mapping. */
 	bufs[0] = heap_alloc(fd, MiB);
@@ -169,8 +169,8 @@ static void figures_follow(const char *heap, int fd, const char *dir)
 	ok = p != MAP_FAILED && stat_read(dir, "bytes") == b0 + (long long)MiB;
 	if (p != MAP_FAILED)
 		munmap(p, MiB);
-	tap_ok(ok && stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
-	       "%s: a buffer held by a mapping after close stays counted until munmap", heap);
+	check_ok(ok && stat_read(dir, "bytes") == b0 && stat_read(dir, "buffers") == n0,
+		 "%s: a buffer held by a mapping after close stays counted until munmap", heap);
 }
 
 static void limit_holds(const char *heap, int fd, const char *dir)
@@ -178,27 +178,27 @@ static void limit_holds(const char *heap, int fd, const char *dir)
 	long long b0 = stat_read(dir, "bytes"), f0 = stat_read(dir, "failed_limit");
 	int a, b, c, d;
 
-	tap_ok(set_max_n(dir, b0 + 2 * MiB) == 0 && stat_read(dir, "max_bytes") == b0 + 2 * (long long)MiB,
-	       "%s: max_bytes set to what is allocated + 2 MiB", heap);
+	check_ok(set_max_n(dir, b0 + 2 * MiB) == 0 && stat_read(dir, "max_bytes") == b0 + 2 * (long long)MiB,
+		 "%s: max_bytes set to what is allocated + 2 MiB", heap);
 	a = heap_alloc(fd, MiB);
 	b = heap_alloc(fd, MiB);
 	c = heap_alloc(fd, MiB);
-	tap_ok(a >= 0 && b >= 0 && c == -ENOMEM,
-	       "%s: two 1 MiB buffers fit, the third gets ENOMEM (%d)", heap, c);
-	tap_ok(stat_read(dir, "failed_limit") == f0 + 1 &&
-	       stat_read(dir, "bytes") == b0 + 2 * (long long)MiB,
-	       "%s: failed_limit counted it; bytes still at the limit", heap);
+	check_ok(a >= 0 && b >= 0 && c == -ENOMEM,
+		 "%s: two 1 MiB buffers fit, the third gets ENOMEM (%d)", heap, c);
+	check_ok(stat_read(dir, "failed_limit") == f0 + 1 &&
+		 stat_read(dir, "bytes") == b0 + 2 * (long long)MiB,
+		 "%s: failed_limit counted it; bytes still at the limit", heap);
 	close(b);
 	b = heap_alloc(fd, MiB);
-	tap_ok(b >= 0, "%s: after one is freed, the next allocation fits again", heap);
+	check_ok(b >= 0, "%s: after one is freed, the next allocation fits again", heap);
 
 	/* A limit below what is allocated now. */
-	tap_ok(set_max(dir, "4096") == 0, "%s: a limit below what is allocated is accepted", heap);
+	check_ok(set_max(dir, "4096") == 0, "%s: a limit below what is allocated is accepted", heap);
 	d = heap_alloc(fd, 4096);
-	tap_ok(d == -ENOMEM && stat_read(dir, "bytes") == b0 + 2 * (long long)MiB,
-	       "%s: then even 4 KiB gets ENOMEM, and the live buffers stay (%d)", heap, d);
-	tap_ok(set_max(dir, "0") == 0 && (d = heap_alloc(fd, 4096)) >= 0,
-	       "%s: max_bytes 0 lifts the limit", heap);
+	check_ok(d == -ENOMEM && stat_read(dir, "bytes") == b0 + 2 * (long long)MiB,
+		 "%s: then even 4 KiB gets ENOMEM, and the live buffers stay (%d)", heap, d);
+	check_ok(set_max(dir, "0") == 0 && (d = heap_alloc(fd, 4096)) >= 0,
+		 "%s: max_bytes 0 lifts the limit", heap);
 	close(a);
 	close(b);
 	if (d >= 0)
@@ -217,7 +217,7 @@ static void limit_race(const char *heap, int fd, const char *dir)
 	set_max_n(dir, b0 + limit_mib * MiB);
 	for (int i = 0; i < 2; i++) {
 		if (pipe(pipes[i]))
-			return (void)tap_ok(0, "%s: pipe() for the race", heap);
+			return (void)check_ok(0, "%s: pipe() for the race", heap);
 		pids[i] = fork();
 		if (pids[i] == 0) {
 			int n = 0, r;
@@ -238,9 +238,9 @@ static void limit_race(const char *heap, int fd, const char *dir)
 			got[i] = -1;
 	if (stat_read(dir, "bytes") > b0 + limit_mib * (long long)MiB)
 		over = 1;
-	tap_ok(got[0] >= 0 && got[1] >= 0 && got[0] + got[1] == limit_mib && !over,
-	       "%s: two racing allocators got %d + %d 1 MiB buffers under a %d MiB limit, never more",
-	       heap, got[0], got[1], limit_mib);
+	check_ok(got[0] >= 0 && got[1] >= 0 && got[0] + got[1] == limit_mib && !over,
+		 "%s: two racing allocators got %d + %d 1 MiB buffers under a %d MiB limit, never more",
+		 heap, got[0], got[1], limit_mib);
 	for (int i = 0; i < 2; i++) {
 		close(pipes[i][0]);
 		close(pipes[i][1]);
@@ -250,7 +250,7 @@ static void limit_race(const char *heap, int fd, const char *dir)
 		}
 	}
 	set_max(dir, "0");
-	tap_ok(stat_read(dir, "bytes") == b0, "%s: their buffers gone with them", heap);
+	check_ok(stat_read(dir, "bytes") == b0, "%s: their buffers gone with them", heap);
 }
 
 static void bad_writes(const char *heap, const char *dir)
@@ -270,14 +270,14 @@ static void bad_writes(const char *heap, const char *dir)
 		int r = set_max(dir, bad[i].text);
 
 		if (r != bad[i].err || stat_read(dir, "max_bytes") != 12345678) {
-			tap_diag("writing '%s': %d, max_bytes %lld", bad[i].text, r,
-				 stat_read(dir, "max_bytes"));
+			ksft_print_msg("writing '%s': %d, max_bytes %lld\n", bad[i].text, r,
+				       stat_read(dir, "max_bytes"));
 			ok = false;
 		}
 	}
-	tap_ok(ok, "%s: bad writes to max_bytes get EINVAL or ERANGE and change nothing", heap);
-	tap_ok(set_max(dir, "0x100000\n") == 0 && stat_read(dir, "max_bytes") == 0x100000,
-	       "%s: max_bytes takes hexadecimal too", heap);
+	check_ok(ok, "%s: bad writes to max_bytes get EINVAL or ERANGE and change nothing", heap);
+	check_ok(set_max(dir, "0x100000\n") == 0 && stat_read(dir, "max_bytes") == 0x100000,
+		 "%s: max_bytes takes hexadecimal too", heap);
 	set_max(dir, "0");
 }
 
@@ -292,8 +292,8 @@ static void nonroot_refused(const char *heap, const char *dir)
 		_exit(set_max(dir, "1") == -EACCES ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat_read(dir, "max_bytes") == 0,
-	       "%s: a non-root write to max_bytes is refused (EACCES)", heap);
+	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat_read(dir, "max_bytes") == 0,
+		 "%s: a non-root write to max_bytes is refused (EACCES)", heap);
 }
 
 /* MemTotal and CmaTotal from /proc/meminfo, in bytes. */
@@ -318,12 +318,12 @@ static void cma_nomem(const char *heap, int fd, const char *dir)
 	int r;
 
 	if (len >= meminfo("MemTotal"))
-		return (void)tap_ok(0, "%s: CMA areas (%llu bytes) smaller than RAM", heap, len);
+		return (void)check_ok(0, "%s: CMA areas (%llu bytes) smaller than RAM", heap, len);
 	r = heap_alloc(fd, len);
-	tap_ok(r == -ENOMEM && stat_read(dir, "failed_nomem") == f0 + 1 &&
-	       stat_read(dir, "bytes") == b0,
-	       "%s: a buffer larger than every CMA area gets ENOMEM, counted in failed_nomem (%d)",
-	       heap, r);
+	check_ok(r == -ENOMEM && stat_read(dir, "failed_nomem") == f0 + 1 &&
+		 stat_read(dir, "bytes") == b0,
+		 "%s: a buffer larger than every CMA area gets ENOMEM, counted in failed_nomem (%d)",
+		 heap, r);
 }
 
 #define TRACING "/sys/kernel/tracing"
@@ -384,7 +384,7 @@ static void tracepoints_fire(const char *heap, int fd, const char *dir)
 	mount("tracefs", TRACING, "tracefs", 0, NULL);
 	ok = !write_file(TRACING "/events/rust_dma_heap/heap_alloc/enable", "1") &&
 	     !write_file(TRACING "/events/rust_dma_heap/heap_free/enable", "1") && !take_trace();
-	if (!tap_ok(ok, "%s: the rust_dma_heap tracepoints can be enabled", heap))
+	if (!check_ok(ok, "%s: the rust_dma_heap tracepoints can be enabled", heap))
 		return;
 	b = heap_alloc(fd, 3 * MiB);
 	if (b >= 0)
@@ -396,13 +396,13 @@ static void tracepoints_fire(const char *heap, int fd, const char *dir)
 	ok = !take_trace();
 	snprintf(key, sizeof(key), "heap_alloc: heap=%s len=%llu err=0 ns=", heap, 3 * MiB);
 	snprintf(len_key, sizeof(len_key), "len=%llu", 3 * MiB);
-	tap_ok(ok && b >= 0 && lines_with(key, NULL) == 1,
-	       "%s: heap_alloc fired once for a 3 MiB buffer, with err=0 and its time", heap);
+	check_ok(ok && b >= 0 && lines_with(key, NULL) == 1,
+		 "%s: heap_alloc fired once for a 3 MiB buffer, with err=0 and its time", heap);
 	snprintf(key, sizeof(key), "heap_free: heap=%s ", heap);
-	tap_ok(lines_with(key, len_key) == 1, "%s: heap_free fired once when it was released", heap);
+	check_ok(lines_with(key, len_key) == 1, "%s: heap_free fired once when it was released", heap);
 	snprintf(key, sizeof(key), "heap_alloc: heap=%s len=%llu err=-12 ", heap, 2 * MiB);
-	tap_ok(lines_with(key, NULL) == 1,
-	       "%s: heap_alloc fired for the allocation over the limit, with err=-12", heap);
+	check_ok(lines_with(key, NULL) == 1,
+		 "%s: heap_alloc fired for the allocation over the limit, with err=-12", heap);
 }
 
 static bool shown(const char *dir, const char *file)
@@ -426,7 +426,7 @@ static void kind_figures(const char *sys, int sys_fd, const char *sys_dir, const
 
 		if (fd >= 0) {
 			if (write(fd, "2", 1) != 1)
-				tap_diag("drop_caches: %s", strerror(errno));
+				ksft_print_msg("drop_caches: %s\n", strerror(errno));
 			close(fd);
 		}
 		pool = stat_read(sys_dir, "pool_bytes");
@@ -438,21 +438,21 @@ static void kind_figures(const char *sys, int sys_fd, const char *sys_dir, const
 		close(b);
 	while (stat_read(sys_dir, "pool_bytes") < (long long)MiB && waited++ < 100)
 		usleep(50000);
-	tap_ok(pool == 0 && stat_read(sys_dir, "pool_bytes") == (long long)MiB,
-	       "%s: pool_bytes 0 after drop_caches (%lld), 1 MiB once a 1 MiB buffer's pages are pooled (%lld)",
-	       sys, pool, stat_read(sys_dir, "pool_bytes"));
-	tap_ok(!shown(sys_dir, "region_bytes") && !shown(cma_dir, "pool_bytes"),
-	       "%s shows no region_bytes, %s no pool_bytes", sys, cma);
+	check_ok(pool == 0 && stat_read(sys_dir, "pool_bytes") == (long long)MiB,
+		 "%s: pool_bytes 0 after drop_caches (%lld), 1 MiB once a 1 MiB buffer's pages are pooled (%lld)",
+		 sys, pool, stat_read(sys_dir, "pool_bytes"));
+	check_ok(!shown(sys_dir, "region_bytes") && !shown(cma_dir, "pool_bytes"),
+		 "%s shows no region_bytes, %s no pool_bytes", sys, cma);
 	if (!region) {
-		tap_ok(!shown(cma_dir, "region_bytes"),
-		       "%s: no region_bytes where the kernel does not tell an area's size", cma);
+		check_ok(!shown(cma_dir, "region_bytes"),
+			 "%s: no region_bytes where the kernel does not tell an area's size", cma);
 		return;
 	}
 	size = stat_read(cma_dir, "region_bytes");
 	b = size > 0 ? heap_alloc(cma_fd, size + 4096) : -1;
-	tap_ok(size > 0 && (unsigned long long)size <= meminfo("CmaTotal") && b == -ENOMEM,
-	       "%s: region_bytes %lld, within CmaTotal; a buffer one page larger gets ENOMEM (%d)",
-	       cma, size, b);
+	check_ok(size > 0 && (unsigned long long)size <= meminfo("CmaTotal") && b == -ENOMEM,
+		 "%s: region_bytes %lld, within CmaTotal; a buffer one page larger gets ENOMEM (%d)",
+		 cma, size, b);
 }
 
 int main(int argc, char **argv)
@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 	char dir[2][512], alias_dir[512];
 	int fds[2];
 
-	tap_header();
+	ksft_print_header();
 	for (;;) {
 		if (argc > 1 && !strcmp(argv[1], "--trace"))
 			with_trace = true;
@@ -473,15 +473,15 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	if (argc < 3) {
-		tap_ok(0, "usage: heap-accounting SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]");
-		return tap_finish();
+		check_ok(0, "usage: heap-accounting SYSTEM_HEAP CMA_HEAP [ALIAS_OF_CMA_HEAP]");
+		return finish_checks();
 	}
 	for (int h = 0; h < 2; h++) {
 		const char *heap = argv[h + 1];
 
 		stats_dir(heap, dir[h], sizeof(dir[h]));
 		fds[h] = open_heap(heap, O_RDONLY);
-		if (!tap_ok(fds[h] >= 0, "%s: opened", heap))
+		if (!check_ok(fds[h] >= 0, "%s: opened", heap))
 			continue;
 		files_are_numbers(heap, dir[h]);
 		figures_follow(heap, fds[h], dir[h]);
@@ -500,11 +500,11 @@ int main(int argc, char **argv)
 		int b = heap_alloc(fds[1], 3 * MiB);
 
 		stats_dir(argv[3], alias_dir, sizeof(alias_dir));
-		tap_ok(b >= 0 && stat_read(alias_dir, "bytes") == stat_read(dir[1], "bytes") &&
-		       stat_read(alias_dir, "failed_nomem") == stat_read(dir[1], "failed_nomem"),
-		       "%s shows the figures of %s, whose alias it is", argv[3], argv[2]);
+		check_ok(b >= 0 && stat_read(alias_dir, "bytes") == stat_read(dir[1], "bytes") &&
+			 stat_read(alias_dir, "failed_nomem") == stat_read(dir[1], "failed_nomem"),
+			 "%s shows the figures of %s, whose alias it is", argv[3], argv[2]);
 		if (b >= 0)
 			close(b);
 	}
-	return tap_finish();
+	return finish_checks();
 }

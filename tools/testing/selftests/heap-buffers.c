@@ -79,22 +79,22 @@ static void test_mmap_offsets(void)
 	int fd = heap_alloc(heap, pages * PAGE);
 	bool all = true;
 
-	if (!tap_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name, pages))
+	if (!check_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name, pages))
 		return;
 	for (size_t first = 0; first < pages; first += 7)
 		for (size_t count = 1; first + count <= pages; count = count * 3 + 1)
 			all &= check_window(fd, first, count);
-	tap_ok(all, "%s: every mmap window (offset, length) shows the right pages", heap_name);
-	tap_ok(check_window(fd, 255, 3) && check_window(fd, 271, 4),
-	       "%s: windows across chunk boundaries", heap_name);
-	tap_ok(map(fd, PAGE, pages * PAGE) == MAP_FAILED && errno == EINVAL,
-	       "%s: mmap at the end offset is EINVAL", heap_name);
-	tap_ok(map(fd, 2 * PAGE, (pages - 1) * PAGE) == MAP_FAILED && errno == EINVAL,
-	       "%s: mmap running one page past the end is EINVAL", heap_name);
-	tap_ok(map(fd, (pages + 1) * PAGE, 0) == MAP_FAILED && errno == EINVAL,
-	       "%s: mmap longer than the buffer is EINVAL", heap_name);
-	tap_ok(map(fd, PAGE, (off_t)1 << 40) == MAP_FAILED && errno == EINVAL,
-	       "%s: mmap at a huge offset is EINVAL", heap_name);
+	check_ok(all, "%s: every mmap window (offset, length) shows the right pages", heap_name);
+	check_ok(check_window(fd, 255, 3) && check_window(fd, 271, 4),
+		 "%s: windows across chunk boundaries", heap_name);
+	check_ok(map(fd, PAGE, pages * PAGE) == MAP_FAILED && errno == EINVAL,
+		 "%s: mmap at the end offset is EINVAL", heap_name);
+	check_ok(map(fd, 2 * PAGE, (pages - 1) * PAGE) == MAP_FAILED && errno == EINVAL,
+		 "%s: mmap running one page past the end is EINVAL", heap_name);
+	check_ok(map(fd, (pages + 1) * PAGE, 0) == MAP_FAILED && errno == EINVAL,
+		 "%s: mmap longer than the buffer is EINVAL", heap_name);
+	check_ok(map(fd, PAGE, (off_t)1 << 40) == MAP_FAILED && errno == EINVAL,
+		 "%s: mmap at a huge offset is EINVAL", heap_name);
 	close(fd);
 }
 
@@ -130,8 +130,8 @@ static void test_madvise_dontneed(void)
 	int fd = heap_alloc(heap, pages * PAGE), status = -1;
 	pid_t pid;
 
-	if (!tap_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name,
-		    pages))
+	if (!check_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name,
+		      pages))
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -154,9 +154,9 @@ static void test_madvise_dontneed(void)
 	}
 	if (pid > 0)
 		waitpid(pid, &status, 0);
-	tap_ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "%s: MADV_DONTNEED on a shared mapping is %s; every page then reads its data back and takes writes (status %#x: exit 3 = wrong madvise result, 4 = wrong data, signal 7 = SIGBUS)",
-	       heap_name, page_mapped ? "allowed" : "EINVAL, as on a VM_PFNMAP mapping", status);
+	check_ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "%s: MADV_DONTNEED on a shared mapping is %s; every page then reads its data back and takes writes (status %#x: exit 3 = wrong madvise result, 4 = wrong data, signal 7 = SIGBUS)",
+		 heap_name, page_mapped ? "allowed" : "EINVAL, as on a VM_PFNMAP mapping", status);
 	close(fd);
 }
 
@@ -171,38 +171,38 @@ static void test_private_mappings(void)
 	int fd = heap_alloc(heap, pages * PAGE), one, ret;
 	uint32_t *p, *shared;
 
-	if (!tap_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name, pages))
+	if (!check_ok(fd >= 0 && fill_pages(fd, pages), "%s: allocate and fill %zu pages", heap_name, pages))
 		return;
 	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
 		for (int round = 0; round < 3; round++) {
 			ret = map_private(fd, windows[i][0], windows[i][1]);
 			if (ret != EINVAL) {
-				tap_diag("%zu pages at page %zu: %s", windows[i][0], windows[i][1],
-					 ret ? strerror(ret) : "mapped");
+				ksft_print_msg("%zu pages at page %zu: %s\n", windows[i][0], windows[i][1],
+					       ret ? strerror(ret) : "mapped");
 				refused = false;
 			}
 		}
-	tap_ok(refused, "%s: every private mapping larger than a page is EINVAL, every time", heap_name);
+	check_ok(refused, "%s: every private mapping larger than a page is EINVAL, every time", heap_name);
 
 	one = map_private(fd, 1, 5);
 	if (!system_heap) {
-		tap_ok(one == EINVAL, "%s: a one-page private mapping is refused too (%s)", heap_name,
-		       one ? strerror(one) : "mapped");
+		check_ok(one == EINVAL, "%s: a one-page private mapping is refused too (%s)", heap_name,
+			 one ? strerror(one) : "mapped");
 		close(fd);
 		return;
 	}
-	tap_ok(one == 0, "%s: a one-page private mapping works (%s)", heap_name,
-	       one ? strerror(one) : "mapped");
+	check_ok(one == 0, "%s: a one-page private mapping works (%s)", heap_name,
+		 one ? strerror(one) : "mapped");
 	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 257 * PAGE);
-	if (!tap_ok(p != MAP_FAILED && p[7] == word(257, 7),
-		    "%s: it shows the buffer's page", heap_name)) {
+	if (!check_ok(p != MAP_FAILED && p[7] == word(257, 7),
+		      "%s: it shows the buffer's page", heap_name)) {
 		close(fd);
 		return;
 	}
 	p[7] = 0xdeadbeef;
 	shared = map(fd, PAGE, 257 * PAGE);
-	tap_ok(shared != MAP_FAILED && shared[7] == word(257, 7) && p[7] == 0xdeadbeef,
-	       "%s: a write to it stays private (copy-on-write)", heap_name);
+	check_ok(shared != MAP_FAILED && shared[7] == word(257, 7) && p[7] == 0xdeadbeef,
+		 "%s: a write to it stays private (copy-on-write)", heap_name);
 	munmap(p, PAGE);
 	if (shared != MAP_FAILED)
 		munmap(shared, PAGE);
@@ -238,8 +238,8 @@ static void test_no_stale_data(void)
 		munmap(p, len);
 		close(fd);
 	}
-	tap_ok(alloc_ok, "%s: 64 allocate/fill/free rounds", heap_name);
-	tap_ok(clean, "%s: no new buffer shows an old buffer's data", heap_name);
+	check_ok(alloc_ok, "%s: 64 allocate/fill/free rounds", heap_name);
+	check_ok(clean, "%s: no new buffer shows an old buffer's data", heap_name);
 }
 
 static long status_kb(const char *key)
@@ -265,14 +265,14 @@ static void test_mapping_rss(void)
 		sum += p[i];
 	touched = status_kb("RssFile") + status_kb("RssShmem");
 	if (page_mapped)
-		tap_ok(p != MAP_FAILED && mapped - before >= 4096 && touched - mapped < 64,
-		       "%s: a 4 MiB mapping, of ordinary pages, is in RSS from mmap on and touching "
-		       "it adds nothing (%ld kB -> %ld kB mapped -> %ld kB touched, sum %lu)",
-		       heap_name, before, mapped, touched, sum);
+		check_ok(p != MAP_FAILED && mapped - before >= 4096 && touched - mapped < 64,
+			 "%s: a 4 MiB mapping, of ordinary pages, is in RSS from mmap on and touching "
+			 "it adds nothing (%ld kB -> %ld kB mapped -> %ld kB touched, sum %lu)",
+			 heap_name, before, mapped, touched, sum);
 	else
-		tap_ok(p != MAP_FAILED && touched - before < 64,
-		       "%s: a touched 4 MiB mapping adds nothing to RSS (%ld kB -> %ld kB, sum %lu)",
-		       heap_name, before, touched, sum);
+		check_ok(p != MAP_FAILED && touched - before < 64,
+			 "%s: a touched 4 MiB mapping adds nothing to RSS (%ld kB -> %ld kB, sum %lu)",
+			 heap_name, before, touched, sum);
 	if (p != MAP_FAILED)
 		munmap((void *)p, len);
 	close(fd);
@@ -292,10 +292,10 @@ static void test_sync_flags(void)
 
 	for (uint64_t rw = DMA_BUF_SYNC_READ; rw <= DMA_BUF_SYNC_RW; rw++)
 		good &= !buf_sync(fd, DMA_BUF_SYNC_START | rw) && !buf_sync(fd, DMA_BUF_SYNC_END | rw);
-	tap_ok(good, "%s: DMA_BUF_IOCTL_SYNC start/end with read, write, read-write", heap_name);
-	tap_ok(buf_sync(fd, DMA_BUF_SYNC_START) == -EINVAL, "%s: sync without a direction is EINVAL", heap_name);
-	tap_ok(buf_sync(fd, DMA_BUF_SYNC_RW | 8) == -EINVAL, "%s: sync with an unknown flag is EINVAL", heap_name);
-	tap_ok(buf_sync(fd, ~0ULL) == -EINVAL, "%s: sync with all flags set is EINVAL", heap_name);
+	check_ok(good, "%s: DMA_BUF_IOCTL_SYNC start/end with read, write, read-write", heap_name);
+	check_ok(buf_sync(fd, DMA_BUF_SYNC_START) == -EINVAL, "%s: sync without a direction is EINVAL", heap_name);
+	check_ok(buf_sync(fd, DMA_BUF_SYNC_RW | 8) == -EINVAL, "%s: sync with an unknown flag is EINVAL", heap_name);
+	check_ok(buf_sync(fd, ~0ULL) == -EINVAL, "%s: sync with all flags set is EINVAL", heap_name);
 	close(fd);
 }
 
@@ -318,8 +318,8 @@ static void test_fork(void)
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) && p[len / 4 - 1] == 0x22222222,
-	       "%s: a buffer is shared with a forked child, both ways", heap_name);
+	check_ok(WIFEXITED(status) && !WEXITSTATUS(status) && p[len / 4 - 1] == 0x22222222,
+		 "%s: a buffer is shared with a forked child, both ways", heap_name);
 	munmap(p, len);
 	close(fd);
 }
@@ -369,9 +369,9 @@ static void test_unix_socket(void)
 		sendmsg(sv[0], &msg, 0);
 	}
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) && p[6] == 0x10fedcba,
-	       "%s: a buffer passed over a unix socket is shared both ways (child status %d)",
-	       heap_name, status);
+	check_ok(WIFEXITED(status) && !WEXITSTATUS(status) && p[6] == 0x10fedcba,
+		 "%s: a buffer passed over a unix socket is shared both ways (child status %d)",
+		 heap_name, status);
 	munmap(p, len);
 	close(fd);
 	close(sv[0]);
@@ -424,11 +424,11 @@ static void test_bufinfo_name(void)
 	char exp_name[64] = "", name[64] = "";
 
 	bufinfo_lookup(inode_of(fd), exp_name, name, &attached);
-	tap_ok(!strcmp(exp_name, exporter_name), "%s: bufinfo names the exporter '%s'", heap_name, exp_name);
-	tap_ok(ioctl(fd, DMA_BUF_SET_NAME_B, "rdh-test-buffer") == 0,
-	       "%s: DMA_BUF_SET_NAME works", heap_name);
+	check_ok(!strcmp(exp_name, exporter_name), "%s: bufinfo names the exporter '%s'", heap_name, exp_name);
+	check_ok(ioctl(fd, DMA_BUF_SET_NAME_B, "rdh-test-buffer") == 0,
+		 "%s: DMA_BUF_SET_NAME works", heap_name);
 	bufinfo_lookup(inode_of(fd), exp_name, name, &attached);
-	tap_ok(!strcmp(name, "rdh-test-buffer"), "%s: bufinfo shows the buffer's name '%s'", heap_name, name);
+	check_ok(!strcmp(name, "rdh-test-buffer"), "%s: bufinfo shows the buffer's name '%s'", heap_name, name);
 	close(fd);
 }
 
@@ -451,17 +451,17 @@ static void test_vgem(void)
 	uint32_t h1 = 0, h2 = 0, *p;
 	char e[64], n[64];
 
-	if (!tap_ok(card1 >= 0 && card2 >= 0, "vgem: /dev/dri/card0 opens"))
+	if (!check_ok(card1 >= 0 && card2 >= 0, "vgem: /dev/dri/card0 opens"))
 		return;
 	p = map(fd, len, 0);
 	for (size_t i = 0; i < len / 4; i++)
 		p[i] = word(i / (PAGE / 4), i);
-	tap_ok(!vgem_import(card1, fd, &h1) && !vgem_import(card2, fd, &h2),
-	       "%s: imported into vgem from two DRM files (attach + map each)", heap_name);
+	check_ok(!vgem_import(card1, fd, &h1) && !vgem_import(card2, fd, &h2),
+		 "%s: imported into vgem from two DRM files (attach + map each)", heap_name);
 	bufinfo_lookup(inode_of(fd), e, n, &attached);
-	tap_ok(attached == 2, "%s: bufinfo lists two vgem attachments (%d)", heap_name, attached);
-	tap_ok(!buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) && !buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW),
-	       "%s: CPU-access sync with two mapped attachments", heap_name);
+	check_ok(attached == 2, "%s: bufinfo lists two vgem attachments (%d)", heap_name, attached);
+	check_ok(!buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) && !buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW),
+		 "%s: CPU-access sync with two mapped attachments", heap_name);
 	{
 		struct drm_gem_close c1 = { .handle = h1 }, c2 = { .handle = h2 };
 
@@ -471,7 +471,7 @@ static void test_vgem(void)
 	close(card1);
 	close(card2);
 	bufinfo_lookup(inode_of(fd), e, n, &attached);
-	tap_ok(attached == 0, "%s: closing the imports detaches both (%d left)", heap_name, attached);
+	check_ok(attached == 0, "%s: closing the imports detaches both (%d left)", heap_name, attached);
 	munmap(p, len);
 	close(fd);
 }
@@ -489,10 +489,10 @@ int main(int argc, char **argv)
 		heap_name = argv[1];
 	/* An alias's buffers carry the heap's own name. */
 	exporter_name = argc > 2 ? argv[2] : heap_name;
-	tap_header();
+	ksft_print_header();
 	heap = open_heap(heap_name, O_RDONLY);
-	if (!tap_ok(heap >= 0, "%s: heap opens", heap_name))
-		return tap_finish();
+	if (!check_ok(heap >= 0, "%s: heap opens", heap_name))
+		return finish_checks();
 	bufs = count_dmabufs();
 	test_mmap_offsets();
 	test_private_mappings();
@@ -504,9 +504,9 @@ int main(int argc, char **argv)
 	test_unix_socket();
 	test_bufinfo_name();
 	test_vgem();
-	tap_ok(count_dmabufs() == bufs, "%s: every buffer is gone at the end (%d -> %d)",
-	       heap_name, bufs, count_dmabufs());
+	check_ok(count_dmabufs() == bufs, "%s: every buffer is gone at the end (%d -> %d)",
+		 heap_name, bufs, count_dmabufs());
 	close(heap);
-	tap_pages_exact(heap_name);
-	return tap_finish();
+	check_pages_exact(heap_name);
+	return finish_checks();
 }

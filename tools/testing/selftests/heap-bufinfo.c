@@ -130,8 +130,8 @@ static void non_root_cannot_read(void)
 	int ret = stat(BUFINFO, &st), status;
 	pid_t pid;
 
-	tap_ok(!ret && (st.st_mode & 0777) == 0400, "the file is there, mode 0400 (%o)",
-	       st.st_mode & 0777);
+	check_ok(!ret && (st.st_mode & 0777) == 0400, "the file is there, mode 0400 (%o)",
+		 st.st_mode & 0777);
 	pid = fork();
 	if (pid == 0) {
 		if (setgid(NOBODY) || setuid(NOBODY))
@@ -140,8 +140,8 @@ static void non_root_cannot_read(void)
 	}
 	/* (debugfs's own directory is root's alone too, so this holds even
 	 * for a file of a wider mode: the mode is checked above.) */
-	tap_ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	       WEXITSTATUS(status) == 0, "a non-root user cannot open it (EACCES)");
+	check_ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		 WEXITSTATUS(status) == 0, "a non-root user cannot open it (EACCES)");
 }
 
 static bool set_name(const void *name)
@@ -160,39 +160,39 @@ static void one_heap(const char *name)
 	pid_t child = -1;
 	bool ok;
 
-	if (!tap_ok(heap >= 0, "%s: heap opens", name))
+	if (!check_ok(heap >= 0, "%s: heap opens", name))
 		return;
 
 	fd = heap_alloc(heap, size);
 	n = find(size, getpid(), &l);
 	first_id = l.id;
-	tap_ok(fd >= 0 && n == 1, "%s: a new buffer has one line (%d)", name, n);
-	tap_ok(n == 1 && !strcmp(l.heap, name) && !strcmp(l.comm, "heap-bufinfo") &&
-	       l.mmaps == 0 && l.vmaps == 0 && !strcmp(l.devices, "-"),
-	       "%s: it names the heap, this process, no mapping, no device (%s %d %s %ld %ld %s)",
-	       name, l.heap, l.pid, l.comm, l.mmaps, l.vmaps, l.devices);
+	check_ok(fd >= 0 && n == 1, "%s: a new buffer has one line (%d)", name, n);
+	check_ok(n == 1 && !strcmp(l.heap, name) && !strcmp(l.comm, "heap-bufinfo") &&
+		 l.mmaps == 0 && l.vmaps == 0 && !strcmp(l.devices, "-"),
+		 "%s: it names the heap, this process, no mapping, no device (%s %d %s %ld %ld %s)",
+		 name, l.heap, l.pid, l.comm, l.mmaps, l.vmaps, l.devices);
 
 	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	b = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ok = one(size, &l);
-	tap_ok(ok && a != MAP_FAILED && b != MAP_FAILED && l.mmaps == 2, "%s: two mmaps: mmaps 2 (%ld)",
-	       name, l.mmaps);
+	check_ok(ok && a != MAP_FAILED && b != MAP_FAILED && l.mmaps == 2, "%s: two mmaps: mmaps 2 (%ld)",
+		 name, l.mmaps);
 	munmap(b, size);
 	munmap(a + 2 * page, page);
 	ok = one(size, &l);
-	tap_ok(ok && l.mmaps == 2, "%s: one unmapped, the other split in two by a hole: mmaps 2 (%ld)",
-	       name, l.mmaps);
+	check_ok(ok && l.mmaps == 2, "%s: one unmapped, the other split in two by a hole: mmaps 2 (%ld)",
+		 name, l.mmaps);
 	munmap(a, size);
 	ok = one(size, &l);
-	tap_ok(ok && l.mmaps == 0, "%s: all unmapped: mmaps 0 (%ld)", name, l.mmaps);
+	check_ok(ok && l.mmaps == 0, "%s: all unmapped: mmaps 0 (%ld)", name, l.mmaps);
 
-	tap_ok(!importer("attach 0 %d 0", fd) && !importer("attach 1 %d 1", fd),
-	       "%s: the test importer attaches its two devices", name);
-	tap_ok(!importer("hold 0") && !importer("hold 1"), "%s: and holds two vmaps", name);
+	check_ok(!importer("attach 0 %d 0", fd) && !importer("attach 1 %d 1", fd),
+		 "%s: the test importer attaches its two devices", name);
+	check_ok(!importer("hold 0") && !importer("hold 1"), "%s: and holds two vmaps", name);
 	ok = one(size, &l);
-	tap_ok(ok && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1") && l.vmaps == 2,
-	       "%s: devices rdh-importer.0,rdh-importer.1, vmaps 2 (%s, %ld)", name, l.devices,
-	       l.vmaps);
+	check_ok(ok && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1") && l.vmaps == 2,
+		 "%s: devices rdh-importer.0,rdh-importer.1, vmaps 2 (%s, %ld)", name, l.devices,
+		 l.vmaps);
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	{
 		struct drm_prime_handle h = { .fd = fd };
@@ -200,49 +200,49 @@ static void one_heap(const char *name)
 		int imported = vgem >= 0 && !ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h);
 
 		ok = one(size, &l);
-		tap_ok(ok && imported && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1,vgem"),
-		       "%s: a vgem import adds vgem (%s)", name, l.devices);
+		check_ok(ok && imported && !strcmp(l.devices, "rdh-importer.0,rdh-importer.1,vgem"),
+			 "%s: a vgem import adds vgem (%s)", name, l.devices);
 		importer("detach 0");
 		ok = one(size, &l);
-		tap_ok(ok && !strcmp(l.devices, "rdh-importer.1,vgem") && l.vmaps == 1,
-		       "%s: a detach (its vmap undone) leaves rdh-importer.1,vgem, vmaps 1 (%s, %ld)",
-		       name, l.devices, l.vmaps);
+		check_ok(ok && !strcmp(l.devices, "rdh-importer.1,vgem") && l.vmaps == 1,
+			 "%s: a detach (its vmap undone) leaves rdh-importer.1,vgem, vmaps 1 (%s, %ld)",
+			 name, l.devices, l.vmaps);
 		c.handle = h.handle;
 		if (imported)
 			ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &c);
 		importer("unhold 1");
 		importer("detach 1");
 		ok = one(size, &l);
-		tap_ok(ok && !strcmp(l.devices, "-") && l.vmaps == 0,
-		       "%s: every device gone: devices -, vmaps 0 (%s, %ld)", name, l.devices,
-		       l.vmaps);
+		check_ok(ok && !strcmp(l.devices, "-") && l.vmaps == 0,
+			 "%s: every device gone: devices -, vmaps 0 (%s, %ld)", name, l.devices,
+			 l.vmaps);
 	}
 	if (vgem >= 0)
 		close(vgem);
 	close(fd);
 	n = find(size, 0, NULL);
-	tap_ok(fd >= 0 && n == 0, "%s: a freed buffer has no line (%d)", name, n);
+	check_ok(fd >= 0 && n == 0, "%s: a freed buffer has no line (%d)", name, n);
 
 	size = next_size();
 	fd = alloc_in_child(heap, size, set_name, "bufinfo-child", &child, &status);
 	n = find(size, 0, &l);
-	tap_ok(fd >= 0 && WIFEXITED(status) && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child") &&
-	       l.id > first_id,
-	       "%s: a buffer from an exited child names it, with a later id (%d: %d %s, child %d, id %lu after %lu)",
-	       name, n, l.pid, l.comm, child, l.id, first_id);
-	tap_ok(fd >= 0 && !close(fd) && find(size, 0, NULL) == 0,
-	       "%s: and goes when its last holder closes it", name);
+	check_ok(fd >= 0 && WIFEXITED(status) && n == 1 && l.pid == child && !strcmp(l.comm, "bufinfo-child") &&
+		 l.id > first_id,
+		 "%s: a buffer from an exited child names it, with a later id (%d: %d %s, child %d, id %lu after %lu)",
+		 name, n, l.pid, l.comm, child, l.id, first_id);
+	check_ok(fd >= 0 && !close(fd) && find(size, 0, NULL) == 0,
+		 "%s: and goes when its last holder closes it", name);
 
 	size = page; /* smaller than every other buffer of this program */
 	ok = true;
 	for (int i = 0; i < MANY; i++)
 		ok &= (fds[i] = heap_alloc(heap, size)) >= 0;
 	n = find(size, getpid(), NULL);
-	tap_ok(ok && n == MANY, "%s: %d buffers at once, %d lines", name, MANY, n);
+	check_ok(ok && n == MANY, "%s: %d buffers at once, %d lines", name, MANY, n);
 	for (int i = 0; i < MANY; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	tap_ok(ok && find(size, 0, NULL) == 0, "%s: none left once they are freed", name);
+	check_ok(ok && find(size, 0, NULL) == 0, "%s: none left once they are freed", name);
 	close(heap);
 }
 
@@ -287,7 +287,7 @@ static void file_freed_first(const char *heap_name)
 	time_t end = time(NULL) + 3;
 
 	race_heap = open_heap(heap_name, O_RDONLY);
-	if (!tap_ok(race_heap >= 0, "%s: opens", heap_name))
+	if (!check_ok(race_heap >= 0, "%s: opens", heap_name))
 		return;
 	race_stop = 0;
 	pthread_create(&closer, NULL, race_closer, NULL);
@@ -315,9 +315,9 @@ static void file_freed_first(const char *heap_name)
 	pthread_join(closer, NULL);
 	pthread_join(reader, NULL);
 	close(race_heap);
-	tap_ok(reads > 0 && lines > 0 && !wrong && !broken,
-	       "%s: buffers whose fds close under a readlink are listed with no mapping (%ld reads, %ld lines, %ld wrong, %ld failed reads)",
-	       heap_name, reads, lines, wrong, broken);
+	check_ok(reads > 0 && lines > 0 && !wrong && !broken,
+		 "%s: buffers whose fds close under a readlink are listed with no mapping (%ld reads, %ld lines, %ld wrong, %ld failed reads)",
+		 heap_name, reads, lines, wrong, broken);
 }
 
 static volatile int many_stop;
@@ -354,7 +354,7 @@ static void many_buffers(const char *name, int n)
 
 	fds = calloc(n, sizeof(*fds));
 	ok = fds && heap >= 0 && !setrlimit(RLIMIT_NOFILE, &rl);
-	if (!tap_ok(ok, "%s: room for %d buffers (open-file limit)", name, n))
+	if (!check_ok(ok, "%s: room for %d buffers (open-file limit)", name, n))
 		return;
 	many_stop = 0;
 	pthread_create(&reader, NULL, many_reader, &reads);
@@ -377,13 +377,13 @@ static void many_buffers(const char *name, int n)
 			last_id = x.id;
 		}
 	}
-	tap_ok(made == n && lines == n && ordered,
-	       "%s: %d buffers at once, all listed in allocation order while another thread read the list %ld times (%d made, %d lines)",
-	       name, n, reads, made, lines);
+	check_ok(made == n && lines == n && ordered,
+		 "%s: %d buffers at once, all listed in allocation order while another thread read the list %ld times (%d made, %d lines)",
+		 name, n, reads, made, lines);
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	tap_ok(find(page, 0, NULL) == 0, "%s: none left once they are freed", name);
+	check_ok(find(page, 0, NULL) == 0, "%s: none left once they are freed", name);
 	free(fds);
 	close(heap);
 }
@@ -398,13 +398,13 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
-	tap_header();
+	ksft_print_header();
 	prctl(PR_SET_NAME, "heap-bufinfo");
 	len = read_bufinfo();
-	tap_ok(len > 0 && !strncmp(text, HEADER "\n", strlen(HEADER) + 1),
-	       "the file reads, header first (%ld bytes)", len);
+	check_ok(len > 0 && !strncmp(text, HEADER "\n", strlen(HEADER) + 1),
+		 "the file reads, header first (%ld bytes)", len);
 	non_root_cannot_read();
-	tap_ok(importer("sync -1 0") == -EBADF, "the test importer is there");
+	check_ok(importer("sync -1 0") == -EBADF, "the test importer is there");
 	for (int h = 1; h < argc; h++)
 		one_heap(argv[h]);
 	if (argc > 1)
@@ -412,6 +412,6 @@ int main(int argc, char **argv)
 	if (argc > 1 && many)
 		many_buffers(argv[1], many);
 	if (argc < 2)
-		tap_ok(0, "usage: heap-bufinfo HEAP...");
-	return tap_finish();
+		check_ok(0, "usage: heap-bufinfo HEAP...");
+	return finish_checks();
 }

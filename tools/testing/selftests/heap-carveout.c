@@ -98,8 +98,8 @@ static void refused(const char *args, const char *heap, const char *why)
 	static int mark;
 
 	run("echo 'heap-carveout mark %d' >/dev/kmsg", ++mark);
-	tap_ok(reload(args) && !heap_exists(heap) && logged(mark, why), "%s: refused (\"%s\")",
-	       args, why);
+	check_ok(reload(args) && !heap_exists(heap) && logged(mark, why), "%s: refused (\"%s\")",
+		 args, why);
 }
 
 /* Free memory the system heap could take (CMA areas it cannot). */
@@ -161,28 +161,28 @@ static int bounce(const char *good)
 	bool cpu = false;
 
 	run("echo 'heap-carveout mark %d' >/dev/kmsg", mark);
-	tap_ok(reload(good) && heap_exists(name), "%s: the heap is there with %s", name, good);
+	check_ok(reload(good) && heap_exists(name), "%s: the heap is there with %s", name, good);
 	heap = open_heap(name, O_RDONLY);
 	fd = heap_alloc(heap, size / 4);
-	if (!tap_ok(fd >= 0, "%s: a buffer of a quarter of the region (%d)", name, fd))
-		return tap_finish();
+	if (!check_ok(fd >= 0, "%s: a buffer of a quarter of the region (%d)", name, fd))
+		return finish_checks();
 	ret = importer("attach 1 %d 0", fd);
-	tap_ok(ret == -EOPNOTSUPP, "%s: under swiotlb=force a device's attach is refused with EOPNOTSUPP (%s)",
-	       name, ret ? strerror(-ret) : "attached");
+	check_ok(ret == -EOPNOTSUPP, "%s: under swiotlb=force a device's attach is refused with EOPNOTSUPP (%s)",
+		 name, ret ? strerror(-ret) : "attached");
 	if (!ret)
 		importer("detach 1");
 	ret = importer("attach 1 %d 0", fd);
-	tap_ok(ret == -EOPNOTSUPP, "%s: and again, the same way (%s)", name,
-	       ret ? strerror(-ret) : "attached");
+	check_ok(ret == -EOPNOTSUPP, "%s: and again, the same way (%s)", name,
+		 ret ? strerror(-ret) : "attached");
 	if (!ret)
 		importer("detach 1");
-	tap_ok(logged(mark, "DMA mappings would bounce through swiotlb, which cannot reach pages outside"),
-	       "%s: the refusal is logged", name);
+	check_ok(logged(mark, "DMA mappings would bounce through swiotlb, which cannot reach pages outside"),
+		 "%s: the refusal is logged", name);
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	h.fd = fd;
 	ret = vgem < 0 ? -ENODEV : ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h) ? -errno : 0;
-	tap_ok(ret == -EOPNOTSUPP, "%s: a vgem import is refused with EOPNOTSUPP (%s)", name,
-	       ret ? strerror(-ret) : "imported");
+	check_ok(ret == -EOPNOTSUPP, "%s: a vgem import is refused with EOPNOTSUPP (%s)", name,
+		 ret ? strerror(-ret) : "imported");
 	if (vgem >= 0)
 		close(vgem);
 	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -193,22 +193,22 @@ static int bounce(const char *good)
 		cpu &= ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) == 0 && p[0] == 0x12345678;
 		munmap(p, 4096);
 	}
-	tap_ok(cpu, "%s: the buffer still works for the CPU (mmap, DMA_BUF_IOCTL_SYNC)", name);
+	check_ok(cpu, "%s: the buffer still works for the CPU (mmap, DMA_BUF_IOCTL_SYNC)", name);
 	close(fd);
 	close(heap);
 	sys = open_heap("system", O_RDONLY);
 	sysfd = heap_alloc(sys, 1 << 20);
 	ret = sysfd < 0 ? sysfd : importer("attach 1 %d 0", sysfd);
-	tap_ok(ret == 0, "a system-heap buffer still attaches to the same device (%s)",
-	       ret ? strerror(-ret) : "attached");
+	check_ok(ret == 0, "a system-heap buffer still attaches to the same device (%s)",
+		 ret ? strerror(-ret) : "attached");
 	if (!ret)
 		importer("detach 1");
 	if (sysfd >= 0)
 		close(sysfd);
 	close(sys);
-	tap_pages_exact(name);
-	tap_ok(reload(""), "the module is back with its default parameters");
-	return tap_finish();
+	check_pages_exact(name);
+	check_ok(reload(""), "the module is back with its default parameters");
+	return finish_checks();
 }
 
 int main(int argc, char **argv)
@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "--bounce")) {
 		name = argv[2];
 		size = strtoul(argv[3], NULL, 0);
-		tap_header();
+		ksft_print_header();
 		return bounce(argv[4]);
 	}
 	if (argc < 4) {
@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 	size = strtoul(argv[2], NULL, 0);
 	good = argv[3];
 	cma = argc > 4 ? argv[4] : NULL;
-	tap_header();
+	ksft_print_header();
 
 	/* Where the kernel's image is: System RAM, reserved pages. */
 #if defined(__aarch64__)
@@ -267,36 +267,36 @@ int main(int argc, char **argv)
 		refused(args, cma, "is reusable (a CMA area");
 	}
 
-	tap_ok(reload(good) && heap_exists(name), "%s: the heap is there with %s", name, good);
+	check_ok(reload(good) && heap_exists(name), "%s: the heap is there with %s", name, good);
 #if !defined(__aarch64__)
 	snprintf(args, sizeof(args), "grep -q ' : %s$' /proc/iomem", name);
-	tap_ok(run("%s", args) == 0, "%s: the range is claimed in /proc/iomem under its name", name);
+	check_ok(run("%s", args) == 0, "%s: the range is claimed in /proc/iomem under its name", name);
 #endif
-	tap_ok(heap_stat(name, "region_bytes") == (long)size, "%s: region_bytes is %lu (%ld)", name,
-	       size, heap_stat(name, "region_bytes"));
+	check_ok(heap_stat(name, "region_bytes") == (long)size, "%s: region_bytes is %lu (%ld)", name,
+		 size, heap_stat(name, "region_bytes"));
 	heap = open_heap(name, O_RDONLY);
 	ok = fill_region(heap, bufs);
-	tap_ok(ok == 4, "%s: the whole region in four buffers (%d)", name, ok);
+	check_ok(ok == 4, "%s: the whole region in four buffers (%d)", name, ok);
 	for (int i = 0; i < 4; i++) {
 		if (bufs[i] < 0)
 			continue;
 		contiguous &= table_entries(bufs[i]) == 1;
 		zero &= all_zero(bufs[i], size / 4, true);
 	}
-	tap_ok(contiguous, "%s: each buffer is one contiguous run", name);
-	tap_ok(zero, "%s: each buffer is zeroed", name);
+	check_ok(contiguous, "%s: each buffer is one contiguous run", name);
+	check_ok(zero, "%s: each buffer is zeroed", name);
 	extra = heap_alloc(heap, 4096);
-	tap_ok(extra == -ENOMEM, "%s: one page more is ENOMEM (%s)", name,
-	       extra < 0 ? strerror(-extra) : "allocated");
+	check_ok(extra == -ENOMEM, "%s: one page more is ENOMEM (%s)", name,
+		 extra < 0 ? strerror(-extra) : "allocated");
 	if (extra >= 0)
 		close(extra);
 	priv = bufs[0] < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, bufs[0], 0);
-	tap_ok(priv == MAP_FAILED && errno == EINVAL, "%s: a private mapping is EINVAL", name);
+	check_ok(priv == MAP_FAILED && errno == EINVAL, "%s: a private mapping is EINVAL", name);
 	if (bufs[1] >= 0)
 		close(bufs[1]);
 	bufs[1] = heap_alloc(heap, size / 4);
-	tap_ok(bufs[1] >= 0 && all_zero(bufs[1], size / 4, false),
-	       "%s: a freed buffer's memory comes back zeroed", name);
+	check_ok(bufs[1] >= 0 && all_zero(bufs[1], size / 4, false),
+		 "%s: a freed buffer's memory comes back zeroed", name);
 	for (int i = 0; i < 4; i++)
 		if (bufs[i] >= 0)
 			close(bufs[i]);
@@ -316,14 +316,14 @@ int main(int argc, char **argv)
 			break;
 		sysbufs[nsys++] = fd;
 	}
-	tap_ok(nsys > 0 && free_outside_cma_kb() <= 24 * 1024,
-	       "the rest of memory is taken: %d system-heap buffers, %ld KiB left free outside CMA",
-	       nsys, free_outside_cma_kb());
-	tap_ok(nsys > 0 && importer("attach 2 %d 0", sysbufs[0]) == 0 && importer("pin 2") == 0,
-	       "a page reference is held on every page of one of them");
+	check_ok(nsys > 0 && free_outside_cma_kb() <= 24 * 1024,
+		 "the rest of memory is taken: %d system-heap buffers, %ld KiB left free outside CMA",
+		 nsys, free_outside_cma_kb());
+	check_ok(nsys > 0 && importer("attach 2 %d 0", sysbufs[0]) == 0 && importer("pin 2") == 0,
+		 "a page reference is held on every page of one of them");
 	ok = fill_region(heap, bufs);
-	tap_ok(ok == 4, "%s: with memory exhausted and pinned, the whole region still allocates (%d)",
-	       name, ok);
+	check_ok(ok == 4, "%s: with memory exhausted and pinned, the whole region still allocates (%d)",
+		 name, ok);
 	for (int i = 0; i < 4; i++)
 		if (bufs[i] >= 0)
 			close(bufs[i]);
@@ -335,17 +335,17 @@ int main(int argc, char **argv)
 	close(heap);
 
 	/* (" fail:0 ": "xfail:0 " is in every Totals line.) */
-	tap_ok(run("./dmabuf-heap | grep -q '^# Totals: pass:[0-9]* fail:0 '") == 0,
-	       "upstream's kselftest passes with the carveout heap there");
+	check_ok(run("./dmabuf-heap | grep -q '^# Totals: pass:[0-9]* fail:0 '") == 0,
+		 "upstream's kselftest passes with the carveout heap there");
 	/* Reserved pages are in no free count: the region itself must be whole. */
 	heap = open_heap(name, O_RDONLY);
 	ok = fill_region(heap, bufs);
-	tap_ok(ok == 4, "%s: every page comes back (the whole region allocates again: %d)", name, ok);
+	check_ok(ok == 4, "%s: every page comes back (the whole region allocates again: %d)", name, ok);
 	for (int i = 0; i < 4; i++)
 		if (bufs[i] >= 0)
 			close(bufs[i]);
 	close(heap);
-	tap_pages_exact(name);
-	tap_ok(reload(""), "the module is back with its default parameters");
-	return tap_finish();
+	check_pages_exact(name);
+	check_ok(reload(""), "the module is back with its default parameters");
+	return finish_checks();
 }

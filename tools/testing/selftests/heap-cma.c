@@ -100,7 +100,7 @@ static void test_placement(const char *heap_name, const char *area, int heap)
 	bool contiguous = true, aligned = true, sized = true, allocated = true;
 	int words = read_bitmap(area, before, 1 << 16);
 
-	if (!tap_ok(words > 0, "%s: area %s has an allocation bitmap in debugfs", heap_name, area))
+	if (!check_ok(words > 0, "%s: area %s has an allocation bitmap in debugfs", heap_name, area))
 		return;
 	for (unsigned int s = 0; s < 4; s++) {
 		long first, bits;
@@ -122,11 +122,11 @@ static void test_placement(const char *heap_name, const char *area, int heap)
 		}
 		close(fd);
 	}
-	tap_ok(allocated, "%s: buffers of 4 KiB to 4 MiB allocate", heap_name);
-	tap_ok(contiguous, "%s: each buffer is one contiguous run of area %s", heap_name, area);
-	tap_ok(sized, "%s: each run is exactly the buffer's pages", heap_name);
-	tap_ok(aligned, "%s: each buffer is aligned as upstream aligns (size order, at most 2^8 pages)",
-	       heap_name);
+	check_ok(allocated, "%s: buffers of 4 KiB to 4 MiB allocate", heap_name);
+	check_ok(contiguous, "%s: each buffer is one contiguous run of area %s", heap_name, area);
+	check_ok(sized, "%s: each run is exactly the buffer's pages", heap_name);
+	check_ok(aligned, "%s: each buffer is aligned as upstream aligns (size order, at most 2^8 pages)",
+		 heap_name);
 }
 
 static void test_mappings(const char *heap_name, int heap)
@@ -136,12 +136,12 @@ static void test_mappings(const char *heap_name, int heap)
 	void *p;
 
 	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	tap_ok(p == MAP_FAILED && errno == EINVAL, "%s: a private mapping is refused (EINVAL)", heap_name);
+	check_ok(p == MAP_FAILED && errno == EINVAL, "%s: a private mapping is refused (EINVAL)", heap_name);
 	close(fd);
 	ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &ro);
 	p = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, ro.fd, 0);
-	tap_ok(p != MAP_FAILED && ((char *)p)[4 * PAGE - 1] == 0,
-	       "%s: a read-only buffer maps shared for reading", heap_name);
+	check_ok(p != MAP_FAILED && ((char *)p)[4 * PAGE - 1] == 0,
+		 "%s: a read-only buffer maps shared for reading", heap_name);
 	if (p != MAP_FAILED)
 		munmap(p, 4 * PAGE);
 	close(ro.fd);
@@ -177,12 +177,12 @@ static void test_exhaustion(const char *heap_name, const char *area, int heap)
 	int err = 0, n, again;
 
 	n = fill(heap, 1 << 20, fds, &err);
-	tap_ok(n > 0 && err == -ENOMEM && (unsigned long)n * 256 <= count,
-	       "%s: 1 MiB buffers until ENOMEM: %d of them (area: %lu pages)", heap_name, n, count);
+	check_ok(n > 0 && err == -ENOMEM && (unsigned long)n * 256 <= count,
+		 "%s: 1 MiB buffers until ENOMEM: %d of them (area: %lu pages)", heap_name, n, count);
 	close_all(fds, n);
-	tap_ok(cma_stat(area, "used") == used0, "%s: the area's use is back to %lu pages", heap_name, used0);
+	check_ok(cma_stat(area, "used") == used0, "%s: the area's use is back to %lu pages", heap_name, used0);
 	again = fill(heap, 1 << 20, fds, &err);
-	tap_ok(again == n && err == -ENOMEM, "%s: exactly as many fit again (%d)", heap_name, again);
+	check_ok(again == n && err == -ENOMEM, "%s: exactly as many fit again (%d)", heap_name, again);
 	close_all(fds, again);
 }
 
@@ -216,7 +216,7 @@ static bool mixed_cycles(int heap, const char *area, int cycles)
 		}
 	}
 	close_all(live, nlive);
-	tap_diag("used %lu pages before, %lu after %d cycles", used0, cma_stat(area, "used"), cycles);
+	ksft_print_msg("used %lu pages before, %lu after %d cycles\n", used0, cma_stat(area, "used"), cycles);
 	return cma_stat(area, "used") == used0;
 }
 
@@ -298,18 +298,18 @@ static void test_camera(const char *heap_name, const char *area, size_t size)
 	close(moved[1]);
 	if (read(moved[0], &dropped, sizeof(dropped)) != sizeof(dropped))
 		dropped = -1;
-	tap_ok(dropped >= (long)(region / PAGE / 4),
-	       "%s: movable pages fill a quarter of the region first (nr_free_cma fell by %ld pages of %zu)",
-	       heap_name, dropped, region / PAGE);
+	check_ok(dropped >= (long)(region / PAGE / 4),
+		 "%s: movable pages fill a quarter of the region first (nr_free_cma fell by %ld pages of %zu)",
+		 heap_name, dropped, region / PAGE);
 	n = fill(heap, size, fds, &err);
-	tap_ok((size_t)n >= want,
-	       "%s: floor(R/A) = floor(%zu/%zu) = %zu buffers of %zu bytes while another process holds all it can (%d)",
-	       heap_name, region, a_bytes, want, size, n);
+	check_ok((size_t)n >= want,
+		 "%s: floor(R/A) = floor(%zu/%zu) = %zu buffers of %zu bytes while another process holds all it can (%d)",
+		 heap_name, region, a_bytes, want, size, n);
 	close_all(fds, n);
 	again = fill(heap, size, fds, &err);
-	tap_ok(again == n, "%s: after freeing, exactly as many again (%d)", heap_name, again);
+	check_ok(again == n, "%s: after freeing, exactly as many again (%d)", heap_name, again);
 	close_all(fds, again);
-	tap_ok(mixed_cycles(heap, area, 1000), "%s: 1000 mixed-size cycles leave no space behind", heap_name);
+	check_ok(mixed_cycles(heap, area, 1000), "%s: 1000 mixed-size cycles leave no space behind", heap_name);
 	kill(hog, SIGKILL);
 	waitpid(hog, NULL, 0);
 	kill(filler, SIGKILL);
@@ -319,13 +319,13 @@ static void test_camera(const char *heap_name, const char *area, size_t size)
 
 int main(int argc, char **argv)
 {
-	tap_header();
+	ksft_print_header();
 	if (argc == 4 && !strcmp(argv[1], "--camera")) {
 		char *area = strchr(argv[2], '=');
 
 		*area++ = 0;
 		test_camera(argv[2], area, strtoul(argv[3], NULL, 0));
-		return tap_finish();
+		return finish_checks();
 	}
 	for (int i = 1; i < argc; i++) {
 		char *heap_name = argv[i], *area = strchr(argv[i], '=');
@@ -333,15 +333,15 @@ int main(int argc, char **argv)
 
 		*area++ = 0;
 		heap = open_heap(heap_name, O_RDONLY);
-		if (!tap_ok(heap >= 0, "%s: /dev/dma_heap/%s exists and opens", heap_name, heap_name))
+		if (!check_ok(heap >= 0, "%s: /dev/dma_heap/%s exists and opens", heap_name, heap_name))
 			continue;
 		test_placement(heap_name, area, heap);
 		test_mappings(heap_name, heap);
 		test_exhaustion(heap_name, area, heap);
-		tap_ok(mixed_cycles(heap, area, 200), "%s: 200 mixed-size cycles leave no space behind",
-		       heap_name);
+		check_ok(mixed_cycles(heap, area, 200), "%s: 200 mixed-size cycles leave no space behind",
+			 heap_name);
 		close(heap);
-		tap_pages_exact(heap_name);
+		check_pages_exact(heap_name);
 	}
-	return tap_finish();
+	return finish_checks();
 }

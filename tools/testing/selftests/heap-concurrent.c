@@ -176,7 +176,7 @@ static void one_heap(const char *name, int n)
 	long pages0;
 	bool intact = true;
 
-	if (!tap_ok(heap >= 0, "%s: heap opens", name))
+	if (!check_ok(heap >= 0, "%s: heap opens", name))
 		return;
 	jobs[sizeof(jobs) / sizeof(jobs[0]) - 1].arg = heap;
 	/* The same run, on a buffer of its own, before free pages are
@@ -200,7 +200,7 @@ static void one_heap(const char *name, int n)
 	buf_fd = heap_alloc(heap, len);
 	map = buf_fd < 0 ? MAP_FAILED :
 	      mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, buf_fd, 0);
-	if (!tap_ok(map != MAP_FAILED, "%s: a buffer of %zu bytes, mapped", name, len)) {
+	if (!check_ok(map != MAP_FAILED, "%s: a buffer of %zu bytes, mapped", name, len)) {
 		close(heap);
 		return;
 	}
@@ -208,34 +208,34 @@ static void one_heap(const char *name, int n)
 		map[i] = pattern_word(i, SEED);
 	run_jobs(jobs, sizeof(jobs) / sizeof(jobs[0]), n);
 	for (unsigned int i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
-		tap_ok(jobs[i].errors == 0, "%s: %s, %d times at once with the others: %d failed (first: %d)",
-		       name, jobs[i].what, iterations, jobs[i].errors, jobs[i].first_error);
+		check_ok(jobs[i].errors == 0, "%s: %s, %d times at once with the others: %d failed (first: %d)",
+			 name, jobs[i].what, iterations, jobs[i].errors, jobs[i].first_error);
 	for (size_t i = 0; i < len / 4; i++)
 		intact &= map[i] == pattern_word(i, SEED);
-	tap_ok(intact, "%s: the buffer still holds its pattern", name);
+	check_ok(intact, "%s: the buffer still holds its pattern", name);
 	munmap(map, len);
 	close(buf_fd);
 	close(heap);
-	tap_ok(count_dmabufs() == bufs0, "%s: no buffer is left behind (%d -> %d)", name, bufs0,
-	       count_dmabufs());
-	tap_ok(pages_missing(pages0, CONCURRENT_TOLERANCE) == 0, "%s: every page comes back", name);
-	tap_ok(pages_held_exact(name),
-	       "%s: every page the module still holds is pooled, exactly (its page ledger)", name);
+	check_ok(count_dmabufs() == bufs0, "%s: no buffer is left behind (%d -> %d)", name, bufs0,
+		 count_dmabufs());
+	check_ok(pages_missing(pages0, CONCURRENT_TOLERANCE) == 0, "%s: every page comes back", name);
+	check_ok(pages_held_exact(name),
+		 "%s: every page the module still holds is pooled, exactly (its page ledger)", name);
 }
 
 int main(int argc, char **argv)
 {
-	tap_header();
+	ksft_print_header();
 	if (argc < 4) {
-		tap_ok(0, "usage: heap-concurrent ITERATIONS BYTES HEAP...");
-		return tap_finish();
+		check_ok(0, "usage: heap-concurrent ITERATIONS BYTES HEAP...");
+		return finish_checks();
 	}
 	len = strtoul(argv[2], NULL, 0);
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
-	tap_ok(vgem >= 0 && importer("sync -1 0") == -EBADF,
-	       "vgem and the test importer are there");
+	check_ok(vgem >= 0 && importer("sync -1 0") == -EBADF,
+		 "vgem and the test importer are there");
 	for (int h = 3; h < argc; h++)
 		one_heap(argv[h], atoi(argv[1]));
 	printf("# figures: operations=%d\n", atoi(argv[1]) * 10 * (argc - 3));
-	return tap_finish();
+	return finish_checks();
 }

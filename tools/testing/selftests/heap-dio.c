@@ -30,7 +30,7 @@ static bool same(const uint32_t *p, size_t len, uint32_t seed)
 {
 	for (size_t i = 0; i < len / 4; i++)
 		if (p[i] != pattern_word(i, seed)) {
-			tap_diag("word %zu is %#x, not %#x", i, p[i], pattern_word(i, seed));
+			ksft_print_msg("word %zu is %#x, not %#x\n", i, p[i], pattern_word(i, seed));
 			return false;
 		}
 	return true;
@@ -55,32 +55,32 @@ static void test_system(const char *dev, const char *name)
 	ssize_t n;
 
 	direct = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	if (!tap_ok(p && copy && direct >= 0, "%s: an 8 MiB buffer is mapped and %s opens with "
+	if (!check_ok(p && copy && direct >= 0, "%s: an 8 MiB buffer is mapped and %s opens with "
 						"O_DIRECT", name, dev))
 		return;
 	fill(p, len, 1);
 	n = pwrite(direct, p, len, 0);
-	tap_ok(n == (ssize_t)len, "%s: an O_DIRECT write out of the mapping writes 8 MiB (%zd, %s)",
-	       name, n, n < 0 ? strerror(errno) : "ok");
+	check_ok(n == (ssize_t)len, "%s: an O_DIRECT write out of the mapping writes 8 MiB (%zd, %s)",
+		 name, n, n < 0 ? strerror(errno) : "ok");
 	cached = open(dev, O_RDONLY | O_CLOEXEC);
 	n = cached >= 0 ? pread(cached, copy, len, 0) : -1;
-	tap_ok(n == (ssize_t)len && same(copy, len, 1),
-	       "%s: the device holds the buffer's bytes (read back through the page cache)", name);
+	check_ok(n == (ssize_t)len && same(copy, len, 1),
+		 "%s: the device holds the buffer's bytes (read back through the page cache)", name);
 	if (cached >= 0)
 		close(cached);
 
 	memset(p, 0, len);
 	n = pread(direct, p, len, 0);
-	tap_ok(n == (ssize_t)len && same(p, len, 1),
-	       "%s: an O_DIRECT read into the mapping brings the 8 MiB back (%zd)", name, n);
+	check_ok(n == (ssize_t)len && same(p, len, 1),
+		 "%s: an O_DIRECT read into the mapping brings the 8 MiB back (%zd)", name, n);
 
 	/* 1 MiB from the device's 2 MiB into the buffer at 3 MiB + 4 KiB. */
 	memset(p, 0, len);
 	n = pread(direct, (char *)p + 3 * MiB + 4096, MiB, 2 * MiB);
-	tap_ok(n == (ssize_t)MiB && !memcmp((char *)p + 3 * MiB + 4096, (char *)copy + 2 * MiB, MiB) &&
+	check_ok(n == (ssize_t)MiB && !memcmp((char *)p + 3 * MiB + 4096, (char *)copy + 2 * MiB, MiB) &&
 		       p[0] == 0 && p[(3 * MiB + 4096 + MiB) / 4] == 0,
-	       "%s: 1 MiB read at a page inside the buffer, across chunks, lands there only (%zd)",
-	       name, n);
+		 "%s: 1 MiB read at a page inside the buffer, across chunks, lands there only (%zd)",
+		 name, n);
 	close(direct);
 	munmap(p, len);
 	close(fd);
@@ -96,14 +96,14 @@ static void test_cma(const char *dev, const char *name)
 	ssize_t n;
 
 	direct = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	if (!tap_ok(p && direct >= 0, "%s: a 1 MiB buffer is mapped", name))
+	if (!check_ok(p && direct >= 0, "%s: a 1 MiB buffer is mapped", name))
 		return;
 	fill(p, len, 7);
 	n = pread(direct, p, len, 0);
-	tap_ok(n < 0 && errno == EFAULT && same(p, len, 7),
-	       "%s: its mapping is a PFN range, as upstream's: an O_DIRECT read into it fails "
-	       "with EFAULT and leaves it alone (%zd)",
-	       name, n);
+	check_ok(n < 0 && errno == EFAULT && same(p, len, 7),
+		 "%s: its mapping is a PFN range, as upstream's: an O_DIRECT read into it fails "
+		 "with EFAULT and leaves it alone (%zd)",
+		 name, n);
 	close(direct);
 	munmap(p, len);
 	close(fd);
@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: heap-dio DEVICE SYSTEM CMA\n");
 		return 2;
 	}
-	tap_header();
+	ksft_print_header();
 	test_system(argv[1], argv[2]);
 	test_cma(argv[1], argv[3]);
-	tap_finish();
+	finish_checks();
 }

@@ -57,7 +57,7 @@ static bool info_bounced(void)
 	int n = importer_answer(s, sizeof(s));
 
 	if (n > 0)
-		tap_diag("mapping: %.*s", n - 1, s);
+		ksft_print_msg("mapping: %.*s\n", n - 1, s);
 	return n > 0 && strstr(s, "bounced=1");
 }
 
@@ -68,43 +68,43 @@ static void one(const char *name, int heap, size_t len, int dev)
 	uint32_t *p;
 
 	p = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (!tap_ok(p != MAP_FAILED, "%s/dev%d: a buffer of %zu bytes, mapped", name, dev, len))
+	if (!check_ok(p != MAP_FAILED, "%s/dev%d: a buffer of %zu bytes, mapped", name, dev, len))
 		return;
 	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 	cpu_writes(p, len, a);
 	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	ret = importer("attach 0 %d %d", fd, dev);
-	if (!tap_ok(ret == 0, "%s/dev%d: the importer attaches and maps it (%d)", name, dev, ret))
+	if (!check_ok(ret == 0, "%s/dev%d: the importer attaches and maps it (%d)", name, dev, ret))
 		goto out;
 	importer("info 0");
 	if (bounce)
-		tap_ok(info_bounced(), "%s/dev%d: the device's DMA addresses are bounce buffers", name,
-		       dev);
-	tap_ok(importer("check 0 %u", a) == 0, "%s/dev%d: at map time the device sees the CPU's data",
-	       name, dev);
+		check_ok(info_bounced(), "%s/dev%d: the device's DMA addresses are bounce buffers", name,
+			 dev);
+	check_ok(importer("check 0 %u", a) == 0, "%s/dev%d: at map time the device sees the CPU's data",
+		 name, dev);
 	/* A deliberate deviation (Documentation/exporter-layer.rst): upstream's
 	 * heaps map the same table again and lose the first mapping. */
 	ret = importer("remap 0");
-	tap_ok(ret == -EBUSY, "%s/dev%d: a second map of the same attachment is EBUSY (%d)", name,
-	       dev, ret);
+	check_ok(ret == -EBUSY, "%s/dev%d: a second map of the same attachment is EBUSY (%d)", name,
+		 dev, ret);
 
 	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
 	cpu_writes(p, len, b);
 	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
-	tap_ok(importer("check 0 %u", b) == 0,
-	       "%s/dev%d: after SYNC_END the device sees what the CPU wrote while mapped", name, dev);
+	check_ok(importer("check 0 %u", b) == 0,
+		 "%s/dev%d: after SYNC_END the device sees what the CPU wrote while mapped", name, dev);
 
-	tap_ok(importer("fill 0 %u", c) == 0, "%s/dev%d: the device writes", name, dev);
+	check_ok(importer("fill 0 %u", c) == 0, "%s/dev%d: the device writes", name, dev);
 	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	tap_ok(cpu_sees(p, len, c), "%s/dev%d: after SYNC_START the CPU sees what the device wrote",
-	       name, dev);
+	check_ok(cpu_sees(p, len, c), "%s/dev%d: after SYNC_START the CPU sees what the device wrote",
+		 name, dev);
 	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 
 	importer("fill 0 %u", d);
 	ret = importer("probe %d %zu %u", fd, len - 4, pattern_word(len / 4 - 1, d));
-	tap_ok(ret == 0, "%s/dev%d: the kernel's vmap sees it too, inside begin_cpu_access (%d)", name,
-	       dev, ret);
-	tap_ok(importer("detach 0") == 0, "%s/dev%d: unmapped and detached", name, dev);
+	check_ok(ret == 0, "%s/dev%d: the kernel's vmap sees it too, inside begin_cpu_access (%d)", name,
+		 dev, ret);
+	check_ok(importer("detach 0") == 0, "%s/dev%d: unmapped and detached", name, dev);
 out:
 	munmap(p, len);
 	close(fd);
@@ -120,12 +120,12 @@ static void twice(const char *name, int heap, size_t len)
 	uint32_t *p;
 
 	p = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (!tap_ok(p != MAP_FAILED, "%s/twice: a buffer of %zu bytes, mapped", name, len))
+	if (!check_ok(p != MAP_FAILED, "%s/twice: a buffer of %zu bytes, mapped", name, len))
 		return;
 	ret = importer("attach 0 %d 1", fd);
 	if (!ret)
 		ret = importer("attach 1 %d 1", fd);
-	if (!tap_ok(ret == 0, "%s/twice: device 1 maps it through two attachments (%d)", name, ret))
+	if (!check_ok(ret == 0, "%s/twice: device 1 maps it through two attachments (%d)", name, ret))
 		goto out;
 	for (unsigned int i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		bad |= sync_buf(fd, DMA_BUF_SYNC_START | dirs[i]) != 0;
@@ -133,11 +133,11 @@ static void twice(const char *name, int heap, size_t len)
 			cpu_writes(p, len, a);
 		bad |= sync_buf(fd, DMA_BUF_SYNC_END | dirs[i]) != 0;
 	}
-	tap_ok(!bad, "%s/twice: SYNC_START and SYNC_END work in every direction", name);
-	tap_ok(importer("check 0 %u", a) == 0 && importer("check 1 %u", a) == 0,
-	       "%s/twice: both mappings see what the CPU wrote", name);
-	tap_ok(importer("detach 0") == 0 && importer("detach 1") == 0,
-	       "%s/twice: both unmapped and detached", name);
+	check_ok(!bad, "%s/twice: SYNC_START and SYNC_END work in every direction", name);
+	check_ok(importer("check 0 %u", a) == 0 && importer("check 1 %u", a) == 0,
+		 "%s/twice: both mappings see what the CPU wrote", name);
+	check_ok(importer("detach 0") == 0 && importer("detach 1") == 0,
+		 "%s/twice: both unmapped and detached", name);
 out:
 	importer("detach 0");
 	importer("detach 1");
@@ -150,27 +150,27 @@ int main(int argc, char **argv)
 	int a = 1, bufs0 = count_dmabufs();
 	size_t len;
 
-	tap_header();
+	ksft_print_header();
 	if (argc > a && !strcmp(argv[a], "--bounce")) {
 		bounce = true;
 		a++;
 	}
 	if (argc < a + 2) {
-		tap_ok(0, "usage: heap-dma [--bounce] BYTES HEAP...");
-		return tap_finish();
+		check_ok(0, "usage: heap-dma [--bounce] BYTES HEAP...");
+		return finish_checks();
 	}
 	len = strtoul(argv[a++], NULL, 0);
 	for (; a < argc; a++) {
 		int heap = open_heap(argv[a], O_RDONLY);
 
-		if (!tap_ok(heap >= 0, "%s: heap opens", argv[a]))
+		if (!check_ok(heap >= 0, "%s: heap opens", argv[a]))
 			continue;
 		for (int dev = 0; dev < 2; dev++)
 			one(argv[a], heap, len, dev);
 		twice(argv[a], heap, len);
 		close(heap);
-		tap_pages_exact(argv[a]);
+		check_pages_exact(argv[a]);
 	}
-	tap_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
-	return tap_finish();
+	check_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
+	return finish_checks();
 }

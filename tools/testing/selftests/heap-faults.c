@@ -164,13 +164,13 @@ static bool aim_faults(void)
 		/* One source file's text: a span far wider would be a symbol
 		 * from elsewhere, and would reject the allocators themselves. */
 		if (!symbol_span(NULL, dma_debug, &rlo, &rhi) || rhi - rlo > (512UL << 10)) {
-			tap_diag("no span of the DMA-API debug code to reject: [%#lx, %#lx]", rlo, rhi);
+			ksft_print_msg("no span of the DMA-API debug code to reject: [%#lx, %#lx]\n", rlo, rhi);
 			return false;
 		}
 		rhi += 4096;
 	}
-	tap_diag("faults aimed at [%#lx, %#lx) (rust_dma_heap), never at [%#lx, %#lx) (DMA-API debugging)",
-		 lo, hi + 4096, rlo, rhi);
+	ksft_print_msg("faults aimed at [%#lx, %#lx) (rust_dma_heap), never at [%#lx, %#lx) (DMA-API debugging)\n",
+		       lo, hi + 4096, rlo, rhi);
 	for (int i = 0; i < 2; i++) {
 		ok &= write_fault_attr(attrs[i], "stacktrace-depth", 32);
 		ok &= write_fault_attr(attrs[i], "require-start", lo);
@@ -246,8 +246,8 @@ static int random_faults(long ops)
 	bool after = true;
 	pid_t pid;
 
-	if (!tap_ok(n > 0 && vgem >= 0, "%d heaps and vgem to inject faults into", n))
-		return tap_finish();
+	if (!check_ok(n > 0 && vgem >= 0, "%d heaps and vgem to inject faults into", n))
+		return finish_checks();
 	for (int i = 0; i < n; i++)
 		heaps[i] = open_heap(heap_names[i], O_RDONLY);
 	memset(t, 0, sizeof(*t));
@@ -255,31 +255,31 @@ static int random_faults(long ops)
 	if (pid == 0)
 		child(t, heaps, n, vgem, ops);
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "the process under fault injection finished (status %#x)", status);
+	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "the process under fault injection finished (status %#x)", status);
 	for (int c = 0; c < NCALLS; c++) {
-		tap_diag("%s: %ld calls, %ld worked, %ld ENOMEM", call_name[c], t->ops[c], t->ok[c],
-			 t->enomem[c]);
+		ksft_print_msg("%s: %ld calls, %ld worked, %ld ENOMEM\n", call_name[c], t->ops[c], t->ok[c],
+			       t->enomem[c]);
 		total += t->ops[c];
 		enomem += t->enomem[c];
 	}
-	tap_ok(total > 0 && t->other == 0, "%ld calls: %ld failed with ENOMEM, %ld otherwise%s", total,
-	       enomem, t->other, t->other ? " (see below)" : "");
+	check_ok(total > 0 && t->other == 0, "%ld calls: %ld failed with ENOMEM, %ld otherwise%s", total,
+		 enomem, t->other, t->other ? " (see below)" : "");
 	for (long i = 0; i < t->other && i < 8; i++)
-		tap_diag("unexpected errno %ld", t->other_errno[i]);
-	tap_ok(t->enomem[ALLOC] > 0 && t->ok[ALLOC] > 0,
-	       "faults hit DMA_HEAP_IOCTL_ALLOC itself: %ld of its %ld calls failed with ENOMEM, %ld worked",
-	       t->enomem[ALLOC], t->ops[ALLOC], t->ok[ALLOC]);
+		ksft_print_msg("unexpected errno %ld\n", t->other_errno[i]);
+	check_ok(t->enomem[ALLOC] > 0 && t->ok[ALLOC] > 0,
+		 "faults hit DMA_HEAP_IOCTL_ALLOC itself: %ld of its %ld calls failed with ENOMEM, %ld worked",
+		 t->enomem[ALLOC], t->ops[ALLOC], t->ok[ALLOC]);
 	injected = t->enomem[MMAP] + t->enomem[VGEM] + t->enomem[SYNC];
-	tap_diag("ENOMEM from the other calls: %ld", injected);
-	tap_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
+	ksft_print_msg("ENOMEM from the other calls: %ld\n", injected);
+	check_ok(count_dmabufs() == bufs0, "no buffer is left behind (%d -> %d)", bufs0, count_dmabufs());
 	for (int i = 0; i < n; i++) {
 		int fd = heap_alloc(heaps[i], 1 << 20);
 
 		after &= fd >= 0;
 		close(fd);
 	}
-	tap_ok(after, "every heap allocates normally afterwards");
+	check_ok(after, "every heap allocates normally afterwards");
 	for (int i = 0; i < n; i++)
 		close(heaps[i]);
 	close(vgem);
@@ -292,13 +292,13 @@ static int random_faults(long ops)
 	 */
 	long tolerance = kernel_major() >= 7 ? 64 : PAGE_LEAK_TOLERANCE;
 
-	tap_ok(pages_missing(pages0, tolerance) == 0,
-	       "every page comes back (tolerance %ld pages: a leak on a failure path would show)",
-	       tolerance);
-	tap_ok(pages_held_exact("after the faults"),
-	       "every page the module still holds is pooled, exactly (its page ledger)");
+	check_ok(pages_missing(pages0, tolerance) == 0,
+		 "every page comes back (tolerance %ld pages: a leak on a failure path would show)",
+		 tolerance);
+	check_ok(pages_held_exact("after the faults"),
+		 "every page the module still holds is pooled, exactly (its page ledger)");
 	printf("# figures: operations=%ld enomem=%ld\n", total, enomem);
-	return tap_finish();
+	return finish_checks();
 }
 
 /* ---- fail-nth stepping ---- */
@@ -425,15 +425,15 @@ static void step_through(const char *what, int (*op)(void))
 		if (!hit)
 			break;	/* the call reached fewer than n sites: all done */
 	}
-	tap_diag("%s: %d sites, %d failed the call with ENOMEM, %d were absorbed", what, faults,
-		 failed, faults - failed);
-	tap_ok(faults > 0 && steps == faults + 1,
-	       "%s: every one of its %d allocation sites failed once, in turn", what, faults);
-	tap_ok(bad == 0, "%s: each fault made it work or fail with ENOMEM (%d otherwise, errno %d)",
-	       what, bad, bad_errno);
-	tap_ok(left == 0, "%s: no fault left a buffer or an fd behind (%d did)", what, left);
-	tap_ok(next_bad == 0, "%s: after each fault the same call works (%d times it did not)", what,
-	       next_bad);
+	ksft_print_msg("%s: %d sites, %d failed the call with ENOMEM, %d were absorbed\n", what, faults,
+		       failed, faults - failed);
+	check_ok(faults > 0 && steps == faults + 1,
+		 "%s: every one of its %d allocation sites failed once, in turn", what, faults);
+	check_ok(bad == 0, "%s: each fault made it work or fail with ENOMEM (%d otherwise, errno %d)",
+		 what, bad, bad_errno);
+	check_ok(left == 0, "%s: no fault left a buffer or an fd behind (%d did)", what, left);
+	check_ok(next_bad == 0, "%s: after each fault the same call works (%d times it did not)", what,
+		 next_bad);
 }
 
 static int step(const char *heap_name, bool vmap)
@@ -446,9 +446,9 @@ static int step(const char *heap_name, bool vmap)
 	heap_fd = open_heap(heap_name, O_RDONLY);
 	vgem_fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	ctl_fd = open("/sys/kernel/debug/rdh_importer/ctl", O_RDWR | O_CLOEXEC);
-	if (!tap_ok(nth_fd >= 0 && kmsg_fd >= 0 && heap_fd >= 0 && vgem_fd >= 0 && ctl_fd >= 0,
-		    "%s: fail-nth, /dev/kmsg, the heap, vgem and the importer open", heap_name))
-		return tap_finish();
+	if (!check_ok(nth_fd >= 0 && kmsg_fd >= 0 && heap_fd >= 0 && vgem_fd >= 0 && ctl_fd >= 0,
+		      "%s: fail-nth, /dev/kmsg, the heap, vgem and the importer open", heap_name))
+		return finish_checks();
 	lseek(kmsg_fd, 0, SEEK_END);
 	/* Every allocation of the process before it is measured: the helpers
 	 * themselves (opendir, stdio) must not make the first step different. */
@@ -456,19 +456,19 @@ static int step(const char *heap_name, bool vmap)
 	pages0 = free_pages_settled(NULL);
 	buf_fd = heap_alloc(heap_fd, (1 << 20) + (64 << 10) + 4096);
 	tmp = buf_fd;
-	if (!tap_ok(buf_fd >= 0, "%s: a buffer to map", heap_name))
-		return tap_finish();
+	if (!check_ok(buf_fd >= 0, "%s: a buffer to map", heap_name))
+		return finish_checks();
 	if (vmap) {
 		step_through("vmap", op_vmap);
 	} else {
 		set_verbose(2);
 		step_through("ALLOC", op_alloc);
-		tap_ok(module_stacks > 0,
-		       "ALLOC: injected faults hit the module's own code (a stack through [rust_dma_heap]; %d stacks read)",
-		       dumps_seen);
+		check_ok(module_stacks > 0,
+			 "ALLOC: injected faults hit the module's own code (a stack through [rust_dma_heap]; %d stacks read)",
+			 dumps_seen);
 		set_verbose(0);
 		if (no_device_maps) {
-			tap_ok(0, "DMA-API debugging is on, and no stack filter: no fault steps through device mappings");
+			check_ok(0, "DMA-API debugging is on, and no stack filter: no fault steps through device mappings");
 		} else {
 			step_through("attach+map on device 0", op_map0);
 			step_through("attach+map on device 1", op_map1);
@@ -483,23 +483,23 @@ static int step(const char *heap_name, bool vmap)
 	 * way with no leak (22 and -38 seen). It still catches a lost chunk of
 	 * the buffer's 1 MiB; the other runs keep the 64 KiB tolerance.
 	 */
-	tap_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
-	       "%s: no page is missing after every step%s", heap_name,
-	       vmap ? " (vmalloc page tables allowed for)" : "");
-	tap_ok(pages_held_exact(heap_name),
-	       "%s: every page the module still holds is pooled, exactly (its page ledger)",
-	       heap_name);
-	return tap_finish();
+	check_ok(pages_missing(pages0, vmap ? 128 : PAGE_LEAK_TOLERANCE) == 0,
+		 "%s: no page is missing after every step%s", heap_name,
+		 vmap ? " (vmalloc page tables allowed for)" : "");
+	check_ok(pages_held_exact(heap_name),
+		 "%s: every page the module still holds is pooled, exactly (its page ledger)",
+		 heap_name);
+	return finish_checks();
 }
 
 int main(int argc, char **argv)
 {
 	bool dma_debug = access("/sys/kernel/debug/dma-api", F_OK) == 0, aimed;
 
-	tap_header();
+	ksft_print_header();
 	aimed = aim_faults();
 	if (dma_debug)
-		tap_ok(aimed, "with DMA-API debugging, the faults are aimed past its own allocations (the injectors' stack filter)");
+		check_ok(aimed, "with DMA-API debugging, the faults are aimed past its own allocations (the injectors' stack filter)");
 	no_device_maps = dma_debug && !aimed;
 	if (argc > 2 && !strcmp(argv[1], "step"))
 		return step(argv[2], false);
@@ -507,6 +507,6 @@ int main(int argc, char **argv)
 		return step(argv[2], true);
 	if (argc > 1 && !strcmp(argv[1], "random"))
 		return random_faults(argc > 2 ? strtol(argv[2], NULL, 0) : 2000);
-	tap_ok(0, "usage: heap-faults random [OPS] | step HEAP | step-vmap HEAP");
-	return tap_finish();
+	check_ok(0, "usage: heap-faults random [OPS] | step HEAP | step-vmap HEAP");
+	return finish_checks();
 }

@@ -57,7 +57,7 @@ static sigjmp_buf touch_env;
 static void bad(const char *what, long got)
 {
 	if (unexpected++ < 20)
-		tap_diag("unexpected: %s (%ld) at op %ld", what, got, ops);
+		ksft_print_msg("unexpected: %s (%ld) at op %ld\n", what, got, ops);
 }
 
 static void on_fault(int sig)
@@ -409,9 +409,9 @@ int main(int argc, char **argv)
 			seconds = strtol(optarg, NULL, 0);
 	}
 	state = seed ? seed : 1;
-	tap_header();
-	tap_diag("seed %llu (replay: heap-fuzz -s %llu -n %ld)", (unsigned long long)seed,
-		 (unsigned long long)seed, max_ops);
+	ksft_print_header();
+	ksft_print_msg("seed %llu (replay: heap-fuzz -s %llu -n %ld)\n", (unsigned long long)seed,
+		       (unsigned long long)seed, max_ops);
 	/* If memory ever ran out, the OOM killer should take the fuzzer (and
 	 * fail the run) rather than find nothing to kill. */
 	set_oom_score_adj(1000);
@@ -425,16 +425,16 @@ int main(int argc, char **argv)
 	n = optind < argc ? pick_heaps(argc - optind, argv + optind) : list_heaps();
 	for (int i = 0; i < n; i++) {
 		heaps[nheaps] = open_heap(heap_names[i], below(2) ? O_RDONLY : O_RDWR);
-		if (tap_ok(heaps[nheaps] >= 0, "%s: heap opens", heap_names[i]))
+		if (check_ok(heaps[nheaps] >= 0, "%s: heap opens", heap_names[i]))
 			nheaps++;
 	}
 	vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	/* Every kernel here has vgem (base.config): without it the imports
 	 * would be skipped in silence.
 	 */
-	tap_ok(vgem >= 0, "vgem is there to import into (%s)", vgem >= 0 ? "/dev/dri/card0" : strerror(errno));
-	if (!tap_ok(nheaps > 0, "heaps to fuzz: %d", nheaps))
-		return tap_finish();
+	check_ok(vgem >= 0, "vgem is there to import into (%s)", vgem >= 0 ? "/dev/dri/card0" : strerror(errno));
+	if (!check_ok(nheaps > 0, "heaps to fuzz: %d", nheaps))
+		return finish_checks();
 	free_pages_settled(NULL); /* the helper's own first allocations */
 
 	/*
@@ -456,22 +456,22 @@ int main(int argc, char **argv)
 	if (vgem >= 0)
 		close(vgem);
 	sweep_fds();
-	tap_ok(unexpected == 0, "%ld operations, every result one upstream could give (%ld unexpected)",
-	       ops, unexpected);
-	tap_ok(faults_on_touch == 0, "no mapping faulted when touched");
-	tap_ok(count_dmabufs() == bufs0, "every buffer is gone at the end (%d -> %d)", bufs0,
-	       count_dmabufs());
+	check_ok(unexpected == 0, "%ld operations, every result one upstream could give (%ld unexpected)",
+		 ops, unexpected);
+	check_ok(faults_on_touch == 0, "no mapping faulted when touched");
+	check_ok(count_dmabufs() == bufs0, "every buffer is gone at the end (%d -> %d)", bufs0,
+		 count_dmabufs());
 	munmap(arena, 3 * PAGE);
-	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
-	       "every page comes back (a leak of one 64 KiB chunk would show)");
+	check_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
+		 "every page comes back (a leak of one 64 KiB chunk would show)");
 	/* The kernel's heaps (-u) keep no ledger: ours only says its own. */
 	if (!upstream_heaps) {
-		tap_ok(checkpoints > 0 && checkpoints_off == 0,
-		       "with buffers alive, the page ledger equals their pages plus the pools', exactly, at every checkpoint (%ld of %ld did not)",
-		       checkpoints_off, checkpoints);
-		tap_ok(pages_held_exact("end of the run"),
-		       "every page the module still holds is pooled, exactly (its page ledger)");
+		check_ok(checkpoints > 0 && checkpoints_off == 0,
+			 "with buffers alive, the page ledger equals their pages plus the pools', exactly, at every checkpoint (%ld of %ld did not)",
+			 checkpoints_off, checkpoints);
+		check_ok(pages_held_exact("end of the run"),
+			 "every page the module still holds is pooled, exactly (its page ledger)");
 	}
 	printf("# figures: operations=%ld\n", ops);
-	return tap_finish();
+	return finish_checks();
 }

@@ -33,18 +33,18 @@ int main(int argc, char **argv)
 	char info[128] = "";
 	uint32_t *p;
 
-	tap_header();
-	if (!tap_ok(heap >= 0 && len > (4ULL << 30), "%s: heap opens; %llu bytes is over 4 GiB", name,
-		    (unsigned long long)len))
-		return tap_finish();
+	ksft_print_header();
+	if (!check_ok(heap >= 0 && len > (4ULL << 30), "%s: heap opens; %llu bytes is over 4 GiB", name,
+		      (unsigned long long)len))
+		return finish_checks();
 	fd = heap_alloc(heap, len);
-	if (!tap_ok(fd >= 0, "%s: a buffer of %llu MiB allocates (%d)", name,
-		    (unsigned long long)(len >> 20), fd))
-		return tap_finish();
-	tap_ok(lseek(fd, 0, SEEK_END) == (off_t)len, "%s: its size is all of it", name);
+	if (!check_ok(fd >= 0, "%s: a buffer of %llu MiB allocates (%d)", name,
+		      (unsigned long long)(len >> 20), fd))
+		return finish_checks();
+	check_ok(lseek(fd, 0, SEEK_END) == (off_t)len, "%s: its size is all of it", name);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (!tap_ok(p != MAP_FAILED, "%s: it maps whole", name))
-		return tap_finish();
+	if (!check_ok(p != MAP_FAILED, "%s: it maps whole", name))
+		return finish_checks();
 	/* Words around every GiB boundary, 4 GiB included, and the last. */
 	for (uint64_t g = 1ULL << 30; g < len && noffs < 14; g += 1ULL << 30) {
 		offs[noffs++] = g - 4;
@@ -52,24 +52,24 @@ int main(int argc, char **argv)
 	}
 	offs[noffs++] = 0;
 	offs[noffs++] = len - 4;
-	tap_ok(sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) == 0,
-	       "%s: SYNC_START over the whole buffer", name);
+	check_ok(sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) == 0,
+		 "%s: SYNC_START over the whole buffer", name);
 	for (int i = 0; i < noffs; i++)
 		p[offs[i] / 4] = pattern_word(offs[i] / 4, 0x4a4a);
-	tap_ok(sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW) == 0,
-	       "%s: SYNC_END over the whole buffer", name);
+	check_ok(sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW) == 0,
+		 "%s: SYNC_END over the whole buffer", name);
 	for (int i = 0; i < noffs; i++) {
 		held &= p[offs[i] / 4] == pattern_word(offs[i] / 4, 0x4a4a);
 		ret = importer("probe %d %llu %u", fd, (unsigned long long)offs[i],
 			       pattern_word(offs[i] / 4, 0x4a4a));
 		if (ret)
-			tap_diag("vmap probe at %#llx: %d", (unsigned long long)offs[i], ret);
+			ksft_print_msg("vmap probe at %#llx: %d\n", (unsigned long long)offs[i], ret);
 		vmapped &= ret == 0;
 	}
-	tap_ok(held, "%s: mmap holds what was written on both sides of 4 GiB", name);
-	tap_ok(vmapped, "%s: the kernel's vmap of the whole buffer sees it at the same offsets", name);
+	check_ok(held, "%s: mmap holds what was written on both sides of 4 GiB", name);
+	check_ok(vmapped, "%s: the kernel's vmap of the whole buffer sees it at the same offsets", name);
 	ret = importer("sync %d 1", fd);
-	tap_ok(ret == 0, "%s: the kernel's begin/end_cpu_access over the whole buffer (%d)", name, ret);
+	check_ok(ret == 0, "%s: the kernel's begin/end_cpu_access over the whole buffer (%d)", name, ret);
 	ret = importer("attach 0 %d 0", fd);
 	if (!ret) {
 		int f = open("/sys/kernel/debug/rdh_importer/ctl", O_RDONLY | O_CLOEXEC);
@@ -81,13 +81,13 @@ int main(int argc, char **argv)
 		}
 		importer("detach 0");
 	}
-	tap_diag("device mapping: %s", info);
+	ksft_print_msg("device mapping: %s\n", info);
 	{
 		char want[64];
 
 		snprintf(want, sizeof(want), "bytes=%llu ", (unsigned long long)len);
-		tap_ok(ret == 0 && strstr(info, want),
-		       "%s: it maps for a device, every byte in the table (%d)", name, ret);
+		check_ok(ret == 0 && strstr(info, want),
+			 "%s: it maps for a device, every byte in the table (%d)", name, ret);
 	}
 	munmap(p, len);
 	close(fd);
@@ -101,9 +101,9 @@ int main(int argc, char **argv)
 			break;
 		usleep(500000);
 	}
-	tap_ok(meminfo_kb("MemAvailable") >= before - (64 << 10),
-	       "%s: its memory comes back (MemAvailable %ld kB before, %ld kB after)", name, before,
-	       meminfo_kb("MemAvailable"));
-	tap_pages_exact(name);
-	return tap_finish();
+	check_ok(meminfo_kb("MemAvailable") >= before - (64 << 10),
+		 "%s: its memory comes back (MemAvailable %ld kB before, %ld kB after)", name, before,
+		 meminfo_kb("MemAvailable"));
+	check_pages_exact(name);
+	return finish_checks();
 }

@@ -68,38 +68,38 @@ static void check_errno_paths(const char *h, int heap)
 	uint64_t ram;
 	int fd;
 
-	tap_ok(alloc_with(heap, PAGE, O_RDWR, 0, 1, NULL) == -EINVAL,
-	       "%s: non-zero fd field is EINVAL", h);
-	tap_ok(alloc_with(heap, PAGE, O_RDWR | O_NONBLOCK, 0, 0, NULL) == -EINVAL,
-	       "%s: fd_flags O_NONBLOCK is EINVAL", h);
-	tap_ok(alloc_with(heap, PAGE, 0x80000000u, 0, 0, NULL) == -EINVAL,
-	       "%s: fd_flags high bit is EINVAL", h);
-	tap_ok(alloc_with(heap, PAGE, O_RDWR, 1, 0, NULL) == -EINVAL,
-	       "%s: heap_flags bit 0 is EINVAL", h);
-	tap_ok(alloc_with(heap, PAGE, O_RDWR, 1ULL << 63, 0, NULL) == -EINVAL,
-	       "%s: heap_flags bit 63 is EINVAL", h);
-	tap_ok(alloc_with(heap, 0, O_RDWR, 0, 0, NULL) == -EINVAL,
-	       "%s: len 0 is EINVAL", h);
-	tap_ok(alloc_with(heap, ~0ULL, O_RDWR, 0, 0, NULL) == -EINVAL,
-	       "%s: len 2^64-1 wraps to zero when page-aligned: EINVAL", h);
-	tap_ok(alloc_with(heap, ~0ULL - PAGE + 2, O_RDWR, 0, 0, NULL) == -EINVAL,
-	       "%s: len within a page of 2^64 is EINVAL", h);
+	check_ok(alloc_with(heap, PAGE, O_RDWR, 0, 1, NULL) == -EINVAL,
+		 "%s: non-zero fd field is EINVAL", h);
+	check_ok(alloc_with(heap, PAGE, O_RDWR | O_NONBLOCK, 0, 0, NULL) == -EINVAL,
+		 "%s: fd_flags O_NONBLOCK is EINVAL", h);
+	check_ok(alloc_with(heap, PAGE, 0x80000000u, 0, 0, NULL) == -EINVAL,
+		 "%s: fd_flags high bit is EINVAL", h);
+	check_ok(alloc_with(heap, PAGE, O_RDWR, 1, 0, NULL) == -EINVAL,
+		 "%s: heap_flags bit 0 is EINVAL", h);
+	check_ok(alloc_with(heap, PAGE, O_RDWR, 1ULL << 63, 0, NULL) == -EINVAL,
+		 "%s: heap_flags bit 63 is EINVAL", h);
+	check_ok(alloc_with(heap, 0, O_RDWR, 0, 0, NULL) == -EINVAL,
+		 "%s: len 0 is EINVAL", h);
+	check_ok(alloc_with(heap, ~0ULL, O_RDWR, 0, 0, NULL) == -EINVAL,
+		 "%s: len 2^64-1 wraps to zero when page-aligned: EINVAL", h);
+	check_ok(alloc_with(heap, ~0ULL - PAGE + 2, O_RDWR, 0, 0, NULL) == -EINVAL,
+		 "%s: len within a page of 2^64 is EINVAL", h);
 	if (!upstream_heaps) {
-		tap_ok(alloc_with(heap, ~0ULL - 2 * PAGE + 1, O_RDWR, 0, 0, NULL) == -ENOMEM,
-		       "%s: len 2^64-2 pages (larger than RAM) is ENOMEM", h);
+		check_ok(alloc_with(heap, ~0ULL - 2 * PAGE + 1, O_RDWR, 0, 0, NULL) == -ENOMEM,
+			 "%s: len 2^64-2 pages (larger than RAM) is ENOMEM", h);
 		sysinfo(&si);
 		ram = (uint64_t)si.totalram * si.mem_unit;
-		tap_ok(alloc_with(heap, ram + PAGE, O_RDWR, 0, 0, NULL) == -ENOMEM,
-		       "%s: len one page over total RAM is ENOMEM, up front", h);
-		tap_ok(alloc_with(heap, ram * 2, O_RDWR, 0, 0, NULL) == -ENOMEM,
-		       "%s: len twice total RAM is ENOMEM, up front", h);
+		check_ok(alloc_with(heap, ram + PAGE, O_RDWR, 0, 0, NULL) == -ENOMEM,
+			 "%s: len one page over total RAM is ENOMEM, up front", h);
+		check_ok(alloc_with(heap, ram * 2, O_RDWR, 0, 0, NULL) == -ENOMEM,
+			 "%s: len twice total RAM is ENOMEM, up front", h);
 	}
 
-	tap_ok(alloc_with(heap, 1, O_RDWR, 0, 0, &fd) == 0 && buf_size(fd) == (off_t)PAGE,
-	       "%s: len 1 is rounded up to one page", h);
+	check_ok(alloc_with(heap, 1, O_RDWR, 0, 0, &fd) == 0 && buf_size(fd) == (off_t)PAGE,
+		 "%s: len 1 is rounded up to one page", h);
 	close(fd);
-	tap_ok(alloc_with(heap, PAGE + 1, O_RDWR, 0, 0, &fd) == 0 && buf_size(fd) == 2 * (off_t)PAGE,
-	       "%s: len one page plus one byte is two pages", h);
+	check_ok(alloc_with(heap, PAGE + 1, O_RDWR, 0, 0, &fd) == 0 && buf_size(fd) == 2 * (off_t)PAGE,
+		 "%s: len one page plus one byte is two pages", h);
 	close(fd);
 }
 
@@ -108,18 +108,18 @@ static void check_fd_flags(const char *h, int heap)
 	int fd, ret;
 
 	ret = alloc_with(heap, PAGE, O_RDWR | O_CLOEXEC, 0, 0, &fd);
-	tap_ok(!ret && (fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
-	       (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR,
-	       "%s: O_RDWR|O_CLOEXEC gives a close-on-exec read-write fd", h);
+	check_ok(!ret && (fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
+		 (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR,
+		 "%s: O_RDWR|O_CLOEXEC gives a close-on-exec read-write fd", h);
 	close(fd);
 	ret = alloc_with(heap, PAGE, O_RDONLY, 0, 0, &fd);
-	tap_ok(!ret && !(fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
-	       (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY,
-	       "%s: O_RDONLY gives a read-only fd without close-on-exec", h);
+	check_ok(!ret && !(fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
+		 (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY,
+		 "%s: O_RDONLY gives a read-only fd without close-on-exec", h);
 	close(fd);
 	ret = alloc_with(heap, PAGE, O_WRONLY, 0, 0, &fd);
-	tap_ok(!ret && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
-	       "%s: O_WRONLY gives a write-only fd", h);
+	check_ok(!ret && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
+		 "%s: O_WRONLY gives a write-only fd", h);
 	close(fd);
 }
 
@@ -143,13 +143,13 @@ static void check_syzkaller_shapes(const char *h)
 		if (heap >= 0)
 			close(heap);
 	}
-	tap_ok(good == (int)(sizeof(opens) / sizeof(opens[0])),
-	       "%s: allocates through the node opened with each of %zu sets of flags (%d did)", h,
-	       sizeof(opens) / sizeof(opens[0]), good);
+	check_ok(good == (int)(sizeof(opens) / sizeof(opens[0])),
+		 "%s: allocates through the node opened with each of %zu sets of flags (%d did)", h,
+		 sizeof(opens) / sizeof(opens[0]), good);
 	heap = open(path, O_PATH);
 	ret = heap < 0 ? -ENOENT : alloc_with(heap, PAGE, O_RDWR, 0, 0, &fd);
-	tap_ok(ret == -EBADF, "%s: an O_PATH descriptor of the node cannot allocate (EBADF: %d)", h,
-	       ret);
+	check_ok(ret == -EBADF, "%s: an O_PATH descriptor of the node cannot allocate (EBADF: %d)", h,
+		 ret);
 	if (heap >= 0)
 		close(heap);
 
@@ -161,10 +161,10 @@ static void check_syzkaller_shapes(const char *h)
 			uint32_t flags = acc | (cloexec ? O_CLOEXEC : 0);
 
 			ret = alloc_with(heap, PAGE, flags, 0, 0, &fd);
-			tap_ok(!ret && !!(fcntl(fd, F_GETFD) & FD_CLOEXEC) == cloexec &&
+			check_ok(!ret && !!(fcntl(fd, F_GETFD) & FD_CLOEXEC) == cloexec &&
 				       (acc == O_ACCMODE || (fcntl(fd, F_GETFL) & O_ACCMODE) == acc),
-			       "%s: fd_flags %#x gives a descriptor with that access mode and close-on-exec %s (%d)",
-			       h, flags, cloexec ? "set" : "clear", ret);
+				 "%s: fd_flags %#x gives a descriptor with that access mode and close-on-exec %s (%d)",
+				 h, flags, cloexec ? "set" : "clear", ret);
 			if (!ret)
 				close(fd);
 		}
@@ -176,9 +176,9 @@ static void check_syzkaller_shapes(const char *h)
 		int fds = count_fds();
 
 		ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ? -errno : 0;
-		tap_ok(ret == -EINVAL && fcntl(live, F_GETFD) >= 0 && count_fds() == fds,
-		       "%s: a live descriptor in the input fd field is EINVAL and is left alone (%d)",
-		       h, ret);
+		check_ok(ret == -EINVAL && fcntl(live, F_GETFD) >= 0 && count_fds() == fds,
+			 "%s: a live descriptor in the input fd field is EINVAL and is left alone (%d)",
+			 h, ret);
 		if (!ret)
 			close(d.fd);
 	}
@@ -195,36 +195,36 @@ static void check_commands(const char *h, int heap)
 	int before = count_fds(), ret;
 
 	ret = raw_ioctl(heap, _IOWR('H', 0x1, struct dma_heap_allocation_data), &d);
-	tap_ok(ret == -EINVAL, "%s: ioctl number 1 is EINVAL (got %d)", h, ret);
+	check_ok(ret == -EINVAL, "%s: ioctl number 1 is EINVAL (got %d)", h, ret);
 	ret = raw_ioctl(heap, _IOWR('H', 0xff, struct dma_heap_allocation_data), &d);
-	tap_ok(ret == -EINVAL, "%s: ioctl number 0xff is EINVAL (got %d)", h, ret);
+	check_ok(ret == -EINVAL, "%s: ioctl number 0xff is EINVAL (got %d)", h, ret);
 	ret = raw_ioctl(heap, _IO('H', 0x0), NULL);
-	tap_ok(ret == -EINVAL, "%s: ALLOC without direction reads nothing: len 0, EINVAL", h);
+	check_ok(ret == -EINVAL, "%s: ALLOC without direction reads nothing: len 0, EINVAL", h);
 	ret = raw_ioctl(heap, _IOR('H', 0x0, struct dma_heap_allocation_data), &d);
-	tap_ok(ret == -EINVAL, "%s: ALLOC without write bit reads nothing: len 0, EINVAL", h);
+	check_ok(ret == -EINVAL, "%s: ALLOC without write bit reads nothing: len 0, EINVAL", h);
 
 	d.fd = 0;
 	ret = raw_ioctl(heap, _IOWR('X', 0x0, struct dma_heap_allocation_data), &d);
-	tap_ok(!ret && d.fd > 0, "%s: the type byte is not checked ('X' allocates)", h);
+	check_ok(!ret && d.fd > 0, "%s: the type byte is not checked ('X' allocates)", h);
 	if (!ret)
 		close(d.fd);
 
 	ret = raw_ioctl(heap, _IOWR('H', 0x0, struct alloc_older), &older);
-	tap_ok(!ret && older.fd > 0 && buf_size(older.fd) == (off_t)PAGE,
-	       "%s: an older 16-byte struct allocates", h);
+	check_ok(!ret && older.fd > 0 && buf_size(older.fd) == (off_t)PAGE,
+		 "%s: an older 16-byte struct allocates", h);
 	if (!ret)
 		close(older.fd);
 
 	ret = raw_ioctl(heap, _IOWR('H', 0x0, struct alloc_newer), &newer);
-	tap_ok(!ret && newer.d.fd > 0, "%s: a newer 40-byte struct allocates", h);
+	check_ok(!ret && newer.d.fd > 0, "%s: a newer 40-byte struct allocates", h);
 	if (!ret)
 		close(newer.d.fd);
 
 	memcpy(big, &d, sizeof(d));
 	((struct dma_heap_allocation_data *)big)->fd = 0;
 	ret = raw_ioctl(heap, _IOWR('H', 0x0, char[512]), big);
-	tap_ok(!ret && ((struct dma_heap_allocation_data *)big)->fd > 0,
-	       "%s: a 512-byte struct (larger than upstream's stack buffer) allocates", h);
+	check_ok(!ret && ((struct dma_heap_allocation_data *)big)->fd > 0,
+		 "%s: a 512-byte struct (larger than upstream's stack buffer) allocates", h);
 	if (!ret)
 		close(((struct dma_heap_allocation_data *)big)->fd);
 
@@ -232,15 +232,15 @@ static void check_commands(const char *h, int heap)
 	 * learns the number (upstream behaviour). */
 	d.fd = 0;
 	ret = raw_ioctl(heap, _IOW('H', 0x0, struct dma_heap_allocation_data), &d);
-	tap_ok(!ret && d.fd == 0 && count_fds() == before + 1,
-	       "%s: ALLOC without read bit installs an fd it does not report", h);
+	check_ok(!ret && d.fd == 0 && count_fds() == before + 1,
+		 "%s: ALLOC without read bit installs an fd it does not report", h);
 	if (!ret)
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != heap && fcntl(fd, F_GETFD) >= 0 && buf_size(fd) == (off_t)PAGE) {
 				close(fd);
 				break;
 			}
-	tap_ok(count_fds() == before, "%s: no fd left behind by the command cases", h);
+	check_ok(count_fds() == before, "%s: no fd left behind by the command cases", h);
 }
 
 static void check_bad_pointers(const char *h, int heap)
@@ -251,9 +251,9 @@ static void check_bad_pointers(const char *h, int heap)
 	int before = count_fds(), bufs = count_dmabufs(), ret;
 
 	ret = raw_ioctl(heap, DMA_HEAP_IOCTL_ALLOC, NULL);
-	tap_ok(ret == -EFAULT, "%s: NULL argument is EFAULT", h);
+	check_ok(ret == -EFAULT, "%s: NULL argument is EFAULT", h);
 	ret = raw_ioctl(heap, DMA_HEAP_IOCTL_ALLOC, (void *)1);
-	tap_ok(ret == -EFAULT, "%s: wild pointer is EFAULT", h);
+	check_ok(ret == -EFAULT, "%s: wild pointer is EFAULT", h);
 
 	/* A struct whose last 8 bytes fall in an inaccessible page. */
 	mprotect(area + pg, pg, PROT_NONE);
@@ -262,7 +262,7 @@ static void check_bad_pointers(const char *h, int heap)
 	tail->fd = 0;
 	tail->fd_flags = O_RDWR;
 	ret = raw_ioctl(heap, DMA_HEAP_IOCTL_ALLOC, tail);
-	tap_ok(ret == -EFAULT, "%s: a struct with an unreadable tail is EFAULT", h);
+	check_ok(ret == -EFAULT, "%s: a struct with an unreadable tail is EFAULT", h);
 
 	/* Readable but not writable: the buffer is made, then copy-out fails;
 	 * both the fd and the buffer must be undone. */
@@ -272,10 +272,10 @@ static void check_bad_pointers(const char *h, int heap)
 	tail->fd_flags = O_RDWR;
 	mprotect(area, pg, PROT_READ);
 	ret = raw_ioctl(heap, DMA_HEAP_IOCTL_ALLOC, tail);
-	tap_ok(ret == -EFAULT, "%s: a read-only struct is EFAULT on copy-out", h);
-	tap_ok(count_fds() == before, "%s: failed copy-out leaks no fd", h);
-	tap_ok(count_dmabufs() == bufs, "%s: failed copy-out leaks no buffer (%d -> %d)",
-	       h, bufs, count_dmabufs());
+	check_ok(ret == -EFAULT, "%s: a read-only struct is EFAULT on copy-out", h);
+	check_ok(count_fds() == before, "%s: failed copy-out leaks no fd", h);
+	check_ok(count_dmabufs() == bufs, "%s: failed copy-out leaks no buffer (%d -> %d)",
+		 h, bufs, count_dmabufs());
 	munmap(area, 2 * pg);
 }
 
@@ -294,8 +294,8 @@ static void check_fd_exhaustion(const char *h, int heap)
 	setrlimit(RLIMIT_NOFILE, &lim);
 	ret = alloc_with(heap, PAGE, O_RDWR, 0, 0, NULL);
 	setrlimit(RLIMIT_NOFILE, &old);
-	tap_ok(ret == -EMFILE, "%s: no free fd is EMFILE (got %d)", h, ret);
-	tap_ok(count_dmabufs() == bufs, "%s: EMFILE leaks no buffer", h);
+	check_ok(ret == -EMFILE, "%s: no free fd is EMFILE (got %d)", h, ret);
+	check_ok(count_dmabufs() == bufs, "%s: EMFILE leaks no buffer", h);
 }
 
 int main(int argc, char **argv)
@@ -308,18 +308,18 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	n = argc > 1 ? pick_heaps(argc - 1, argv + 1) : list_heaps();
-	tap_header();
-	tap_ok(n > 0, "heaps to test under " HEAP_DIR " (%d)", n);
+	ksft_print_header();
+	check_ok(n > 0, "heaps to test under " HEAP_DIR " (%d)", n);
 	for (int i = 0; i < n; i++) {
 		const char *h = heap_names[i];
 		int heap = open_heap(h, O_RDONLY);
 		int bufs = count_dmabufs(), fds, fd;
 
-		if (!tap_ok(heap >= 0, "%s: opens read-only", h))
+		if (!check_ok(heap >= 0, "%s: opens read-only", h))
 			continue;
 		fds = count_fds();
 		fd = heap_alloc(heap, PAGE);
-		tap_ok(fd >= 0, "%s: allocates on a read-only heap fd", h);
+		check_ok(fd >= 0, "%s: allocates on a read-only heap fd", h);
 		close(fd);
 		check_errno_paths(h, heap);
 		check_fd_flags(h, heap);
@@ -328,12 +328,12 @@ int main(int argc, char **argv)
 		check_bad_pointers(h, heap);
 		check_fd_exhaustion(h, heap);
 		fd = heap_alloc(heap, PAGE);
-		tap_ok(fd >= 0, "%s: allocation still works after every error", h);
+		check_ok(fd >= 0, "%s: allocation still works after every error", h);
 		close(fd);
-		tap_ok(count_fds() == fds, "%s: no fd leaked overall", h);
-		tap_ok(count_dmabufs() == bufs, "%s: no buffer leaked overall (%d -> %d)",
-		       h, bufs, count_dmabufs());
+		check_ok(count_fds() == fds, "%s: no fd leaked overall", h);
+		check_ok(count_dmabufs() == bufs, "%s: no buffer leaked overall (%d -> %d)",
+			 h, bufs, count_dmabufs());
 		close(heap);
 	}
-	return tap_finish();
+	return finish_checks();
 }

@@ -52,26 +52,26 @@ static void vgem_lifetime(void)
 	uint32_t *p;
 	bool intact = true;
 
-	if (!tap_ok(vgem >= 0 && heap >= 0, "vgem and the system heap open"))
+	if (!check_ok(vgem >= 0 && heap >= 0, "vgem and the system heap open"))
 		return;
 	fd = heap_alloc(heap, LEN);
 	p = fd < 0 ? MAP_FAILED : mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (!tap_ok(p != MAP_FAILED, "a system-heap buffer, mapped"))
+	if (!check_ok(p != MAP_FAILED, "a system-heap buffer, mapped"))
 		return;
 	for (size_t i = 0; i < LEN / 4; i++)
 		p[i] = pattern_word(i, 77);
 	munmap(p, LEN);
 	h.fd = fd;
-	tap_ok(!ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h), "vgem imports it");
+	check_ok(!ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &h), "vgem imports it");
 	close(fd);
 	close(heap);
-	tap_ok(count_dmabufs() == bufs0 + 1,
-	       "with every fd closed, the vgem handle keeps the buffer alive (%d -> %d)", bufs0,
-	       count_dmabufs());
-	tap_ok(!try_rmmod() && module_loaded(), "the module cannot be unloaded meanwhile");
+	check_ok(count_dmabufs() == bufs0 + 1,
+		 "with every fd closed, the vgem handle keeps the buffer alive (%d -> %d)", bufs0,
+		 count_dmabufs());
+	check_ok(!try_rmmod() && module_loaded(), "the module cannot be unloaded meanwhile");
 	back.handle = h.handle;
 	back.flags = DRM_CLOEXEC | DRM_RDWR;
-	tap_ok(!ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &back), "vgem exports the handle back to an fd");
+	check_ok(!ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &back), "vgem exports the handle back to an fd");
 	p = mmap(NULL, LEN, PROT_READ, MAP_SHARED, back.fd, 0);
 	if (p == MAP_FAILED) {
 		intact = false;
@@ -80,15 +80,15 @@ static void vgem_lifetime(void)
 			intact &= p[i] == pattern_word(i, 77);
 		munmap(p, LEN);
 	}
-	tap_ok(intact, "it is the same buffer, data intact");
+	check_ok(intact, "it is the same buffer, data intact");
 	close(back.fd);
 	c.handle = h.handle;
-	tap_ok(!ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &c), "vgem closes its handle");
-	tap_ok(count_dmabufs() == bufs0, "the buffer is gone with the handle (%d -> %d)", bufs0,
-	       count_dmabufs());
+	check_ok(!ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &c), "vgem closes its handle");
+	check_ok(count_dmabufs() == bufs0, "the buffer is gone with the handle (%d -> %d)", bufs0,
+		 count_dmabufs());
 	close(vgem);
-	tap_ok(try_rmmod(), "then the module unloads");
-	tap_ok(load(), "and loads again");
+	check_ok(try_rmmod(), "then the module unloads");
+	check_ok(load(), "and loads again");
 }
 
 static int find_vivid(void)
@@ -120,10 +120,10 @@ static void v4l2_lifetime(const char *cma)
 	bool queued = true;
 	size_t size;
 
-	if (!tap_ok(video >= 0 && heap >= 0, "vivid's capture node and %s open", cma))
+	if (!check_ok(video >= 0 && heap >= 0, "vivid's capture node and %s open", cma))
 		return;
-	if (!tap_ok(!ioctl(video, VIDIOC_G_FMT, &fmt) && !ioctl(video, VIDIOC_REQBUFS, &req) &&
-		    req.count >= 1, "vivid takes %u DMABUF buffers", req.count))
+	if (!check_ok(!ioctl(video, VIDIOC_G_FMT, &fmt) && !ioctl(video, VIDIOC_REQBUFS, &req) &&
+		      req.count >= 1, "vivid takes %u DMABUF buffers", req.count))
 		return;
 	size = fmt.fmt.pix.sizeimage;
 	for (unsigned int i = 0; i < req.count; i++) {
@@ -135,35 +135,35 @@ static void v4l2_lifetime(const char *cma)
 
 		queued &= fd >= 0 && !ioctl(video, VIDIOC_QBUF, &b);
 		close(fd);
-		tap_diag("buffer %u queued: %d dma-bufs alive", i, count_dmabufs());
+		ksft_print_msg("buffer %u queued: %d dma-bufs alive\n", i, count_dmabufs());
 	}
 	close(heap);
-	tap_ok(queued, "%u %s buffers of %zu bytes are queued, and their fds closed", req.count, cma,
-	       size);
+	check_ok(queued, "%u %s buffers of %zu bytes are queued, and their fds closed", req.count, cma,
+		 size);
 	/* videobuf2 keeps a queued DMABUF buffer until it is requeued with
 	 * another fd or the queue is released; whether it keeps every one of
 	 * several queued before streaming varies, so at least one must live. */
-	tap_ok(count_dmabufs() > bufs0,
-	       "the V4L2 queue keeps its buffers alive (%d -> %d of %u queued)", bufs0,
-	       count_dmabufs(), req.count);
-	tap_ok(!try_rmmod() && module_loaded(), "the module cannot be unloaded meanwhile");
+	check_ok(count_dmabufs() > bufs0,
+		 "the V4L2 queue keeps its buffers alive (%d -> %d of %u queued)", bufs0,
+		 count_dmabufs(), req.count);
+	check_ok(!try_rmmod() && module_loaded(), "the module cannot be unloaded meanwhile");
 	close(video);
-	tap_ok(count_dmabufs() == bufs0, "closing the video node frees them (%d -> %d)", bufs0,
-	       count_dmabufs());
-	tap_ok(try_rmmod(), "then the module unloads");
-	tap_ok(load(), "and loads again");
+	check_ok(count_dmabufs() == bufs0, "closing the video node frees them (%d -> %d)", bufs0,
+		 count_dmabufs());
+	check_ok(try_rmmod(), "then the module unloads");
+	check_ok(load(), "and loads again");
 }
 
 int main(int argc, char **argv)
 {
-	tap_header();
+	ksft_print_header();
 	if (argc < 2) {
-		tap_ok(0, "usage: heap-lifetimes MODULE.ko [CMA_HEAP]");
-		return tap_finish();
+		check_ok(0, "usage: heap-lifetimes MODULE.ko [CMA_HEAP]");
+		return finish_checks();
 	}
 	module = argv[1];
 	vgem_lifetime();
 	if (argc > 2)
 		v4l2_lifetime(argv[2]);
-	return tap_finish();
+	return finish_checks();
 }

@@ -116,20 +116,20 @@ static void charged_and_uncharged(int heap, bool on)
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
-	if (!tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		    "%s: a process in the cgroup allocates and frees 16 MiB (status %#x)", heap_name,
-		    status))
+	if (!check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s: a process in the cgroup allocates and frees 16 MiB (status %#x)", heap_name,
+		      status))
 		return;
 	if (on) {
-		tap_ok(rep->with - rep->before >= 15 * MiB && rep->with - rep->before < 18 * MiB,
-		       "%s: memory.current grows by the buffer (%ld -> %ld)", heap_name, rep->before,
-		       rep->with);
-		tap_ok(rep->after <= rep->before + MiB,
-		       "%s: and is back once it is freed (%ld)", heap_name, rep->after);
+		check_ok(rep->with - rep->before >= 15 * MiB && rep->with - rep->before < 18 * MiB,
+			 "%s: memory.current grows by the buffer (%ld -> %ld)", heap_name, rep->before,
+			 rep->with);
+		check_ok(rep->after <= rep->before + MiB,
+			 "%s: and is back once it is freed (%ld)", heap_name, rep->after);
 	} else {
-		tap_ok(rep->with - rep->before < MiB,
-		       "%s: without mem_accounting nothing is charged (%ld -> %ld)", heap_name,
-		       rep->before, rep->with);
+		check_ok(rep->with - rep->before < MiB,
+			 "%s: without mem_accounting nothing is charged (%ld -> %ld)", heap_name,
+			 rep->before, rep->with);
 	}
 }
 
@@ -139,8 +139,8 @@ static void limit_holds(int heap)
 	int ooms = oom_reports(), status;
 	pid_t pid;
 
-	if (!tap_ok(!write_sysfs(CG "/memory.max", "33554432"), "%s: memory.max set to 32 MiB",
-		    heap_name))
+	if (!check_ok(!write_sysfs(CG "/memory.max", "33554432"), "%s: memory.max set to 32 MiB",
+		      heap_name))
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -157,18 +157,18 @@ static void limit_holds(int heap)
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && rep->err == ENOMEM &&
-	       rep->held * 4 <= 32 && rep->held >= 4,
-	       "%s: 4 MiB buffers in the cgroup until ENOMEM: %ld held, at most 32 MiB (errno %ld, status %#x)",
-	       heap_name, rep->held, rep->err, status);
-	tap_ok(cg_read("memory.events", "oom") == 0 && cg_read("memory.events", "oom_kill") == 0,
-	       "%s: the cgroup's OOM killer never ran (oom %ld, oom_kill %ld)", heap_name,
-	       cg_read("memory.events", "oom"), cg_read("memory.events", "oom_kill"));
-	tap_ok(ooms >= 0 && oom_reports() == ooms, "%s: nor the global one (%d reports, %d)",
-	       heap_name, ooms, oom_reports());
-	tap_ok(nomem >= 0 && heap_stat(heap_name, "failed_nomem") > nomem,
-	       "%s: failed_nomem counts the refusal (%ld -> %ld)", heap_name, nomem,
-	       heap_stat(heap_name, "failed_nomem"));
+	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && rep->err == ENOMEM &&
+		 rep->held * 4 <= 32 && rep->held >= 4,
+		 "%s: 4 MiB buffers in the cgroup until ENOMEM: %ld held, at most 32 MiB (errno %ld, status %#x)",
+		 heap_name, rep->held, rep->err, status);
+	check_ok(cg_read("memory.events", "oom") == 0 && cg_read("memory.events", "oom_kill") == 0,
+		 "%s: the cgroup's OOM killer never ran (oom %ld, oom_kill %ld)", heap_name,
+		 cg_read("memory.events", "oom"), cg_read("memory.events", "oom_kill"));
+	check_ok(ooms >= 0 && oom_reports() == ooms, "%s: nor the global one (%d reports, %d)",
+		 heap_name, ooms, oom_reports());
+	check_ok(nomem >= 0 && heap_stat(heap_name, "failed_nomem") > nomem,
+		 "%s: failed_nomem counts the refusal (%ld -> %ld)", heap_name, nomem,
+		 heap_stat(heap_name, "failed_nomem"));
 	write_sysfs(CG "/memory.max", "max");
 }
 
@@ -183,15 +183,15 @@ static void charge_follows_pages(int heap)
 	held = cg_read("memory.current", NULL);
 	/* (The page counter runs a few pages either way of the exact sum:
 	 * the allocator's own pages went with it, per-CPU charge stocks.) */
-	tap_ok(fd >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	       held - base >= 15 * MiB,
-	       "%s: a buffer passed out of the cgroup stays charged to it after its allocator exited (%ld -> %ld)",
-	       heap_name, base, held);
+	check_ok(fd >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		 held - base >= 15 * MiB,
+		 "%s: a buffer passed out of the cgroup stays charged to it after its allocator exited (%ld -> %ld)",
+		 heap_name, base, held);
 	if (fd >= 0)
 		close(fd);
 	held = current_at_most(base + MiB);
-	tap_ok(held >= 0 && held <= base + MiB,
-	       "%s: and is uncharged when the process outside frees it (%ld)", heap_name, held);
+	check_ok(held >= 0 && held <= base + MiB,
+		 "%s: and is uncharged when the process outside frees it (%ld)", heap_name, held);
 }
 
 int main(int argc, char **argv)
@@ -204,17 +204,17 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	tap_header();
+	ksft_print_header();
 	if (argc < 2) {
-		tap_ok(0, "usage: heap-memcg [--off] HEAP");
-		return tap_finish();
+		check_ok(0, "usage: heap-memcg [--off] HEAP");
+		return finish_checks();
 	}
 	heap_name = argv[1];
 	rep = mmap(NULL, sizeof(*rep), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	heap = open_heap(heap_name, O_RDONLY);
-	if (!tap_ok(heap >= 0 && rep != MAP_FAILED, "%s: heap opens", heap_name) ||
-	    !tap_ok(cg_setup(), "cgroup v2 with the memory controller, a cgroup of our own"))
-		return tap_finish();
+	if (!check_ok(heap >= 0 && rep != MAP_FAILED, "%s: heap opens", heap_name) ||
+	    !check_ok(cg_setup(), "cgroup v2 with the memory controller, a cgroup of our own"))
+		return finish_checks();
 	/* Empties the pools (their shrinker), so that what follows starts
 	 * from none. */
 	write_sysfs("/proc/sys/vm/drop_caches", "3");
@@ -223,11 +223,11 @@ int main(int argc, char **argv)
 		limit_holds(heap);
 		charge_follows_pages(heap);
 		sleep(1); /* the pools' worker would have zeroed them by now */
-		tap_ok(heap_stat(heap_name, "pool_bytes") == 0,
-		       "%s: charged pages never enter the pools (pool_bytes %ld)", heap_name,
-		       heap_stat(heap_name, "pool_bytes"));
+		check_ok(heap_stat(heap_name, "pool_bytes") == 0,
+			 "%s: charged pages never enter the pools (pool_bytes %ld)", heap_name,
+			 heap_stat(heap_name, "pool_bytes"));
 	}
 	close(heap);
 	rmdir(CG);
-	return tap_finish();
+	return finish_checks();
 }

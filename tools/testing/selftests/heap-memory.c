@@ -43,7 +43,7 @@ static int memory_back(long before, long slack_kb)
 			break;
 		usleep(500000);
 	}
-	tap_diag("MemAvailable %ld kB before, %ld kB now", before, now);
+	ksft_print_msg("MemAvailable %ld kB before, %ld kB now\n", before, now);
 	return now >= before - slack_kb;
 }
 
@@ -53,7 +53,7 @@ static void pages_exact(const char *when)
 	char what[128];
 
 	snprintf(what, sizeof(what), "%s, after %s", heap_name, when);
-	tap_pages_exact(what);
+	check_pages_exact(what);
 }
 
 static void test_quarter_of_ram(int heap)
@@ -64,7 +64,7 @@ static void test_quarter_of_ram(int heap)
 	unsigned char *p;
 	int touched = 1;
 
-	if (!tap_ok(fd >= 0, "%s: a buffer of a quarter of RAM (%zu MiB)", heap_name, len >> 20))
+	if (!check_ok(fd >= 0, "%s: a buffer of a quarter of RAM (%zu MiB)", heap_name, len >> 20))
 		return;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
@@ -76,9 +76,9 @@ static void test_quarter_of_ram(int heap)
 			touched &= p[i] == (unsigned char)(i >> 12);
 		munmap(p, len);
 	}
-	tap_ok(touched, "%s: every page of it is mapped and holds its data", heap_name);
+	check_ok(touched, "%s: every page of it is mapped and holds its data", heap_name);
 	close(fd);
-	tap_ok(memory_back(before, 16 << 10), "%s: its memory comes back when freed", heap_name);
+	check_ok(memory_back(before, 16 << 10), "%s: its memory comes back when freed", heap_name);
 	pages_exact("a quarter of RAM");
 }
 
@@ -105,18 +105,18 @@ static void test_exhaustion(int heap)
 	if (pid == 0)
 		exhaust(heap);
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "%s: allocating until memory runs out ends in ENOMEM (status %#x)",
-	       heap_name, status);
-	tap_ok(ooms >= 0 && oom_reports() == ooms,
-	       "%s: and the OOM killer never ran (kernel log: %d reports before, %d after)",
-	       heap_name, ooms, oom_reports());
-	tap_ok(nomem >= 0 && heap_stat(heap_name, "failed_nomem") == nomem + 1,
-	       "%s: failed_nomem counts that one ENOMEM (%ld -> %ld)", heap_name, nomem,
-	       heap_stat(heap_name, "failed_nomem"));
-	tap_ok(memory_back(before, 32 << 10), "%s: all of it comes back after the allocator exits", heap_name);
+	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "%s: allocating until memory runs out ends in ENOMEM (status %#x)",
+		 heap_name, status);
+	check_ok(ooms >= 0 && oom_reports() == ooms,
+		 "%s: and the OOM killer never ran (kernel log: %d reports before, %d after)",
+		 heap_name, ooms, oom_reports());
+	check_ok(nomem >= 0 && heap_stat(heap_name, "failed_nomem") == nomem + 1,
+		 "%s: failed_nomem counts that one ENOMEM (%ld -> %ld)", heap_name, nomem,
+		 heap_stat(heap_name, "failed_nomem"));
+	check_ok(memory_back(before, 32 << 10), "%s: all of it comes back after the allocator exits", heap_name);
 	fd = heap_alloc(heap, 16 << 20);
-	tap_ok(fd >= 0, "%s: allocation works again afterwards", heap_name);
+	check_ok(fd >= 0, "%s: allocation works again afterwards", heap_name);
 	close(fd);
 	pages_exact("exhaustion");
 }
@@ -169,23 +169,23 @@ static void test_killed_allocator(int heap)
 			if (now < lowest)
 				lowest = now;
 		}
-		tap_diag("attempt %d: allocation seen under way: %d, it had returned: %d; free pages at the kill %ld, lowest after it %ld (%ld samples; the buffer: %zu pages)",
-			 attempt + 1, seen_falling, *returned, at_kill, lowest, samples, len / 4096);
+		ksft_print_msg("attempt %d: allocation seen under way: %d, it had returned: %d; free pages at the kill %ld, lowest after it %ld (%ld samples; the buffer: %zu pages)\n",
+			       attempt + 1, seen_falling, *returned, at_kill, lowest, samples, len / 4096);
 		stopped = seen_falling && !*returned;
 	}
-	tap_ok(stopped && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-	       "%s: an allocator of half of RAM is killed while allocating", heap_name);
-	tap_ok(stopped && at_kill - lowest < quarter,
-	       "%s: the allocation stopped at the kill (EINTR path: %ld more pages taken after it)",
-	       heap_name, at_kill - lowest);
+	check_ok(stopped && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		 "%s: an allocator of half of RAM is killed while allocating", heap_name);
+	check_ok(stopped && at_kill - lowest < quarter,
+		 "%s: the allocation stopped at the kill (EINTR path: %ld more pages taken after it)",
+		 heap_name, at_kill - lowest);
 	/* Each attempt the kill landed in ended in EINTR; those it did not,
 	 * after a completed allocation, count nothing. */
 	now = heap_stat(heap_name, "failed_interrupted");
-	tap_ok(stopped && interrupted >= 0 && now >= interrupted + 1 && now <= interrupted + attempt,
-	       "%s: failed_interrupted counts the killed allocation (%ld -> %ld in %d attempts)",
-	       heap_name, interrupted, now, attempt);
-	tap_ok(count_dmabufs() == bufs, "%s: the killed allocator leaves no buffer", heap_name);
-	tap_ok(memory_back(before, 16 << 10), "%s: and no memory behind", heap_name);
+	check_ok(stopped && interrupted >= 0 && now >= interrupted + 1 && now <= interrupted + attempt,
+		 "%s: failed_interrupted counts the killed allocation (%ld -> %ld in %d attempts)",
+		 heap_name, interrupted, now, attempt);
+	check_ok(count_dmabufs() == bufs, "%s: the killed allocator leaves no buffer", heap_name);
+	check_ok(memory_back(before, 16 << 10), "%s: and no memory behind", heap_name);
 	pages_exact("a killed allocator");
 	munmap((void *)returned, 4096);
 }
@@ -242,10 +242,10 @@ static void test_swap(int heap)
 	char c;
 	pid_t pid;
 
-	if (!tap_ok(swap >= total / 8, "swap is on (%ld kB of %ld kB RAM)", swap, total))
+	if (!check_ok(swap >= total / 8, "swap is on (%ld kB of %ld kB RAM)", swap, total))
 		return;
 	hog_len = kb_to_len(meminfo_kb("MemAvailable") - total / 4);
-	if (pipe(ready) || pipe(go) || !tap_ok(hog_len > 0, "room for a memory hog"))
+	if (pipe(ready) || pipe(go) || !check_ok(hog_len > 0, "room for a memory hog"))
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -255,8 +255,8 @@ static void test_swap(int heap)
 	}
 	close(ready[1]);
 	close(go[0]);
-	if (!tap_ok(read(ready[0], &c, 1) == 1, "a process fills %zu MiB of anonymous memory",
-		    hog_len >> 20)) {
+	if (!check_ok(read(ready[0], &c, 1) == 1, "a process fills %zu MiB of anonymous memory",
+		      hog_len >> 20)) {
 		waitpid(pid, &status, 0);
 		return;
 	}
@@ -265,11 +265,11 @@ static void test_swap(int heap)
 	swapfree = meminfo_kb("SwapFree");
 	len = kb_to_len(avail + total / 10);
 	fd = heap_alloc(heap, len);
-	tap_ok(fd >= 0, "%s: a buffer of %zu MiB, %ld MiB more than MemAvailable, is allocated (%d)",
-	       heap_name, len >> 20, (long)(len >> 20) - avail / 1024, fd);
+	check_ok(fd >= 0, "%s: a buffer of %zu MiB, %ld MiB more than MemAvailable, is allocated (%d)",
+		 heap_name, len >> 20, (long)(len >> 20) - avail / 1024, fd);
 	/* The hog sleeps meanwhile: what went to swap stays there. */
-	tap_ok(meminfo_kb("SwapFree") < swapfree, "%s: for it, %ld MiB went to swap", heap_name,
-	       (swapfree - meminfo_kb("SwapFree")) / 1024);
+	check_ok(meminfo_kb("SwapFree") < swapfree, "%s: for it, %ld MiB went to swap", heap_name,
+		 (swapfree - meminfo_kb("SwapFree")) / 1024);
 	if (fd >= 0)
 		close(fd);
 
@@ -279,24 +279,24 @@ static void test_swap(int heap)
 	if (len > kb_to_len(total))
 		len = kb_to_len(total);
 	fd = heap_alloc(heap, len);
-	tap_ok(fd == -ENOMEM,
-	       "%s: a buffer of %zu MiB (MemAvailable %ld MiB, free swap %ld MiB) fails with ENOMEM (%d)",
-	       heap_name, len >> 20, avail / 1024, swapfree / 1024, fd);
+	check_ok(fd == -ENOMEM,
+		 "%s: a buffer of %zu MiB (MemAvailable %ld MiB, free swap %ld MiB) fails with ENOMEM (%d)",
+		 heap_name, len >> 20, avail / 1024, swapfree / 1024, fd);
 	if (fd >= 0)
 		close(fd);
-	tap_ok(waitpid(pid, &status, WNOHANG) == 0, "the memory hog is still alive");
-	tap_ok(ooms >= 0 && oom_reports() == ooms,
-	       "the OOM killer never ran (kernel log: %d reports before, %d after)", ooms,
-	       oom_reports());
+	check_ok(waitpid(pid, &status, WNOHANG) == 0, "the memory hog is still alive");
+	check_ok(ooms >= 0 && oom_reports() == ooms,
+		 "the OOM killer never ran (kernel log: %d reports before, %d after)", ooms,
+		 oom_reports());
 
 	fd = heap_alloc(heap, 16 << 20);
-	tap_ok(fd >= 0, "%s: the next allocation works (%d)", heap_name, fd);
+	check_ok(fd >= 0, "%s: the next allocation works (%d)", heap_name, fd);
 	if (fd >= 0)
 		close(fd);
 	write(go[1], "g", 1);
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "the hog's memory came back from swap intact (status %#x)", status);
+	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "the hog's memory came back from swap intact (status %#x)", status);
 	close(ready[0]);
 	close(go[1]);
 	pages_exact("memory pressure with swap");
@@ -313,10 +313,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1)
 		heap_name = argv[1];
-	tap_header();
+	ksft_print_header();
 	heap = open_heap(heap_name, O_RDONLY);
-	if (!tap_ok(heap >= 0, "%s: heap opens", heap_name))
-		return tap_finish();
+	if (!check_ok(heap >= 0, "%s: heap opens", heap_name))
+		return finish_checks();
 	if (swap) {
 		test_swap(heap);
 	} else {
@@ -325,5 +325,5 @@ int main(int argc, char **argv)
 		test_killed_allocator(heap);
 	}
 	close(heap);
-	return tap_finish();
+	return finish_checks();
 }

@@ -99,7 +99,7 @@ static bool settle(struct stats *s)
 			return true;
 		usleep(50000);
 	}
-	tap_diag("the worker still has %ld pages pending", s->pending);
+	ksft_print_msg("the worker still has %ld pages pending\n", s->pending);
 	return false;
 }
 
@@ -121,7 +121,7 @@ static void set_max_kb(long kb)
 
 	snprintf(v, sizeof(v), "%ld", kb);
 	if (write_sysfs(MAX_KB, v))
-		tap_diag("cannot write %s", MAX_KB);
+		ksft_print_msg("cannot write %s\n", MAX_KB);
 }
 
 /* A buffer of @len from @heap, filled with byte @fill (unless 0) and
@@ -146,7 +146,7 @@ static int buffer(int heap, size_t len, int fill, bool *zeros)
 		*zeros = true;
 		for (size_t i = 0; i < len / sizeof(*w); i++)
 			if (w[i]) {
-				tap_diag("byte %zu of %zu is not zero", i * sizeof(*w), len);
+				ksft_print_msg("byte %zu of %zu is not zero\n", i * sizeof(*w), len);
 				*zeros = false;
 				break;
 			}
@@ -168,18 +168,18 @@ static void test_recycling(int heap)
 	bool ok;
 
 	set_max_kb(64 << 10);
-	tap_ok(drain(&s0), "dropping caches (the shrinker) empties the pools (%ld pages left)",
-	       s0.pooled);
+	check_ok(drain(&s0), "dropping caches (the shrinker) empties the pools (%ld pages left)",
+		 s0.pooled);
 	for (size_t i = 0; i < NSIZES; i++)
 		fds[i] = buffer(heap, sizes[i], 0xa5, NULL);
 	for (size_t i = 0; i < NSIZES; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	ok = settle(&s1);
-	tap_ok(ok && s1.recycled - s0.recycled == SIZES_PAGES && s1.pooled == SIZES_PAGES,
-	       "all %lu pages of 5 freed buffers (4 KiB to 32 MiB) are zeroed into the pools "
-	       "(%ld recycled, %ld pooled)",
-	       SIZES_PAGES, s1.recycled - s0.recycled, s1.pooled);
+	check_ok(ok && s1.recycled - s0.recycled == SIZES_PAGES && s1.pooled == SIZES_PAGES,
+		 "all %lu pages of 5 freed buffers (4 KiB to 32 MiB) are zeroed into the pools "
+		 "(%ld recycled, %ld pooled)",
+		 SIZES_PAGES, s1.recycled - s0.recycled, s1.pooled);
 
 	for (int round = 0; round < 3; round++) {
 		read_stats(&s1);
@@ -187,15 +187,15 @@ static void test_recycling(int heap)
 			bool zeros = false;
 
 			fds[i] = buffer(heap, sizes[i], 0x5a + round, &zeros);
-			tap_ok(fds[i] >= 0 && zeros, "round %d: a %zu KiB buffer is all zeros (%d)",
-			       round, sizes[i] >> 10, fds[i]);
+			check_ok(fds[i] >= 0 && zeros, "round %d: a %zu KiB buffer is all zeros (%d)",
+				 round, sizes[i] >> 10, fds[i]);
 		}
 		read_stats(&s2);
 		if (round == 0)
-			tap_ok(hit_pages(&s1, &s2) > 0 && hit_pages(&s1, &s2) == s1.pooled - s2.pooled,
-			       "the hit counters account for every page the pools gave (%ld by hits, "
-			       "%ld pooled before, %ld after)",
-			       hit_pages(&s1, &s2), s1.pooled, s2.pooled);
+			check_ok(hit_pages(&s1, &s2) > 0 && hit_pages(&s1, &s2) == s1.pooled - s2.pooled,
+				 "the hit counters account for every page the pools gave (%ld by hits, "
+				 "%ld pooled before, %ld after)",
+				 hit_pages(&s1, &s2), s1.pooled, s2.pooled);
 		for (size_t i = 0; i < NSIZES; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
@@ -215,11 +215,11 @@ static void test_limit(int heap)
 	if (fd >= 0)
 		close(fd);
 	ok = settle(&s1);
-	tap_ok(fd >= 0 && ok && s1.max == 1024 && s1.pooled <= 1024 &&
+	check_ok(fd >= 0 && ok && s1.max == 1024 && s1.pooled <= 1024 &&
 		       s1.pooled + s1.over_max - s0.over_max == 8192,
-	       "pool_max_kb=4096: of a freed 32 MiB buffer at most 1024 pages are pooled, the rest "
-	       "freed (%ld pooled, %ld over the limit)",
-	       s1.pooled, s1.over_max - s0.over_max);
+		 "pool_max_kb=4096: of a freed 32 MiB buffer at most 1024 pages are pooled, the rest "
+		 "freed (%ld pooled, %ld over the limit)",
+		 s1.pooled, s1.over_max - s0.over_max);
 
 	set_max_kb(0);
 	drain(&s0);
@@ -227,13 +227,13 @@ static void test_limit(int heap)
 	if (fd >= 0)
 		close(fd);
 	read_stats(&s1);
-	tap_ok(fd >= 0 && s1.pending == 0 && s1.pooled == 0 && s1.recycled == s0.recycled,
-	       "pool_max_kb=0: a freed buffer is neither queued nor pooled (%ld pending, %ld pooled)",
-	       s1.pending, s1.pooled);
+	check_ok(fd >= 0 && s1.pending == 0 && s1.pooled == 0 && s1.recycled == s0.recycled,
+		 "pool_max_kb=0: a freed buffer is neither queued nor pooled (%ld pending, %ld pooled)",
+		 s1.pending, s1.pooled);
 	set_max_kb(-1);
 	read_stats(&s1);
-	tap_ok(s1.max == meminfo_kb("MemTotal") / 4 / 16,
-	       "pool_max_kb=-1: the limit is a sixteenth of RAM (%ld pages)", s1.max);
+	check_ok(s1.max == meminfo_kb("MemTotal") / 4 / 16,
+		 "pool_max_kb=-1: the limit is a sixteenth of RAM (%ld pages)", s1.max);
 }
 
 static void test_pinned(int heap)
@@ -252,10 +252,10 @@ static void test_pinned(int heap)
 	if (fd >= 0)
 		close(fd);
 	zeros = settle(&s1);
-	tap_ok(!ret && zeros && s1.referenced - s0.referenced == 256 && s1.pooled == 0,
-	       "a freed 1 MiB buffer whose pages a driver still holds is not pooled (%d; %ld "
-	       "referenced, %ld pooled)",
-	       ret, s1.referenced - s0.referenced, s1.pooled);
+	check_ok(!ret && zeros && s1.referenced - s0.referenced == 256 && s1.pooled == 0,
+		 "a freed 1 MiB buffer whose pages a driver still holds is not pooled (%d; %ld "
+		 "referenced, %ld pooled)",
+		 ret, s1.referenced - s0.referenced, s1.pooled);
 	/* The driver writes into the pages it holds; no buffer may show it. */
 	importer("pinfill 1234");
 	zeros = true;
@@ -268,12 +268,12 @@ static void test_pinned(int heap)
 	for (int i = 0; i < 16; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	tap_ok(zeros, "16 MiB of new buffers, allocated while the driver writes its pages, are all "
+	check_ok(zeros, "16 MiB of new buffers, allocated while the driver writes its pages, are all "
 		      "zeros");
-	tap_ok(importer("unpin") == 0, "the driver lets go of the pages");
+	check_ok(importer("unpin") == 0, "the driver lets go of the pages");
 	settle(&s1);
 	fd = buffer(heap, 1 << 20, 0, &zeros);
-	tap_ok(fd >= 0 && zeros, "and the next buffer is all zeros");
+	check_ok(fd >= 0 && zeros, "and the next buffer is all zeros");
 	if (fd >= 0)
 		close(fd);
 }
@@ -306,14 +306,14 @@ static void test_vmsplice(int heap)
 	}
 	if (fd >= 0)
 		close(fd);
-	tap_ok(n == (ssize_t)spliced, "vmsplice() of a system-heap mapping takes its pages (%zd, %s)",
-	       n, n < 0 ? strerror(errno) : "ok");
+	check_ok(n == (ssize_t)spliced, "vmsplice() of a system-heap mapping takes its pages (%zd, %s)",
+		 n, n < 0 ? strerror(errno) : "ok");
 	ok = settle(&s1);
-	tap_ok(ok && s1.referenced - s0.referenced >= (long)(spliced / PAGE) &&
+	check_ok(ok && s1.referenced - s0.referenced >= (long)(spliced / PAGE) &&
 		       s1.referenced - s0.referenced + s1.recycled - s0.recycled == (long)(len / PAGE),
-	       "the freed buffer's chunks the pipe holds are not pooled (%ld referenced, %ld "
-	       "recycled)",
-	       s1.referenced - s0.referenced, s1.recycled - s0.recycled);
+		 "the freed buffer's chunks the pipe holds are not pooled (%ld referenced, %ld "
+		 "recycled)",
+		 s1.referenced - s0.referenced, s1.recycled - s0.recycled);
 	for (int i = 0; i < 16; i++) {
 		bool z = false;
 		int f = buffer(heap, 1 << 20, 0x78, &z);
@@ -322,12 +322,12 @@ static void test_vmsplice(int heap)
 		if (f >= 0)
 			close(f);
 	}
-	tap_ok(zeros, "16 new 1 MiB buffers meanwhile are all zeros");
+	check_ok(zeros, "16 new 1 MiB buffers meanwhile are all zeros");
 	n = pipes[0] >= 0 && back ? read(pipes[0], back, spliced) : -1;
 	ok = n == (ssize_t)spliced;
 	for (size_t i = 0; ok && i < spliced; i++)
 		ok = back[i] == 0x77;
-	tap_ok(ok, "the pipe still reads the freed buffer's own bytes (%zd)", n);
+	check_ok(ok, "the pipe still reads the freed buffer's own bytes (%zd)", n);
 	if (pipes[0] >= 0) {
 		close(pipes[0]);
 		close(pipes[1]);
@@ -367,11 +367,11 @@ static void test_pressure(int heap)
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	read_stats(&s1);
-	tap_ok(s0.pooled == 12288 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	check_ok(s0.pooled == 12288 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 		       s1.shrunk > s0.shrunk,
-	       "anonymous memory past MemAvailable (%ld MiB) gets pooled pages back through the "
-	       "shrinker (%ld of %ld pooled pages shrunk; status %d)",
-	       avail >> 10, s1.shrunk - s0.shrunk, s0.pooled, status);
+		 "anonymous memory past MemAvailable (%ld MiB) gets pooled pages back through the "
+		 "shrinker (%ld of %ld pooled pages shrunk; status %d)",
+		 avail >> 10, s1.shrunk - s0.shrunk, s0.pooled, status);
 	set_max_kb(-1);
 }
 
@@ -383,7 +383,7 @@ static void test_cma(const char *name)
 	struct stats s0 = { 0 }, s1 = { 0 };
 	bool again = true;
 
-	if (!tap_ok(heap >= 0 && cma_kb > 0, "%s: opens (CmaTotal %ld kB)", name, cma_kb))
+	if (!check_ok(heap >= 0 && cma_kb > 0, "%s: opens (CmaTotal %ld kB)", name, cma_kb))
 		return;
 	/* CmaTotal counts every area: the largest buffer the heap's own area
 	 * gives, from 3/4 of all of them down. */
@@ -394,7 +394,7 @@ static void test_cma(const char *name)
 			break;
 		}
 	}
-	tap_diag("%s: %zu MiB buffers", name, len >> 20);
+	ksft_print_msg("%s: %zu MiB buffers\n", name, len >> 20);
 	read_stats(&s0);
 	for (int i = 0; i < 4; i++) {
 		fd = buffer(heap, len, 0x66, NULL);
@@ -403,12 +403,12 @@ static void test_cma(const char *name)
 			close(fd);
 	}
 	read_stats(&s1);
-	tap_ok(again && len >= (1 << 20),
-	       "%s: a buffer of %zu MiB (the largest of 3/4, 3/8... of CmaTotal it gives), freed, "
-	       "can be allocated again at once, four times",
-	       name, len >> 20);
-	tap_ok(s1.recycled == s0.recycled && s1.pending == 0,
-	       "%s: its buffers do not go through the system heap's pools", name);
+	check_ok(again && len >= (1 << 20),
+		 "%s: a buffer of %zu MiB (the largest of 3/4, 3/8... of CmaTotal it gives), freed, "
+		 "can be allocated again at once, four times",
+		 name, len >> 20);
+	check_ok(s1.recycled == s0.recycled && s1.pending == 0,
+		 "%s: its buffers do not go through the system heap's pools", name);
 	close(heap);
 }
 
@@ -421,13 +421,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: heap-pool SYSTEM CMA\n");
 		return 2;
 	}
-	tap_header();
+	ksft_print_header();
 	heap = open_heap(argv[1], O_RDONLY);
-	if (!tap_ok(heap >= 0, "%s: opens", argv[1]))
-		tap_finish();
-	tap_ok(read_stats(&s) && s.norders == 3 && s.order[0] == 8 && s.order[1] == 4 &&
+	if (!check_ok(heap >= 0, "%s: opens", argv[1]))
+		finish_checks();
+	check_ok(read_stats(&s) && s.norders == 3 && s.order[0] == 8 && s.order[1] == 4 &&
 		       s.order[2] == 0,
-	       "%s lists pools of orders 8, 4 and 0", POOL_FILE);
+		 "%s lists pools of orders 8, 4 and 0", POOL_FILE);
 	test_recycling(heap);
 	test_limit(heap);
 	test_pinned(heap);
@@ -436,6 +436,6 @@ int main(int argc, char **argv)
 	test_cma(argv[2]);
 	set_max_kb(-1);
 	close(heap);
-	tap_pages_exact("the pools' tests");
-	tap_finish();
+	check_pages_exact("the pools' tests");
+	finish_checks();
 }

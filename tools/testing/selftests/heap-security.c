@@ -88,7 +88,7 @@ int main(void)
 	bool addr = false;
 	struct stat st;
 
-	tap_header();
+	ksft_print_header();
 	for (int i = 0; i < n; i++) {
 		char path[300];
 		int heap;
@@ -96,24 +96,24 @@ int main(void)
 		snprintf(path, sizeof(path), HEAP_DIR "/%.255s", heap_names[i]);
 		if (stat(path, &st))
 			memset(&st, 0, sizeof(st));
-		tap_ok(S_ISCHR(st.st_mode) && (st.st_mode & 07777) == 0600 &&
-		       st.st_uid == 0 && st.st_gid == 0,
-		       "%s: the node is 0600 root:root (%o %u:%u)", heap_names[i],
-		       st.st_mode & 07777, st.st_uid, st.st_gid);
-		tap_ok(as_nobody(open_refused, path) == 0, "%s: a non-root open is refused (EACCES)",
-		       heap_names[i]);
+		check_ok(S_ISCHR(st.st_mode) && (st.st_mode & 07777) == 0600 &&
+			 st.st_uid == 0 && st.st_gid == 0,
+			 "%s: the node is 0600 root:root (%o %u:%u)", heap_names[i],
+			 st.st_mode & 07777, st.st_uid, st.st_gid);
+		check_ok(as_nobody(open_refused, path) == 0, "%s: a non-root open is refused (EACCES)",
+			 heap_names[i]);
 		heap = open_heap(heap_names[i], O_RDONLY);
 		fill_and_die(heap, 256 * 4096, 8);
-		tap_ok(fresh_buffers_clean(heap, 256 * 4096, 8),
-		       "%s: buffers after another process's show none of its data", heap_names[i]);
+		check_ok(fresh_buffers_clean(heap, 256 * 4096, 8),
+			 "%s: buffers after another process's show none of its data", heap_names[i]);
 		close(heap);
 	}
-	tap_ok(as_nobody(open_refused, "/sys/kernel/debug/dma_buf/bufinfo") == 0,
-	       "a non-root reader cannot see dma_buf/bufinfo");
+	check_ok(as_nobody(open_refused, "/sys/kernel/debug/dma_buf/bufinfo") == 0,
+		 "a non-root reader cannot see dma_buf/bufinfo");
 	if (stat("/sys/module/rust_dma_heap/parameters/system", &st))
 		memset(&st, 0xff, sizeof(st));
-	tap_ok((st.st_mode & 0222) == 0, "the module's parameters are read-only (%o)",
-	       st.st_mode & 0777);
+	check_ok((st.st_mode & 0222) == 0, "the module's parameters are read-only (%o)",
+		 st.st_mode & 0777);
 	len = klogctl(3, log, sizeof(log) - 1);
 	if (len > 0) {
 		log[len] = 0;
@@ -122,6 +122,6 @@ int main(void)
 			    (strstr(line, "ffff8") || strstr(line, "ffffc") || strstr(line, "ffffffff")))
 				addr = true;
 	}
-	tap_ok(len > 0 && !addr, "nothing the module logged contains a kernel address");
-	return tap_finish();
+	check_ok(len > 0 && !addr, "nothing the module logged contains a kernel address");
+	return finish_checks();
 }

@@ -184,14 +184,14 @@ int main(int argc, char **argv)
 
 	procs = argc > 1 ? atoi(argv[1]) : 3;
 	seconds = argc > 3 ? atoi(argv[3]) : 10;
-	tap_header();
+	ksft_print_header();
 	/* Every kernel here has vgem (base.config): the workers' imports must
 	 * not be skipped in silence.
 	 */
-	tap_ok(access("/dev/dri/card0", R_OK | W_OK) == 0, "vgem is there to import into");
+	check_ok(access("/dev/dri/card0", R_OK | W_OK) == 0, "vgem is there to import into");
 	nheaps = list_heaps();
-	if (!tap_ok(nheaps > 0, "%d heaps to stress", nheaps))
-		return tap_finish();
+	if (!check_ok(nheaps > 0, "%d heaps to stress", nheaps))
+		return finish_checks();
 	free_pages_settled(NULL);
 	pages0 = free_pages_settled(NULL);
 	shared = mmap(NULL, sizeof(*shared) * procs, PROT_READ | PROT_WRITE,
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 		while (wait(&status) == unloader_pid)
 			;
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			tap_diag("a process ended with status %#x", status);
+			ksft_print_msg("a process ended with status %#x\n", status);
 		exited &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	}
 	for (int p = 0; p < procs; p++) {
@@ -228,41 +228,41 @@ int main(int argc, char **argv)
 		gone += shared[p].gone;
 		bad += shared[p].bad;
 		if (shared[p].bad)
-			tap_diag("process %d: unexpected errno %ld", p, shared[p].bad_errno);
+			ksft_print_msg("process %d: unexpected errno %ld\n", p, shared[p].bad_errno);
 	}
-	tap_ok(exited, "%d processes x %d threads ran for %d s and exited cleanly", procs, threads,
-	       seconds);
-	tap_ok(bad == 0, "%ld operations: %ld ENOMEM, %ld found the module away, %ld unexpected",
-	       ops, enomem, gone, bad);
+	check_ok(exited, "%d processes x %d threads ran for %d s and exited cleanly", procs, threads,
+		 seconds);
+	check_ok(bad == 0, "%ld operations: %ld ENOMEM, %ld found the module away, %ld unexpected",
+		 ops, enomem, gone, bad);
 	if (module) {
 		char cmd[512];
 		int fd, heap;
 
 		__atomic_store_n(&unl->stop, 1, __ATOMIC_RELAXED);
 		waitpid(unloader_pid, &status, 0);
-		tap_diag("unloader: %ld attempts, %ld unloads, %ld reloads, %ld reloads failed, %ld waits for a worker ran out, %ld pauses timed out",
-			 unl->attempts, unl->unloads, unl->reloads, unl->reload_failed,
-			 unl->waited_out, unl->pauses_timed_out);
-		tap_ok(unl->unloads > 0, "the module was unloaded under load (%ld times)", unl->unloads);
-		tap_ok(gone > 0, "operations found the module gone (%ld), with ENOENT, ENXIO or ENODEV only",
-		       gone);
-		tap_ok(unl->reloads == unl->unloads && unl->reload_failed == 0 &&
-		       unl->heaps_missing == 0,
-		       "every reload worked and brought the heaps back (%ld of %ld)", unl->reloads,
-		       unl->unloads);
+		ksft_print_msg("unloader: %ld attempts, %ld unloads, %ld reloads, %ld reloads failed, %ld waits for a worker ran out, %ld pauses timed out\n",
+			       unl->attempts, unl->unloads, unl->reloads, unl->reload_failed,
+			       unl->waited_out, unl->pauses_timed_out);
+		check_ok(unl->unloads > 0, "the module was unloaded under load (%ld times)", unl->unloads);
+		check_ok(gone > 0, "operations found the module gone (%ld), with ENOENT, ENXIO or ENODEV only",
+			 gone);
+		check_ok(unl->reloads == unl->unloads && unl->reload_failed == 0 &&
+			 unl->heaps_missing == 0,
+			 "every reload worked and brought the heaps back (%ld of %ld)", unl->reloads,
+			 unl->unloads);
 		snprintf(cmd, sizeof(cmd), "grep -q '^rust_dma_heap ' /proc/modules || insmod %s", module);
 		system(cmd);
 		heap = open_heap("system", O_RDONLY);
 		fd = heap < 0 ? -errno : heap_alloc(heap, 1 << 20);
-		tap_ok(fd >= 0, "the module is loaded and allocates after the stress (%d)", fd);
+		check_ok(fd >= 0, "the module is loaded and allocates after the stress (%d)", fd);
 		if (fd >= 0)
 			close(fd);
 		if (heap >= 0)
 			close(heap);
 	}
-	tap_ok(bufs0 >= 0 && count_dmabufs() == bufs0,
-	       "every buffer is gone at the end (%d -> %d; -1: the count could not be read)", bufs0,
-	       count_dmabufs());
+	check_ok(bufs0 >= 0 && count_dmabufs() == bufs0,
+		 "every buffer is gone at the end (%d -> %d; -1: the count could not be read)", bufs0,
+		 count_dmabufs());
 	/*
 	 * Loading a module maps it in fresh vmalloc space and builds its sysfs
 	 * and kallsyms anew, which leaves the free-page count up to ~30 pages
@@ -274,18 +274,18 @@ int main(int argc, char **argv)
 	 * still shows; one 64 KiB chunk lost once is heap-fuzz's and
 	 * heap-faults' to catch, which reload nothing.
 	 */
-	tap_ok(pages_missing(pages0, STRESS_PAGE_TOLERANCE) == 0,
-	       "every page comes back (within %d pages: module reloads move the count)",
-	       STRESS_PAGE_TOLERANCE);
+	check_ok(pages_missing(pages0, STRESS_PAGE_TOLERANCE) == 0,
+		 "every page comes back (within %d pages: module reloads move the count)",
+		 STRESS_PAGE_TOLERANCE);
 	/*
 	 * Exactly, by the module's own count: the ledger of the module loaded
 	 * now, and every unload's (an unload that finds pages never given back
 	 * says so in the log, and the next load starts from zero).
 	 */
 	unheld = klog_count(NEVER_GIVEN_BACK);
-	tap_ok(pages_held_exact("after the stress") && unheld0 >= 0 && unheld == unheld0,
-	       "every page the module still holds is pooled, exactly (its page ledger), and no unload left a page behind (%d reports)",
-	       unheld - unheld0);
+	check_ok(pages_held_exact("after the stress") && unheld0 >= 0 && unheld == unheld0,
+		 "every page the module still holds is pooled, exactly (its page ledger), and no unload left a page behind (%d reports)",
+		 unheld - unheld0);
 	printf("# figures: operations=%ld unloads=%ld\n", ops, unl->unloads);
-	return tap_finish();
+	return finish_checks();
 }

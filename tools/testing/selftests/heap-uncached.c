@@ -93,14 +93,14 @@ static int range_is(const char *path, unsigned long start, unsigned long end, bo
 			ok = false;
 #endif
 		if (is_wc != wc) {
-			tap_diag("%s", line);
+			ksft_print_msg("%s\n", line);
 			ok = false;
 		}
 		covered += (b < end ? b : end) - (a > start ? a : start);
 	}
 	fclose(f);
 	if (covered != end - start)
-		tap_diag("%s covers %lu of %lu bytes", path, covered, end - start);
+		ksft_print_msg("%s covers %lu of %lu bytes\n", path, covered, end - start);
 	return ok && covered == end - start;
 }
 
@@ -166,25 +166,25 @@ static void check_mappings(const char *heap, bool wc)
 	bool zero = true;
 
 	buf = hfd < 0 ? -1 : heap_alloc(hfd, SIZE);
-	if (!tap_ok(buf >= 0, "%s: a 4 MiB buffer (%d)", heap, buf))
-		exit(tap_finish());
+	if (!check_ok(buf >= 0, "%s: a 4 MiB buffer (%d)", heap, buf))
+		exit(finish_checks());
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	if (!tap_ok(p != MAP_FAILED, "%s: mmap shared", heap))
-		exit(tap_finish());
-	tap_ok(vma_is_wc(p) == wc, "%s: the shared mapping's VMA is %s", heap, what);
+	if (!check_ok(p != MAP_FAILED, "%s: mmap shared", heap))
+		exit(finish_checks());
+	check_ok(vma_is_wc(p) == wc, "%s: the shared mapping's VMA is %s", heap, what);
 	priv = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, buf, 0);
 	if (wc)
-		tap_ok(priv == MAP_FAILED && errno == EINVAL,
-		       "%s: a private mapping is EINVAL (its copy-on-write page would be write-combined)",
-		       heap);
+		check_ok(priv == MAP_FAILED && errno == EINVAL,
+			 "%s: a private mapping is EINVAL (its copy-on-write page would be write-combined)",
+			 heap);
 	else
-		tap_ok(priv != MAP_FAILED && vma_is_wc(priv) == 0,
-		       "%s: a private one-page mapping is cached", heap);
+		check_ok(priv != MAP_FAILED && vma_is_wc(priv) == 0,
+			 "%s: a private one-page mapping is cached", heap);
 	if (priv != MAP_FAILED)
 		munmap(priv, 4096);
 	for (size_t i = 0; i < SIZE / 4; i++)
 		zero &= p[i] == 0;
-	tap_ok(zero, "%s: a new buffer reads as zeroes", heap);
+	check_ok(zero, "%s: a new buffer reads as zeroes", heap);
 	{
 		/* A pin (get_user_pages(), as vmsplice() takes one): refused on
 		 * write-combined pages, whose kernel mapping from a pin
@@ -201,35 +201,35 @@ static void check_mappings(const char *heap, bool wc)
 			close(pipes[1]);
 		}
 		if (wc)
-			tap_ok(n < 0 && err == EFAULT, "%s: a pin of its pages (vmsplice) is EFAULT (%s)",
-			       heap, n < 0 ? strerror(err) : "pinned");
+			check_ok(n < 0 && err == EFAULT, "%s: a pin of its pages (vmsplice) is EFAULT (%s)",
+				 heap, n < 0 ? strerror(err) : "pinned");
 		else
-			tap_ok(n == 4096, "%s: a pin of its pages (vmsplice) works (%zd)", heap, n);
+			check_ok(n == 4096, "%s: a pin of its pages (vmsplice) works (%zd)", heap, n);
 	}
 	for (size_t i = 0; i < SIZE / 4; i++)
 		p[i] = i ^ 0xa5a5a5a5;
 #ifdef USER_PT
-	tap_ok(range_is(USER_PT, (uintptr_t)p, (uintptr_t)p + SIZE, wc) == 1,
-	       "%s: the user PTEs are %s (%s)", heap, what, USER_PT);
+	check_ok(range_is(USER_PT, (uintptr_t)p, (uintptr_t)p + SIZE, wc) == 1,
+		 "%s: the user PTEs are %s (%s)", heap, what, USER_PT);
 #endif
 	if (wc)
-		tap_ok(importer("probe %d %lu %u", buf, SIZE - 4,
+		check_ok(importer("probe %d %lu %u", buf, SIZE - 4,
 				(unsigned int)((SIZE / 4 - 1) ^ 0xa5a5a5a5)) == 0,
-		       "%s: the kernel mapping reads what the CPU wrote, with no sync", heap);
-	tap_ok(importer("attach 0 %d 0", buf) == 0 && importer("fill 0 77") == 0,
-	       "%s: a device writes the buffer", heap);
+			 "%s: the kernel mapping reads what the CPU wrote, with no sync", heap);
+	check_ok(importer("attach 0 %d 0", buf) == 0 && importer("fill 0 77") == 0,
+		 "%s: a device writes the buffer", heap);
 	if (wc) {
 		bool seen = true;
 
 		for (size_t i = 0; i < SIZE / 4; i++)
 			seen &= p[i] == pattern_word(i, 77);
-		tap_ok(seen, "%s: the CPU reads what the device wrote, with no sync", heap);
+		check_ok(seen, "%s: the CPU reads what the device wrote, with no sync", heap);
 	}
-	tap_ok(importer("hold 0") == 0 && (vaddr = importer_info("vaddr=")) + 1 > 1,
-	       "%s: the importer maps the buffer into the kernel", heap);
+	check_ok(importer("hold 0") == 0 && (vaddr = importer_info("vaddr=")) + 1 > 1,
+		 "%s: the importer maps the buffer into the kernel", heap);
 #ifdef KERNEL_PT
-	tap_ok(range_is(KERNEL_PT, vaddr, vaddr + SIZE, wc) == 1,
-	       "%s: the kernel mapping is %s (%s)", heap, what, KERNEL_PT);
+	check_ok(range_is(KERNEL_PT, vaddr, vaddr + SIZE, wc) == 1,
+		 "%s: the kernel mapping is %s (%s)", heap, what, KERNEL_PT);
 #endif
 	importer("detach 0");
 	if (wc) {
@@ -237,8 +237,8 @@ static void check_mappings(const char *heap, bool wc)
 		int st = ioctl(buf, DMA_BUF_IOCTL_SYNC, &s);
 
 		s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
-		tap_ok(st == 0 && ioctl(buf, DMA_BUF_IOCTL_SYNC, &s) == 0,
-		       "%s: DMA_BUF_IOCTL_SYNC start and end succeed", heap);
+		check_ok(st == 0 && ioctl(buf, DMA_BUF_IOCTL_SYNC, &s) == 0,
+			 "%s: DMA_BUF_IOCTL_SYNC start and end succeed", heap);
 	}
 	munmap(p, SIZE);
 	close(buf);
@@ -265,10 +265,10 @@ static int bounce_free_maintenance(void)
 	bool zero = true;
 	long before, after;
 
-	if (!tap_ok(hfd >= 0, "system-uncached: opens"))
-		return tap_finish();
+	if (!check_ok(hfd >= 0, "system-uncached: opens"))
+		return finish_checks();
 	before = write_sysfs(HIWATER, "0") == 0 ? swiotlb_hiwater() : -1;
-	tap_ok(before == 0, "swiotlb's high-water mark is reset to 0 (%ld)", before);
+	check_ok(before == 0, "swiotlb's high-water mark is reset to 0 (%ld)", before);
 	for (int i = 0; i < 64; i++) {
 		int buf = heap_alloc(hfd, 256 << 10);
 		uint32_t *p;
@@ -289,14 +289,14 @@ static int bounce_free_maintenance(void)
 		close(buf);
 	}
 	after = swiotlb_hiwater();
-	tap_ok(made == 64 && zero, "system-uncached: 64 buffers of 256 KiB, each all zeroes (%d made)",
-	       made);
-	tap_ok(after == 0,
-	       "system-uncached: their cache maintenance used no swiotlb slot under swiotlb=force (high-water mark %ld)",
-	       after);
+	check_ok(made == 64 && zero, "system-uncached: 64 buffers of 256 KiB, each all zeroes (%d made)",
+		 made);
+	check_ok(after == 0,
+		 "system-uncached: their cache maintenance used no swiotlb slot under swiotlb=force (high-water mark %ld)",
+		 after);
 	close(hfd);
-	tap_pages_exact("system-uncached under swiotlb=force");
-	return tap_finish();
+	check_pages_exact("system-uncached under swiotlb=force");
+	return finish_checks();
 }
 
 /*
@@ -327,7 +327,7 @@ int main(int argc, char **argv)
 	long not_wb0, not_wb_live = -1, not_wb;
 #endif
 
-	tap_header();
+	ksft_print_header();
 	if (argc > 1 && !strcmp(argv[1], "--swiotlb"))
 		return bounce_free_maintenance();
 #if defined(__x86_64__)
@@ -364,7 +364,7 @@ int main(int argc, char **argv)
 
 		if (p == MAP_FAILED) {
 			if (!failed++)
-				tap_diag("round %d: %d, %s", i, buf, strerror(errno));
+				ksft_print_msg("round %d: %d, %s\n", i, buf, strerror(errno));
 		} else {
 			for (size_t off = 0; off < SIZE; off += 4096)
 				p[off] = 1;
@@ -377,30 +377,30 @@ int main(int argc, char **argv)
 		if (buf >= 0)
 			close(buf);
 	}
-	tap_ok(failed == 0, "%d buffers allocated, written and freed in turn (%d failed)",
-	       WARMUP + ROUNDS, failed);
+	check_ok(failed == 0, "%d buffers allocated, written and freed in turn (%d failed)",
+		 WARMUP + ROUNDS, failed);
 	/* (x86: DirectMap4k is in /proc/meminfo; elsewhere no split is made.) */
 	if (dm4k >= 0) {
 		splits = linear_map_split_pages(dm4k, dm1g);
-		tap_diag("DirectMap4k %ld kB -> %ld kB, DirectMap1G %ld kB -> %ld kB: %ld split pages",
-			 dm4k, meminfo_kb("DirectMap4k"), dm1g, meminfo_kb("DirectMap1G"), splits);
+		ksft_print_msg("DirectMap4k %ld kB -> %ld kB, DirectMap1G %ld kB -> %ld kB: %ld split pages\n",
+			       dm4k, meminfo_kb("DirectMap4k"), dm1g, meminfo_kb("DirectMap1G"), splits);
 	}
-	tap_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE + splits) == 0,
-	       "every page of the system-uncached buffers comes back (besides %ld page-table pages of linear-map splits)",
-	       splits);
-	tap_ok(pages_held_exact("system-uncached"),
-	       "every page the module still holds is pooled, exactly (its page ledger)");
+	check_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE + splits) == 0,
+		 "every page of the system-uncached buffers comes back (besides %ld page-table pages of linear-map splits)",
+		 splits);
+	check_ok(pages_held_exact("system-uncached"),
+		 "every page the module still holds is pooled, exactly (its page ledger)");
 #if defined(__x86_64__)
-	tap_ok(not_wb0 >= 0 && not_wb_live >= not_wb0 + (long)SIZE,
-	       "the linear map of a live buffer's pages is not write-back (%ld bytes of %s's "
-	       "Low Kernel Mapping not write-back, %ld before)",
-	       not_wb_live, KERNEL_PT, not_wb0);
+	check_ok(not_wb0 >= 0 && not_wb_live >= not_wb0 + (long)SIZE,
+		 "the linear map of a live buffer's pages is not write-back (%ld bytes of %s's "
+		 "Low Kernel Mapping not write-back, %ld before)",
+		 not_wb_live, KERNEL_PT, not_wb0);
 	not_wb = linear_map_not_wb();
-	tap_ok(not_wb0 >= 0 && not_wb >= 0 && not_wb <= not_wb0,
-	       "and it is write-back again once the buffers are freed (%ld bytes not write-back, "
-	       "%ld before)",
-	       not_wb, not_wb0);
+	check_ok(not_wb0 >= 0 && not_wb >= 0 && not_wb <= not_wb0,
+		 "and it is write-back again once the buffers are freed (%ld bytes not write-back, "
+		 "%ld before)",
+		 not_wb, not_wb0);
 #endif
 	close(hfd);
-	return tap_finish();
+	return finish_checks();
 }

@@ -28,7 +28,7 @@ static int kernel_check(int fd)
 
 int main(int argc, char **argv)
 {
-	tap_header();
+	ksft_print_header();
 	for (int h = 1; h < argc; h++) {
 		/* Several chunks on the system heap: 1 MiB + 64 KiB + 4 KiB. */
 		size_t len = (1 << 20) + (64 << 10) + 4096;
@@ -36,25 +36,25 @@ int main(int argc, char **argv)
 		uint32_t *p;
 		bool flipped = true;
 
-		if (!tap_ok(heap >= 0, "%s: heap opens", argv[h]))
+		if (!check_ok(heap >= 0, "%s: heap opens", argv[h]))
 			continue;
 		fd = heap_alloc(heap, len);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (!tap_ok(fd >= 0 && p != MAP_FAILED, "%s: allocate and map %zu bytes", argv[h], len))
+		if (!check_ok(fd >= 0 && p != MAP_FAILED, "%s: allocate and map %zu bytes", argv[h], len))
 			continue;
 		for (size_t i = 0; i < len / 4; i++)
 			p[i] = (uint32_t)i ^ 0xa5a5a5a5;
 		ret = kernel_check(fd);
-		tap_ok(ret == 0, "%s: the kernel's vmap (taken twice, one address) sees what mmap wrote (%d)",
-		       argv[h], ret);
+		check_ok(ret == 0, "%s: the kernel's vmap (taken twice, one address) sees what mmap wrote (%d)",
+			 argv[h], ret);
 		for (size_t i = 0; i < len / 4; i++)
 			flipped &= p[i] == ~(uint32_t)i;
-		tap_ok(flipped, "%s: mmap sees what the kernel wrote through vmap", argv[h]);
-		tap_ok(kernel_check(fd) == -EIO, "%s: a second pass sees the changed data (EIO as designed)",
-		       argv[h]);
+		check_ok(flipped, "%s: mmap sees what the kernel wrote through vmap", argv[h]);
+		check_ok(kernel_check(fd) == -EIO, "%s: a second pass sees the changed data (EIO as designed)",
+			 argv[h]);
 		munmap(p, len);
 		close(fd);
 		close(heap);
 	}
-	return tap_finish();
+	return finish_checks();
 }

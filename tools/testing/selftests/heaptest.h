@@ -19,7 +19,40 @@
 #include <unistd.h>
 #include <linux/dma-heap.h>
 
-#include "tap.h"
+/*
+ * The kernel's kselftest.h, from the flavour's kernel source (build-tests
+ * adds its tools/testing/selftests): "TAP version 13", "ok N ..." / "not ok
+ * N ..." / "ok N # SKIP ..." lines, "# ..." diagnostics, the plan "1..N"
+ * and kselftest's totals at the end.
+ */
+#include "kselftest.h"
+
+/*
+ * One check: a kselftest result line, "ok N WHAT" or "not ok N WHAT"
+ * (@fmt is a string literal, without the newline); evaluates to whether
+ * it passed, for the checks that the next ones depend on. A check that
+ * cannot be made fails; only what a flavour lacks by design may be
+ * reported with ksft_test_result_skip(), and only where the program's list
+ * line in tools/testing/check allows it ("N+skip").
+ */
+#define check_ok(cond, fmt, ...) ({					\
+	bool __check_ok_passed = !!(cond);				\
+									\
+	ksft_test_result(__check_ok_passed, fmt "\n", ##__VA_ARGS__);	\
+	__check_ok_passed;						\
+})
+
+/*
+ * The end of a program: prints the plan (the checks made: the plan comes
+ * last, as the number of checks is not known in advance) and kselftest's
+ * totals, and exits 0 if every check passed or was skipped, KSFT_FAIL (1)
+ * if any failed. Never returns (an int only for `return finish_checks();`).
+ */
+static inline int finish_checks(void)
+{
+	ksft_set_plan(ksft_test_num());
+	ksft_finished();
+}
 
 #define HEAP_DIR "/dev/dma_heap"
 #define MAX_HEAPS 32
@@ -491,11 +524,11 @@ static inline bool pages_live_exact(const char *what)
  * pages_held_exact() as a check, at a point where the caller has closed
  * every buffer it took from the module's heaps.
  */
-static inline int tap_pages_exact(const char *what)
+static inline int check_pages_exact(const char *what)
 {
-	return tap_ok(pages_held_exact(what),
-		      "%s: every page the module still holds is pooled, exactly (its page ledger)",
-		      what);
+	return check_ok(pages_held_exact(what),
+			"%s: every page the module still holds is pooled, exactly (its page ledger)",
+			what);
 }
 
 /*

@@ -96,9 +96,9 @@ static void userptr(void)
 		if (!ioctl(video, VIDIOC_S_FMT, &fmt) && !ioctl(video, VIDIOC_REQBUFS, &req))
 			size = (fmt.fmt.pix.sizeimage + 4095) & ~4095UL;
 	}
-	if (!tap_ok(size > 0, "vivid's vmalloc instance takes a %zu-byte USERPTR buffer", size)) {
-		tap_ok(0, "a system-uncached mapping is refused as a USERPTR buffer (no node)");
-		tap_ok(0, "a system-heap mapping is taken as a USERPTR buffer (no node)");
+	if (!check_ok(size > 0, "vivid's vmalloc instance takes a %zu-byte USERPTR buffer", size)) {
+		check_ok(0, "a system-uncached mapping is refused as a USERPTR buffer (no node)");
+		check_ok(0, "a system-heap mapping is taken as a USERPTR buffer (no node)");
 		return;
 	}
 	heap = open_heap("system-uncached", O_RDONLY);
@@ -108,9 +108,9 @@ static void userptr(void)
 		uncmap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, unc, 0);
 	if (uncmap != MAP_FAILED)
 		ret = queue_userptr(video, uncmap, size);
-	tap_ok(ret == -EFAULT,
-	       "a system-uncached mapping is refused as a USERPTR buffer (%d, want -EFAULT): no pin of write-combined pages",
-	       ret);
+	check_ok(ret == -EFAULT,
+		 "a system-uncached mapping is refused as a USERPTR buffer (%d, want -EFAULT): no pin of write-combined pages",
+		 ret);
 
 	heap = open_heap("system", O_RDONLY);
 	sys = heap_alloc(heap, size);
@@ -123,8 +123,8 @@ static void userptr(void)
 	    !ioctl(video, VIDIOC_STREAMON, &type) && poll(&pfd, 1, 20000) == 1 &&
 	    !ioctl(video, VIDIOC_DQBUF, &b))
 		ret = distinct_luma(sysmap, fmt.fmt.pix.bytesperline);
-	tap_ok(ret >= 6, "a system-heap mapping is taken as a USERPTR buffer and holds the colour bars (%d luma values)",
-	       ret);
+	check_ok(ret >= 6, "a system-heap mapping is taken as a USERPTR buffer and holds the colour bars (%d luma values)",
+		 ret);
 	ioctl(video, VIDIOC_STREAMOFF, &type);
 	req.count = 0;
 	ioctl(video, VIDIOC_REQBUFS, &req);
@@ -176,24 +176,24 @@ int main(int argc, char **argv)
 	size_t size;
 	bool queued = true;
 
-	tap_header();
+	ksft_print_header();
 	video = find_vivid(false);
 	if (video >= 0) {
 		/* Non-blocking, so that poll() bounds every wait. */
 		fcntl(video, F_SETFL, O_NONBLOCK);
 	}
-	if (!tap_ok(video >= 0, "vivid's capture node is there"))
-		return tap_finish();
+	if (!check_ok(video >= 0, "vivid's capture node is there"))
+		return finish_checks();
 	fmt.fmt.pix.width = WIDTH;
 	fmt.fmt.pix.height = HEIGHT;
 	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
 	fmt.fmt.pix.field = V4L2_FIELD_NONE;
-	tap_ok(!ioctl(video, VIDIOC_S_FMT, &fmt) && fmt.fmt.pix.width == WIDTH &&
-	       fmt.fmt.pix.pixelformat == V4L2_PIX_FMT_YUYV,
-	       "vivid captures %ux%u YUYV", fmt.fmt.pix.width, fmt.fmt.pix.height);
+	check_ok(!ioctl(video, VIDIOC_S_FMT, &fmt) && fmt.fmt.pix.width == WIDTH &&
+		 fmt.fmt.pix.pixelformat == V4L2_PIX_FMT_YUYV,
+		 "vivid captures %ux%u YUYV", fmt.fmt.pix.width, fmt.fmt.pix.height);
 	size = fmt.fmt.pix.sizeimage;
-	tap_ok(!ioctl(video, VIDIOC_REQBUFS, &req) && req.count >= 1,
-	       "vivid takes %u DMABUF buffers", req.count);
+	check_ok(!ioctl(video, VIDIOC_REQBUFS, &req) && req.count >= 1,
+		 "vivid takes %u DMABUF buffers", req.count);
 
 	heap = open_heap(cma, O_RDONLY);
 	for (unsigned int i = 0; i < req.count; i++) {
@@ -201,8 +201,8 @@ int main(int argc, char **argv)
 		maps[i] = mmap(NULL, size, PROT_READ, MAP_SHARED, fds[i], 0);
 		queued &= fds[i] >= 0 && maps[i] != MAP_FAILED && !queue(video, i, fds[i], size);
 	}
-	tap_ok(queued, "%u %s buffers of %zu bytes are queued", req.count, cma, size);
-	tap_ok(!ioctl(video, VIDIOC_STREAMON, &type), "streaming starts");
+	check_ok(queued, "%u %s buffers of %zu bytes are queued", req.count, cma, size);
+	check_ok(!ioctl(video, VIDIOC_STREAMON, &type), "streaming starts");
 	for (int f = 0; f < 8; f++) {
 		struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF };
 
@@ -217,9 +217,9 @@ int main(int argc, char **argv)
 			patterned++;
 		queue(video, b.index, fds[b.index], size);
 	}
-	tap_ok(frames == 8, "8 frames are captured (%d)", frames);
-	tap_ok(patterned == frames && frames > 0,
-	       "every frame holds vivid's colour bars (%d of %d)", patterned, frames);
+	check_ok(frames == 8, "8 frames are captured (%d)", frames);
+	check_ok(patterned == frames && frames > 0,
+		 "every frame holds vivid's colour bars (%d of %d)", patterned, frames);
 	ioctl(video, VIDIOC_STREAMOFF, &type);
 	for (unsigned int i = 0; i < req.count; i++) {
 		munmap(maps[i], size);
@@ -254,14 +254,14 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
-	tap_ok(refused > 0 && refused + accepted == 8,
-	       "non-contiguous system-heap buffers are refused with EFAULT (%d refused, %d contiguous by chance)",
-	       refused, accepted);
+	check_ok(refused > 0 && refused + accepted == 8,
+		 "non-contiguous system-heap buffers are refused with EFAULT (%d refused, %d contiguous by chance)",
+		 refused, accepted);
 	for (int i = 1; i < 24; i += 2)
 		close(holes[i]);
 	req.count = 0;
-	tap_ok(!ioctl(video, VIDIOC_REQBUFS, &req), "buffers are released");
+	check_ok(!ioctl(video, VIDIOC_REQBUFS, &req), "buffers are released");
 	close(video);
 	userptr();
-	return tap_finish();
+	return finish_checks();
 }
