@@ -8,7 +8,10 @@
 #   cma-areas.sh dt        (arm64: linux,cma and camera@60000000)
 mode=$1
 mod=/rust_dma_heap.ko
-. ./tap.sh
+. ./ktap_helpers.sh
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 reload() {
 	rmmod rust_dma_heap && insmod "$mod" "$@"
 }
@@ -52,4 +55,6 @@ dt)
 esac
 reload
 check $? "the module loads again with its defaults: $(nodes)"
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished

@@ -6,7 +6,10 @@
 # fails with one clear message and changes nothing.
 #   coexist.sh MODULE.ko
 mod=$1
-. ./tap.sh
+. ./ktap_helpers.sh
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 before=$(ls /dev/dma_heap | tr '\n' ' ')
 [ -n "$before" ]; check $? "the C heaps are there: $before"
 ! insmod "$mod" 2>/dev/null; check $? "loading rust_dma_heap fails"
@@ -18,4 +21,6 @@ check $? "and nothing else (no half-registered state to clean up)"
 ! grep -q rust_dma_heap /proc/modules; check $? "the module is not left loaded"
 [ "$(ls /dev/dma_heap | tr '\n' ' ')" = "$before" ]; check $? "the C heaps' nodes are untouched"
 ./heap-util alloc system 1048576; check $? "the C system heap still allocates"
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished

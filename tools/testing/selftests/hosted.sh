@@ -16,7 +16,10 @@
 # (KERNEL may be empty: on 7.3 the kernel's heaps are modules the tests
 # leave unloaded.)
 kernel=$1 ours=$2 clashes=$3
-. ./tap.sh	# (its check counter is $n: not ours to use)
+. ./ktap_helpers.sh	# (its variables: KTAP_*, KSFT_*, result, description, directive)
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 
 log() { dmesg | grep 'rust_dma_heap:'; }
 refcnt() { cat /sys/module/rust_dma_heap/refcnt; }
@@ -81,4 +84,6 @@ check $? "the module stays, with its references"
 for h in $ours $kernel; do
 	./heap-util alloc "$h" 1048576; check $? "$h still allocates"
 done
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished

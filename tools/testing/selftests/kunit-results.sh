@@ -7,12 +7,15 @@
 # be there and have passed, and each of its test cases becomes one check
 # here (a skipped case fails: these need nothing a VM might lack).
 #   kunit-results.sh SUITE...
-. ./tap.sh
+. ./ktap_helpers.sh
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 dir=/sys/kernel/debug/kunit
 for suite in "$@"; do
 	results=$dir/$suite/results
 	if [ ! -r "$results" ]; then
-		check 1 "$suite: the suite ran at module load ($results is there)"
+		ktap_test_fail "$suite: the suite ran at module load ($results is there)"
 		continue
 	fi
 	# The cases: indented result lines; the suite's own: unindented.
@@ -33,4 +36,6 @@ for suite in "$@"; do
 	grep -qE '^ok [0-9]+ '"$suite"'$' "$results"
 	check $? "$suite: the suite passed as a whole"
 done
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished

@@ -7,7 +7,10 @@
 #   module-cycle.sh MODULE.ko [CYCLES]
 mod=$1
 cycles=${2:-20}
-. ./tap.sh
+. ./ktap_helpers.sh
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 
 # Every fourth cycle a process holds a buffer across the unload attempt,
 # which must then be refused; it is released and the cycle goes on.
@@ -80,4 +83,6 @@ check $? "cma_regions=none: no heap for the other CMA areas"
 reload && [ "$(ls /dev/dma_heap | wc -l)" -eq "$all" ]
 check $? "default parameters again: all $all heaps"
 echo "# figures: operations=$((cycles * 2 + 12))"
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished

@@ -5,7 +5,10 @@
 # (RDH_CMA=n): it loads with the system heap alone and says so.
 #   no-cma.sh MODULE.ko
 mod=$1
-. ./tap.sh
+. ./ktap_helpers.sh
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 rmmod rust_dma_heap 2>/dev/null
 insmod "$mod"; check $? "the module without CMA support loads"
 [ "$(ls /dev/dma_heap | tr '\n' ' ')" = "system system-uncached " ]
@@ -15,4 +18,6 @@ check $? "the kernel log says why there are no CMA heaps"
 ./heap-util alloc system 1048576; check $? "the system heap allocates"
 rmmod rust_dma_heap; check $? "and unloads"
 insmod /rust_dma_heap.ko; check $? "the full module loads again"
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished
