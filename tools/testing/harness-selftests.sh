@@ -89,6 +89,19 @@ parser_selftests() {
 	else
 		record FAIL "harness: an allowed skip is not counted as skipped: $(paste -sd';' "$d/skip.out" | cut -c1-200)"
 	fi
+	# A program that skips as a whole (kselftest's ksft_exit_skip(): the
+	# plan "1..0 # SKIP", exit status KSFT_SKIP) where its list does not
+	# allow it, then where it does: one skip, and no minimum.
+	{ prog a 4 "1..0 # SKIP no such heap"; prog b 0 "ok 1 x"; } |
+		unit "a program that skips as a whole (KSFT_SKIP)" 'a: exit status 4 \(KSFT_SKIP\): the program skipped'
+	{ prog a 4 "1..0 # SKIP no such heap"; prog b 0 "ok 1 x"; } >"$d/skip-all.log"
+	"$pr" s "$d/skip-all.log" "$d/list-skip" >"$d/skip-all.out"
+	if [ "$(tail -1 "$d/skip-all.out")" = "TOTAL 1 0 1" ] &&
+	   grep -q '^SKIP s: a: skipped as a whole (exit status 4, KSFT_SKIP): 1\.\.0 # SKIP no such heap$' "$d/skip-all.out"; then
+		record PASS "harness: a whole-program skip the list allows is one skip, its minimum waived (TOTAL 1 0 1)"
+	else
+		record FAIL "harness: an allowed whole-program skip is not counted as one skip: $(paste -sd';' "$d/skip-all.out" | cut -c1-200)"
+	fi
 	{ prog a 0 "ok 1 one"; prog b 0 "ok 1 x"; } |
 		unit "too few checks" 'a: ran 1 checks \(0 skipped\), fewer than the 2'
 	{ prog a 0 "ok 1 one" "ok 2 two" "1..3"; prog b 0 "ok 1 x"; } |
@@ -290,6 +303,8 @@ segv|./harness-must-fail segv|60|1
 hang|./harness-must-fail hang /tmp/hang-child|4|1
 after-hang|./harness-must-fail check-dead /tmp/hang-child|60|2
 skip|./harness-must-fail skip|60|1
+skip-all|./harness-must-fail skip-all|60|1
+skip-all-allowed|./harness-must-fail skip-all|60|1+skip
 few|./harness-must-fail few|60|5
 garbled|./harness-must-fail garbled|60|1
 nobinary|./no-such-program|60|1
@@ -314,6 +329,14 @@ LIST
 		record PASS "harness: a timeout kills the program's whole process group, children included"
 	fi
 	expect_red "a SKIP" "$d/misbehaving.out" '^FAIL harness: skip: skipped'
+	expect_red "a program that skips as a whole (KSFT_SKIP)" "$d/misbehaving.out" \
+		'^FAIL harness: skip-all: exit status 4 \(KSFT_SKIP\)'
+	if grep -q '^SKIP harness: skip-all-allowed: skipped as a whole' "$d/misbehaving.out" &&
+	   ! grep -q '^FAIL harness: skip-all-allowed' "$d/misbehaving.out"; then
+		record PASS "harness: a whole-program skip its list allows (N+skip) is counted as a skip"
+	else
+		record FAIL "harness: a whole-program skip its list allows is not a skip (see $d/misbehaving.out)"
+	fi
 	expect_red "too few checks" "$d/misbehaving.out" '^FAIL harness: few: ran 1 checks \(0 skipped\), fewer than the 5'
 	expect_red "a garbled marker" "$d/misbehaving.out" '^FAIL harness: garbled: garbled'
 	expect_red "a missing program binary" "$d/misbehaving.out" '^FAIL harness: nobinary: exit status 127'

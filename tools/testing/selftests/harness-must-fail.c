@@ -12,6 +12,8 @@
  *                                 passes only if the process FILE names is
  *                                 gone (the hang's child was killed)
  *   harness-must-fail skip        a skipped check (ksft_test_result_skip)
+ *   harness-must-fail skip-all    a skipped program: no check, exit status
+ *                                 KSFT_SKIP (ksft_exit_skip)
  *   harness-must-fail few         one check (the suite asks for more)
  *   harness-must-fail garbled     a result marker cut short
  */
@@ -68,6 +70,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "skip")) {
 		check_ok(1, "a check that passes");
 		ksft_test_result_skip("a check that could not run: no such heap\n");
+	} else if (!strcmp(mode, "skip-all")) {
+		ksft_exit_skip("no such heap: nothing to test\n");
 	} else if (!strcmp(mode, "few")) {
 		check_ok(1, "the only check");
 	} else if (!strcmp(mode, "garbled")) {
