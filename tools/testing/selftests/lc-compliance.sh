@@ -42,7 +42,10 @@
 # sets explicitly.
 #
 # Checks: 2 per run, 1 per provider, and 1.
-. ./tap.sh
+. ./ktap_helpers.sh
+# check STATUS WHAT: one check, passed if STATUS (the last command's) is 0.
+check() { if [ "$1" -eq 0 ]; then ktap_test_pass "$2"; else ktap_test_fail "$2"; fi; }
+ktap_print_header
 
 lcc=$1 reps=$2
 shift 2
@@ -95,7 +98,6 @@ traced_heaps() {
 	sed -n 's/.* heap_alloc: heap=\([^ ]*\) .*/\1/p' $T/trace
 }
 
-diag() { echo "# $*"; }
 [ -d $T/events ] || mount -t tracefs tracefs $T
 echo 1 >$T/events/rust_dma_heap/heap_alloc/enable
 check $? "the module's heap_alloc tracepoint is on"
@@ -103,8 +105,8 @@ for spec in "$@"; do
 	prov=${spec%%=*} heap=${spec#*=}
 	steer "$prov"
 	[ "$prov" = udmabuf ] || [ -e "$HEAPS/$prov" ] || [ -e "$ASIDE/$prov" ] ||
-		diag "$prov: no such heap"
-	diag "$prov: the allocator sees: $(ls $HEAPS | tr '\n' ' ')"
+		ktap_print_msg "$prov: no such heap"
+	ktap_print_msg "$prov: the allocator sees: $(ls $HEAPS | tr '\n' ' ')"
 	: >$T/trace
 	r=1
 	while [ "$r" -le "$reps" ]; do
@@ -136,4 +138,6 @@ for spec in "$@"; do
 	fi
 done
 echo 0 >$T/events/rust_dma_heap/heap_alloc/enable
-tap_end
+# The plan comes last: the number of checks is known only now.
+ktap_set_plan "$((KTAP_TESTNO - 1))"
+ktap_finished
