@@ -5,6 +5,7 @@
 use crate::accounting::{Charge, Figure, Figures, HeapStats};
 use crate::dma_buf::{DmaBuf, FdFlags};
 use crate::live::LiveBuffers;
+use crate::page::PAGE_SIZE;
 use crate::trace;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -47,14 +48,75 @@ impl Figures for HeapFigures {
     }
 }
 
-/// Allocates `len` bytes from `heap` (a request the caller has validated)
-/// within the heap's limit, counting the failure if it fails.
+/// Heap flags a caller may pass (upstream defines none).
+const VALID_HEAP_FLAGS: u64 = 0;
+
+/// An allocation request that passed the checks every heap relies on.
+///
+/// # Invariants
+///
+/// `len` is a non-zero multiple of the page size, no larger than the
+/// machine's RAM was when the request was checked.
+#[derive(Clone, Copy)]
+pub(crate) struct Request {
+    len: usize,
+    flags: FdFlags,
+}
+
+impl Request {
+    /// Checks a request as upstream's heap core does, in both modes (in
+    /// hosted mode the kernel's core has checked it already, and this
+    /// repeats it for the heaps' sake), and rounds its length up to whole
+    /// pages.
+    ///
+    /// `EINVAL` for `fd_flags` other than the access mode and close-on-exec,
+    /// any heap flag, and a length that is 0 or within a page of the top of
+    /// the address space (where upstream's `PAGE_ALIGN` wraps it to 0).
+    /// Beyond upstream, `ENOMEM` for a length of more pages than `ram_pages`,
+    /// the machine's memory: such a buffer can never be allocated, and is
+    /// refused before the OOM killer is woken.
+    pub(crate) fn check(
+        len: u64,
+        fd_flags: u32,
+        heap_flags: u64,
+        ram_pages: usize,
+    ) -> Result<Self> {
+        let flags = FdFlags::new(fd_flags).ok_or(EINVAL)?;
+        if heap_flags & !VALID_HEAP_FLAGS != 0 {
+            return Err(EINVAL);
+        }
+        let len = usize::try_from(len)
+            .ok()
+            .and_then(|l| l.checked_next_multiple_of(PAGE_SIZE))
+            .filter(|&l| l != 0)
+            .ok_or(EINVAL)?;
+        if len / PAGE_SIZE > ram_pages {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: `len` is rounded up to a page, is not 0, and is
+        // within `ram_pages`.
+        Ok(Self { len, flags })
+    }
+
+    /// The buffer's length in bytes, a whole number of pages.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The flags of the buffer's file descriptor.
+    pub(crate) fn flags(&self) -> FdFlags {
+        self.flags
+    }
+}
+
+/// Allocates a checked `request` from `heap`, within the heap's limit,
+/// counting the failure if it fails.
 pub(crate) fn allocate(
     heap: &dyn Heap,
     stats: &Arc<HeapStats>,
-    len: usize,
-    flags: FdFlags,
+    request: Request,
 ) -> Result<DmaBuf> {
+    let (len, flags) = (request.len(), request.flags());
     let start = trace::Start::now();
     let result = stats.charge(len).and_then(|charge| {
         heap.allocate(len, flags, charge)
@@ -62,4 +124,82 @@ pub(crate) fn allocate(
     });
     trace::alloc(heap.name(), len, &result, start);
     result
+}
+
+/// The checks of an allocation request (7.3's KUnit, run when the module
+/// loads on a kernel with `CONFIG_KUNIT`).
+#[cfg(rdh_kernel_7)]
+#[kernel::macros::kunit_tests(rust_dma_heap_request)]
+mod tests {
+    use super::Request;
+    use crate::page::PAGE_SIZE;
+    use kernel::bindings::{
+        O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
+    };
+    use kernel::prelude::*;
+
+    const RAM: usize = 1 << 10;
+    const PAGE: u64 = PAGE_SIZE as u64;
+
+    fn len_of(len: u64) -> Result<usize> {
+        Request::check(len, O_RDWR, 0, RAM).map(|r| r.len())
+    }
+
+    #[test]
+    fn every_access_mode_with_or_without_cloexec_is_accepted() -> Result {
+        for mode in [O_RDONLY, O_WRONLY, O_RDWR, O_ACCMODE] {
+            for cloexec in [0, O_CLOEXEC] {
+                let request = Request::check(PAGE, mode | cloexec, 0, RAM)?;
+                assert_eq!(request.flags().raw(), mode | cloexec);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn other_fd_flags_and_any_heap_flag_are_einval() {
+        let einval = Some(EINVAL);
+        assert_eq!(
+            Request::check(PAGE, O_RDWR | O_NONBLOCK, 0, RAM).err(),
+            einval
+        );
+        assert_eq!(
+            Request::check(PAGE, O_RDWR | O_APPEND, 0, RAM).err(),
+            einval
+        );
+        assert_eq!(Request::check(PAGE, 1 << 31, 0, RAM).err(), einval);
+        assert_eq!(Request::check(PAGE, O_RDWR, 1, RAM).err(), einval);
+        assert_eq!(Request::check(PAGE, O_RDWR, 1 << 63, RAM).err(), einval);
+    }
+
+    #[test]
+    fn lengths_are_rounded_up_to_whole_pages() -> Result {
+        assert_eq!(len_of(1)?, PAGE_SIZE);
+        assert_eq!(len_of(PAGE)?, PAGE_SIZE);
+        assert_eq!(len_of(PAGE + 1)?, 2 * PAGE_SIZE);
+        assert_eq!(len_of(3 * PAGE - 1)?, 3 * PAGE_SIZE);
+        Ok(())
+    }
+
+    #[test]
+    fn an_empty_or_wrapping_length_is_einval() {
+        let einval = Some(EINVAL);
+        assert_eq!(len_of(0).err(), einval);
+        // PAGE_ALIGN of these wraps to 0 (on 64-bit), or they do not fit
+        // a size (on 32-bit).
+        assert_eq!(len_of(u64::MAX).err(), einval);
+        assert_eq!(len_of(u64::MAX - PAGE + 2).err(), einval);
+    }
+
+    #[test]
+    fn a_buffer_larger_than_memory_is_enomem() -> Result {
+        assert_eq!(len_of(RAM as u64 * PAGE)?, RAM * PAGE_SIZE);
+        assert_eq!(len_of(RAM as u64 * PAGE + 1).err(), Some(ENOMEM));
+        // Checked after the flags: a malformed request is EINVAL first.
+        assert_eq!(
+            Request::check(u64::MAX / 2, O_RDWR, 1, RAM).err(),
+            Some(EINVAL)
+        );
+        Ok(())
+    }
 }

@@ -25,11 +25,11 @@
 
 use crate::accounting::HeapStats;
 use crate::compat::{cstr_bytes, fmt};
-use crate::dma_buf::{DmaBuf, FdFlags};
+use crate::dma_buf::DmaBuf;
 use crate::ffi;
-use crate::heap::{self, Heap};
+use crate::heap::{self, Heap, Request};
 use crate::live::{BuffersFile, LiveBuffers};
-use crate::page::{total_ram_pages, PAGE_SIZE};
+use crate::page::total_ram_pages;
 use crate::params;
 use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
@@ -178,25 +178,11 @@ fn add(hosted: HostedHeap) -> Result {
     Ok(())
 }
 
-/// The checks the ioctl makes before it calls a heap, repeated: the heap
-/// core has made them already, but [`Heap::allocate`] relies on them.
-/// `ram_pages` is the machine's memory, in pages.
-fn check_request(len: usize, fd_flags: u32, heap_flags: u64, ram_pages: usize) -> Result<FdFlags> {
-    let flags = FdFlags::new(fd_flags).ok_or(EINVAL)?;
-    if heap_flags != 0 || len == 0 || len % PAGE_SIZE != 0 {
-        return Err(EINVAL);
-    }
-    // As in standalone mode, beyond upstream: a buffer larger than RAM can
-    // never be allocated; refuse it before the OOM killer is woken.
-    if len / PAGE_SIZE > ram_pages {
-        return Err(ENOMEM);
-    }
-    Ok(flags)
-}
-
 fn allocate(hosted: &HostedHeap, len: usize, fd_flags: u32, heap_flags: u64) -> Result<DmaBuf> {
-    let flags = check_request(len, fd_flags, heap_flags, total_ram_pages())?;
-    heap::allocate(&*hosted.heap, &hosted.stats, len, flags)
+    // The kernel's core has checked the request; the heaps rely on the
+    // checks, so they are made again here (the same as standalone mode's).
+    let request = Request::check(len as u64, fd_flags, heap_flags, total_ram_pages())?;
+    heap::allocate(&*hosted.heap, &hosted.stats, request)
 }
 
 /// Called by `glue.c`'s `dma_heap_ops.allocate` for one of our heaps.
@@ -228,15 +214,13 @@ unsafe extern "C" fn rdh_rust_hosted_allocate(
     }
 }
 
-/// Heap names and the request checks (7.3's KUnit, run when the module
-/// loads on a kernel with `CONFIG_KUNIT`).
+/// Heap names (7.3's KUnit, run when the module loads on a kernel with
+/// `CONFIG_KUNIT`).
 #[cfg(rdh_kernel_7)]
 #[kernel::macros::kunit_tests(rust_dma_heap_hosted)]
 mod tests {
-    use super::{check_request, full_name};
+    use super::full_name;
     use crate::compat::cstr_bytes;
-    use crate::page::PAGE_SIZE;
-    use kernel::bindings::{O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR};
     use kernel::prelude::*;
 
     #[test]
@@ -255,37 +239,5 @@ mod tests {
         assert_eq!(full_name(c"", b"a/b").err(), Some(EINVAL));
         assert_eq!(full_name(c"rdh/", b"system").err(), Some(EINVAL));
         assert_eq!(full_name(c"", b"sys\xfftem").err(), Some(EINVAL));
-    }
-
-    #[test]
-    fn whole_pages_with_valid_flags_are_accepted() -> Result {
-        let ram = 1 << 10;
-        check_request(PAGE_SIZE, O_RDWR | O_CLOEXEC, 0, ram)?;
-        check_request(PAGE_SIZE, O_RDONLY, 0, ram)?;
-        check_request(ram * PAGE_SIZE, O_RDWR, 0, ram)?;
-        Ok(())
-    }
-
-    #[test]
-    fn a_malformed_request_is_einval() {
-        let ram = 1 << 10;
-        let einval = Some(EINVAL);
-        assert_eq!(check_request(0, O_RDWR, 0, ram).err(), einval);
-        assert_eq!(check_request(PAGE_SIZE + 1, O_RDWR, 0, ram).err(), einval);
-        assert_eq!(
-            check_request(PAGE_SIZE, O_RDWR | O_NONBLOCK, 0, ram).err(),
-            einval
-        );
-        assert_eq!(check_request(PAGE_SIZE, O_RDWR, 1, ram).err(), einval);
-        assert_eq!(check_request(PAGE_SIZE, O_RDWR, 1 << 63, ram).err(), einval);
-    }
-
-    #[test]
-    fn a_buffer_larger_than_memory_is_enomem() {
-        let ram = 1 << 10;
-        assert_eq!(
-            check_request((ram + 1) * PAGE_SIZE, O_RDWR, 0, ram).err(),
-            Some(ENOMEM)
-        );
     }
 }
