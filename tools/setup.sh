@@ -123,14 +123,14 @@ fi
 # unpacks it into the cache. RDH_NO_MAINLINE=1 skips this part.
 MAINLINE_DIR="$STAMP_DIR/linux-source-7.3"
 
-# download_from_suite SUITE DIR PACKAGE...: downloads PACKAGEs from
-# Debian's SUITE (main) into DIR. A one-off sources list with its own state
-# directory: nothing is added to the machine's package sources, nothing is
-# installed, and the archive is the one the machine's apt configuration
-# already uses.
+# download_from_suite SUITE ARCH DIR PACKAGE...: downloads PACKAGEs
+# (Debian architecture ARCH, or "all") from Debian's SUITE (main) into DIR.
+# A one-off sources list with its own state directory: nothing is added to
+# the machine's package sources, nothing is installed, and the archive is
+# the one the machine's apt configuration already uses.
 download_from_suite() {
-	local suite=$1 dir=$2 archive state
-	shift 2
+	local suite=$1 arch=$2 dir=$3 archive state
+	shift 3
 	archive=$(debian_archive)
 	[ -n "$archive" ] || { say "no Debian archive in the apt configuration"; exit 1; }
 	state=$(mktemp -d)
@@ -141,15 +141,19 @@ download_from_suite() {
 		 -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache"
 		 -o Dir::State::status=/dev/null -o APT::Sandbox::User=root
 		 -o "APT::Architectures::=$(dpkg --print-architecture)")
+	[ "$arch" = all ] || [ "$arch" = "$(dpkg --print-architecture)" ] ||
+		aptopts+=(-o "APT::Architectures::=$arch")
 	apt-get "${aptopts[@]}" update -qq
-	(cd "$dir" && apt-get "${aptopts[@]}" download -qq "$@" >/dev/null)
+	local pkgs=("$@")
+	[ "$arch" = all ] || pkgs=("${pkgs[@]/%/:$arch}")
+	(cd "$dir" && apt-get "${aptopts[@]}" download -qq "${pkgs[@]}" >/dev/null)
 	rm -rf "$state"
 }
 
 if [ -z "${RDH_NO_MAINLINE:-}" ] && [ ! -f "$MAINLINE_DIR/.done" ]; then
 	say "fetching linux-source-7.3 from trixie-backports (into $MAINLINE_DIR)"
 	tmp=$(mktemp -d)
-	download_from_suite trixie-backports "$tmp" linux-source-7.3
+	download_from_suite trixie-backports all "$tmp" linux-source-7.3
 	deb=$(ls "$tmp"/linux-source-7.3_*_all.deb)
 	rm -rf "$MAINLINE_DIR"; mkdir -p "$MAINLINE_DIR"
 	dpkg-deb -x "$deb" "$MAINLINE_DIR"
@@ -161,11 +165,11 @@ fi
 # ---- libcamera's lc-compliance, a third-party client of the heaps ----
 #
 # Debian's binaries from the trixie suite (libcamera-tools and the
-# libraries it needs), downloaded and unpacked, not installed: the x86_64
-# flavour runs them in its VM through the bundled dynamic loader (the
-# lc-compliance suite in tools/testing/check). What goes into the guest is
-# lc-compliance and the closure of its NEEDED libraries, in
-# $LCC_DIR/lcc/{bin,lib}.
+# libraries it needs), for x86_64 and arm64, downloaded and unpacked, not
+# installed: the x86_64 and arm64 flavours run them in their VMs through
+# the bundled dynamic loader (the lc-compliance suites in
+# tools/testing/check). What goes into the guest is lc-compliance and the
+# closure of its NEEDED libraries, in $LCC_DIR/<flavour arch>/lcc/{bin,lib}.
 LCC_DIR="$STAMP_DIR/lc-compliance"
 LCC_PACKAGES=(libcamera-tools libcamera0.4 libc6 libgcc-s1 libstdc++6 libbz2-1.0
 	libzstd1 zlib1g libelf1t64 liblzma5 libdw1t64 libgmp10 libnettle8t64
@@ -173,13 +177,17 @@ LCC_PACKAGES=(libcamera-tools libcamera0.4 libc6 libgcc-s1 libstdc++6 libbz2-1.0
 	libgnutls30t64 liblttng-ust-common1t64 libnuma1 liblttng-ust-ctl5t64
 	liblttng-ust1t64 libcap2 libudev1 libyaml-0-2 libjpeg62-turbo libyuv0
 	libevent-2.1-7t64 libevent-core-2.1-7t64 libevent-pthreads-2.1-7t64)
-if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$LCC_DIR/.done" ]; then
-	say "fetching libcamera's lc-compliance from trixie (into $LCC_DIR)"
+# fetch_lc_compliance ARCH DEBIAN-ARCH MULTIARCH-TRIPLE LOADER
+fetch_lc_compliance() {
+	local arch=$1 darch=$2 triple=$3 loader=$4 tmp libs out f n seen todo
+	local dest=$LCC_DIR/$arch
+	[ ! -f "$dest/.done" ] || return 0
+	say "fetching libcamera's lc-compliance ($darch) from trixie (into $dest)"
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/debs" "$tmp/root"
-	download_from_suite trixie "$tmp/debs" "${LCC_PACKAGES[@]}"
+	download_from_suite trixie "$darch" "$tmp/debs" "${LCC_PACKAGES[@]}"
 	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
-	libs=$tmp/root/usr/lib/x86_64-linux-gnu out=$tmp/lcc
+	libs=$tmp/root/usr/lib/$triple out=$tmp/lcc
 	mkdir -p "$out/bin" "$out/lib"
 	cp "$tmp/root/usr/bin/lc-compliance" "$out/bin/"
 	# The NEEDED closure, breadth first; a library the packages above do
@@ -195,12 +203,16 @@ if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$LCC_DIR/.done" ]; then
 			todo+=("$libs/$n")
 		done
 	done
-	cp -L "$libs/ld-linux-x86-64.so.2" "$out/lib/"
+	cp -L "$libs/$loader" "$out/lib/"
 	dpkg-deb -f "$tmp"/debs/libcamera-tools_*.deb Version >"$out/.version"
-	rm -rf "$LCC_DIR"; mkdir -p "$LCC_DIR"
-	mv "$out" "$LCC_DIR/lcc"
+	rm -rf "$dest"; mkdir -p "$dest"
+	mv "$out" "$dest/lcc"
 	rm -rf "$tmp"
-	touch "$LCC_DIR/.done"
+	touch "$dest/.done"
+}
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+	fetch_lc_compliance x86_64 amd64 x86_64-linux-gnu ld-linux-x86-64.so.2
+	fetch_lc_compliance arm64 arm64 aarch64-linux-gnu ld-linux-aarch64.so.1
 fi
 
 # 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM
