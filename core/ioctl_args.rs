@@ -26,7 +26,7 @@ struct AllocationData {
 pub(crate) const DMA_HEAP_IOCTL_ALLOC: u32 = _IOWR::<AllocationData>(b'H' as u32, 0);
 
 /// The size of the argument as this module knows it.
-pub(crate) const ARG_SIZE: usize = size_of::<AllocationData>();
+pub(crate) const ARG_SIZE: usize = core::mem::size_of::<AllocationData>();
 
 /// How much of the caller's argument one call copies, and the size of the
 /// kernel's copy.

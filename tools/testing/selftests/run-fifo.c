@@ -6,11 +6,12 @@
  * test program through it. lc-compliance 0.4.0 queues a capture's first
  * requests before it creates the event loop their completion handler
  * stops, so a completion that comes first dereferences a null pointer
- * (libcamera's bug, fixed after 0.4.0; see Documentation/testing.rst). One
- * CPU and a real-time policy that does not preempt a thread for another of
- * the same priority make the order fixed: the test thread runs until it
- * blocks waiting on that loop, and only then does the camera's thread
- * complete anything.
+ * (libcamera's bug, fixed after 0.4.0; see Documentation/testing.rst). On
+ * one CPU, under a real-time policy that does not preempt a thread for
+ * another of the same priority, the camera's thread runs only when the
+ * test thread sleeps: between queueing and creating the loop it does so
+ * only if it must wait (for a lock another thread holds, say), so the
+ * order is fixed but for that.
  */
 #define _GNU_SOURCE
 #include <sched.h>
