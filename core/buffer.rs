@@ -6,7 +6,8 @@
 //! pages. Only the core implements the trait (it is `unsafe`, and `heaps/`
 //! has no `unsafe`), for page owners whose guarantees it has checked:
 //! [`KVVec<BuddyPages>`] here, `PooledPages` in `page_pool.rs`,
-//! `WriteCombined` in `uncached.rs` and `CmaPages` in `cma.rs`.
+//! `WriteCombined` (`PooledPages` of `uncached.rs`'s `WcChunk`s) and
+//! `CmaPages` in `cma.rs`.
 //!
 //! At export the core lists the runs of contiguous pages once
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every

@@ -5,8 +5,8 @@
 //!
 //! The counts move in the types that take pages from the kernel and give
 //! them back, at the moment they do, and nowhere else: `BuddyPages`
-//! (`page.rs`: the buddy allocator, for the system heaps, their pools and
-//! the pools' queue, and for the system-uncached heap), `CmaPages`
+//! (`page.rs`: the buddy allocator, for the system and system-uncached
+//! heaps, their pools and the pools' queues), `CmaPages`
 //! (`cma.rs`: a CMA area) and `CarveoutPages` (`carveout.rs`: a run lent by
 //! the carveout). Whatever holds pages above them (a buffer, a pool, the
 //! queue, a write-combined backing) holds those values, so each page is

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pools of zeroed pages, per order, for the system heap.
+//! Pools of zeroed pages, per order, for the system heaps.
 //!
 //! A buffer allocated from the buddy allocator pays for zeroing its pages
 //! on the allocation path (`__GFP_ZERO`), and for every order it asks for.
@@ -28,8 +28,12 @@
 //! finds no task worth killing (the memory is in no address space) and
 //! panics, "System is deadlocked on memory".
 //!
-//! Only the system heap uses this: a CMA area gets its pages back at once,
-//! so that what a reserved region promises stays available.
+//! The system heap pools its chunks ([`BuddyPages`]), and on x86 the
+//! system-uncached heap its write-combined ones (`uncached.rs`'s `WcChunk`,
+//! which switches its pages back to write-back whenever it is freed, so
+//! that a pool of them changes no memory type in a steady state). A pool
+//! holds any [`PoolChunk`]. A CMA area gets its pages back at once, so that
+//! what a reserved region promises stays available.
 
 use crate::buffer::{Backing, InsertableBacking};
 use crate::compat::{self, fmt};
@@ -65,15 +69,74 @@ fn pool_gfp() -> kernel::alloc::Flags {
     GFP_NOWAIT | __GFP_NOWARN
 }
 
+/// What a pool holds: one whole allocation of the buddy allocator, which
+/// frees itself (in the state the kernel wants it back) when dropped.
+pub(crate) trait PoolChunk: Send + Sync + Sized + 'static {
+    /// The pages, as one run.
+    fn run(&self) -> PageRun<'_>;
+
+    /// The order of the allocation.
+    fn order(&self) -> u32;
+
+    /// Whether this value holds the only reference to the pages.
+    fn is_exclusive(&self) -> bool;
+
+    /// Zeroes the pages for their next buffer; on failure the chunk must
+    /// not be reused (it is freed).
+    fn zero(&mut self) -> Result;
+
+    /// Frees `chunks` together (a chunk type may free many more cheaply
+    /// than one at a time).
+    fn free_all(chunks: KVVec<Self>) {
+        drop(chunks);
+    }
+}
+
+/// A chunk type whose pages may back a buffer ([`PooledPages`]).
+///
+/// # Safety
+///
+/// While a chunk lives, [`PoolChunk::run`] gives the same pages on every
+/// call, and they stay allocated until the chunk is dropped. If
+/// `WRITE_COMBINED`, the pages are fit to be mapped write-combined for as
+/// long as the chunk lives, as [`Backing::WRITE_COMBINED`] requires.
+pub(crate) unsafe trait BufferChunk: PoolChunk {
+    /// Whether every CPU mapping of the pages is write-combined.
+    const WRITE_COMBINED: bool = false;
+}
+
+// SAFETY: a `BuddyPages` owns its pages until it is dropped (its type
+// invariant), and its run is always the same; its pages are cached.
+unsafe impl BufferChunk for BuddyPages {}
+
+impl PoolChunk for BuddyPages {
+    fn run(&self) -> PageRun<'_> {
+        BuddyPages::run(self)
+    }
+
+    fn order(&self) -> u32 {
+        BuddyPages::order(self)
+    }
+
+    fn is_exclusive(&self) -> bool {
+        BuddyPages::is_exclusive(self)
+    }
+
+    fn zero(&mut self) -> Result {
+        BuddyPages::zero(self);
+        Ok(())
+    }
+}
+
 /// One order's zeroed chunks.
 ///
 /// # Invariants
 ///
 /// `slots[..len]` are `Some` and hold chunks of `order`; the rest are `None`
 /// (room made ahead of time, as the lock it lives under cannot sleep).
-struct OrderPool {
+struct OrderPool<C> {
     order: u32,
-    slots: KVVec<Option<BuddyPages>>,
+    slots: KVVec<Option<C>>,
     len: usize,
     hits: usize,
     misses: usize,
@@ -84,8 +147,8 @@ struct OrderPool {
 /// # Invariants
 ///
 /// `pooled` is the number of pages in all of `orders`.
-struct Lists {
-    orders: KVec<OrderPool>,
+struct Lists<C> {
+    orders: KVec<OrderPool<C>>,
     pooled: usize,
     recycled: usize,
     referenced: usize,
@@ -96,14 +159,14 @@ struct Lists {
 /// A chunk taken out of a pool, with the pool's room if that left it empty:
 /// an empty pool holds no memory. Both are for dropping outside the lock, as
 /// freeing a vmalloc'ed array may sleep.
-struct Taken {
-    chunk: BuddyPages,
-    room: KVVec<Option<BuddyPages>>,
+struct Taken<C> {
+    chunk: C,
+    room: KVVec<Option<C>>,
 }
 
-impl Lists {
+impl<C: PoolChunk> Lists<C> {
     /// Takes one chunk of the pool at `idx`, if it has one.
-    fn pop(&mut self, idx: usize) -> Option<Taken> {
+    fn pop(&mut self, idx: usize) -> Option<Taken<C>> {
         let pool = self.orders.get_mut(idx)?;
         if pool.len == 0 {
             return None;
@@ -123,16 +186,16 @@ impl Lists {
 }
 
 /// A released buffer's chunks, waiting for the worker.
-struct Batch {
-    chunks: KVVec<BuddyPages>,
+struct Batch<C> {
+    chunks: KVVec<C>,
     pages: usize,
-    next: Option<KBox<Batch>>,
+    next: Option<KBox<Batch<C>>>,
 }
 
 /// The worker's queue.
-struct Pending {
+struct Pending<C> {
     /// Batches not yet taken by the worker, newest first.
-    head: Option<KBox<Batch>>,
+    head: Option<KBox<Batch<C>>>,
     /// Pages in `head`'s batches.
     queued: usize,
     /// Pages of the batch the worker is working on.
@@ -141,9 +204,9 @@ struct Pending {
     stopping: bool,
 }
 
-impl Pending {
+impl<C> Pending<C> {
     /// Unlinks the newest batch.
-    fn pop(&mut self) -> Option<KBox<Batch>> {
+    fn pop(&mut self) -> Option<KBox<Batch<C>>> {
         let mut batch = self.head.take()?;
         self.head = batch.next.take();
         self.queued -= batch.pages;
@@ -151,7 +214,7 @@ impl Pending {
     }
 }
 
-impl Drop for Pending {
+impl<C> Drop for Pending<C> {
     fn drop(&mut self) {
         // One batch at a time: dropping the list from its head would recurse
         // once per batch, and a kernel stack is small.
@@ -161,23 +224,24 @@ impl Drop for Pending {
 
 /// What the pools, their worker and their shrinker share.
 #[pin_data]
-struct Shared {
+struct Shared<C> {
     #[pin]
-    lists: SpinLock<Lists>,
+    lists: SpinLock<Lists<C>>,
     #[pin]
-    pending: SpinLock<Pending>,
+    pending: SpinLock<Pending<C>>,
     /// Signalled when a batch is queued or the worker must stop.
     #[pin]
     work: CondVar,
 }
 
-impl Shared {
+impl<C: PoolChunk> Shared<C> {
     /// Queues a released buffer's batch for the worker, or frees its chunks
     /// if the pools are off or going away. Allocates nothing that could
     /// wait (see the module documentation).
-    fn give_back(&self, mut batch: KBox<Batch>) {
+    fn give_back(&self, mut batch: KBox<Batch<C>>) {
         let max = max_pages();
         if batch.chunks.is_empty() || max == 0 {
+            C::free_all(compat::take_kvvec(&mut batch.chunks));
             return;
         }
         // Queue no more than the pools could still take: the rest is freed
@@ -203,6 +267,7 @@ impl Shared {
         let mut pending = self.pending.lock();
         if pending.stopping {
             drop(pending);
+            C::free_all(compat::take_kvvec(&mut batch.chunks));
             return;
         }
         batch.pages = pages;
@@ -244,7 +309,7 @@ impl Shared {
     }
 
     /// Puts one released chunk in its pool, zeroed, or frees it.
-    fn recycle(&self, mut chunk: BuddyPages) {
+    fn recycle(&self, mut chunk: C) {
         let pages = chunk.run().pages();
         if !chunk.is_exclusive() {
             // Someone else still holds these pages; they are theirs until
@@ -257,7 +322,10 @@ impl Shared {
             self.lists.lock().over_max += pages;
             return;
         }
-        chunk.zero();
+        if chunk.zero().is_err() {
+            self.lists.lock().over_max += pages;
+            return;
+        }
         if let Err(chunk) = self.push(chunk) {
             self.lists.lock().over_max += pages;
             drop(chunk);
@@ -270,7 +338,7 @@ impl Shared {
     ///
     /// Only the worker calls this, so only it adds chunks or room: the others
     /// only take chunks away.
-    fn push(&self, chunk: BuddyPages) -> core::result::Result<(), BuddyPages> {
+    fn push(&self, chunk: C) -> core::result::Result<(), C> {
         let order = chunk.order();
         let pages = chunk.run().pages();
         loop {
@@ -386,16 +454,49 @@ impl Shared {
     }
 }
 
+/// What the worker thread, the shrinker and the debugfs file do with a
+/// pool, whatever its chunks: the C side holds one pointer for all three,
+/// to a [`PoolHandle`].
+trait PoolWork: Send + Sync {
+    fn work(&self);
+    fn reclaimable(&self) -> usize;
+    fn shrink(&self, nr: usize) -> usize;
+    fn stats(&self, out: &mut ffi::PoolStats);
+}
+
+impl<C: PoolChunk> PoolWork for Shared<C> {
+    fn work(&self) {
+        Shared::work(self)
+    }
+
+    fn reclaimable(&self) -> usize {
+        Shared::reclaimable(self)
+    }
+
+    fn shrink(&self, nr: usize) -> usize {
+        Shared::shrink(self, nr)
+    }
+
+    fn stats(&self, out: &mut ffi::PoolStats) {
+        Shared::stats(self, out)
+    }
+}
+
+/// The pointer the C side is given: a thin one, to this.
+struct PoolHandle(Arc<dyn PoolWork>);
+
 /// A heap's page pools, with their worker, shrinker and debugfs file.
 ///
 /// # Invariants
 ///
-/// `worker` is the started worker thread, running [`Shared::work`] on a
-/// pointer to `shared`; `shrinker` is registered with a pointer
-/// to `shared`, as is `debugfs` (a file) if it is not `None`. Each is
-/// removed only in `drop`.
-pub(crate) struct PagePools {
-    shared: Arc<Shared>,
+/// `worker` is the started worker thread, running [`PoolWork::work`] on a
+/// pointer to `_handle`; `shrinker` is registered with a pointer to
+/// `_handle`, as is `debugfs` (a file) if it is not `None`. Each is removed
+/// only in `drop`. `_handle` refers to `shared`.
+pub(crate) struct PagePools<C: PoolChunk = BuddyPages> {
+    shared: Arc<Shared<C>>,
+    /// Read only by C, through the pointer the three were given.
+    _handle: KBox<PoolHandle>,
     worker: NonNull<ffi::task_struct>,
     shrinker: NonNull<ffi::shrinker>,
     debugfs: Option<NonNull<ffi::dentry>>,
@@ -403,11 +504,11 @@ pub(crate) struct PagePools {
 
 // SAFETY: the pointers are handles to C objects that any thread may use and
 // remove; the rest is `Arc<Shared>`, whose contents are behind locks.
-unsafe impl Send for PagePools {}
+unsafe impl<C: PoolChunk> Send for PagePools<C> {}
 // SAFETY: shared access only takes the locks in `Shared`.
-unsafe impl Sync for PagePools {}
+unsafe impl<C: PoolChunk> Sync for PagePools<C> {}
 
-impl PagePools {
+impl<C: PoolChunk> PagePools<C> {
     /// Empty pools for chunks of each of `orders` (at most four), named
     /// `name` in the worker's, shrinker's and debugfs file's names.
     pub(crate) fn new(name: &'static str, orders: &[u32]) -> Result<Self> {
@@ -447,14 +548,15 @@ impl PagePools {
             }),
             GFP_KERNEL,
         )?;
-        let shared_ptr: *const c_void = core::ptr::from_ref::<Shared>(&*shared).cast();
+        let handle = KBox::new(PoolHandle(shared.clone()), GFP_KERNEL)?;
+        let shared_ptr: *const c_void = core::ptr::from_ref::<PoolHandle>(&*handle).cast();
 
         let thread_name = CString::try_from_fmt(fmt!("rdh-pool-{}", name))?;
-        // The worker borrows `shared` rather than owning a reference: a
+        // The worker borrows `handle` rather than owning a reference: a
         // thread stopped before it first runs never calls its function, so
-        // it could not be relied on to drop one. `shared` outlives it, as
+        // it could not be relied on to drop one. `handle` outlives it, as
         // `drop` stops it before the fields go (and a forgotten `PagePools`
-        // leaks its `Arc` too).
+        // leaks its box too).
         //
         // SAFETY: `thread_name` is a NUL-terminated string that C copies;
         // `shared_ptr` stays valid until the worker is stopped (above).
@@ -466,7 +568,7 @@ impl PagePools {
         let shrinker_name = CString::try_from_fmt(fmt!("rdh-{}-pool", name));
         let shrinker = shrinker_name.ok().and_then(|shrinker_name| {
             // SAFETY: the name is copied; `shared_ptr` stays valid until the
-            // shrinker is removed in `drop`, as `self.shared` holds it.
+            // shrinker is removed in `drop`, as `self._handle` holds it.
             NonNull::new(unsafe {
                 ffi::rdh_pool_shrinker_add(shared_ptr, shrinker_name.as_char_ptr().cast())
             })
@@ -486,9 +588,10 @@ impl PagePools {
             });
 
         // INVARIANT: the worker, shrinker and debugfs file were set up above
-        // with `shared`.
+        // with `handle`, which refers to `shared` and is kept as `_handle`.
         Ok(Self {
             shared,
+            _handle: handle,
             worker,
             shrinker,
             debugfs,
@@ -501,7 +604,7 @@ impl PagePools {
     }
 
     /// A zeroed chunk of `order` from its pool, if the pool has one.
-    pub(crate) fn take(&self, order: u32) -> Option<BuddyPages> {
+    pub(crate) fn take(&self, order: u32) -> Option<C> {
         let mut lists = self.shared.lists.lock();
         let idx = lists.orders.iter().position(|p| p.order == order)?;
         let taken = lists.pop(idx);
@@ -516,6 +619,28 @@ impl PagePools {
         Some(chunk)
     }
 
+    /// Zeroed chunks from the pools for at most `len` bytes, largest first
+    /// (`orders` in that order), and the bytes they hold. The vector has
+    /// room for `len` bytes of single pages, so that the rest of a buffer's
+    /// chunks fit in it without growing it (made without calling the OOM
+    /// killer, as `alloc_chunks` in the system heap does).
+    pub(crate) fn take_up_to(&self, len: usize, orders: &[u32]) -> Result<(KVVec<C>, usize)> {
+        let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;
+        let mut taken = 0;
+        for &order in orders {
+            let bytes = PAGE_SIZE << order;
+            while taken + bytes <= len {
+                let Some(chunk) = self.take(order) else {
+                    break;
+                };
+                // (Within the capacity reserved above.)
+                chunks.push(chunk, GFP_KERNEL)?;
+                taken += bytes;
+            }
+        }
+        Ok((chunks, taken))
+    }
+
     /// The backing of a buffer made of `chunks`: when the buffer is released
     /// its chunks come back to these pools if `pooled`, and are freed at
     /// once if not (chunks charged to a memory cgroup, which the pools must
@@ -523,7 +648,7 @@ impl PagePools {
     /// charge). Makes the queue entry they go back in now, so that releasing
     /// the buffer allocates nothing; without memory for it, `chunks` are
     /// freed.
-    pub(crate) fn backing(&self, chunks: KVVec<BuddyPages>, pooled: bool) -> Result<PooledPages> {
+    pub(crate) fn backing(&self, chunks: KVVec<C>, pooled: bool) -> Result<PooledPages<C>> {
         let batch = KBox::new(
             Batch {
                 chunks,
@@ -541,7 +666,7 @@ impl PagePools {
 }
 
 /// Tells the worker to stop and waits until it has.
-fn stop_worker(shared: &Shared, worker: NonNull<ffi::task_struct>) {
+fn stop_worker<C: PoolChunk>(shared: &Shared<C>, worker: NonNull<ffi::task_struct>) {
     {
         let mut pending = shared.pending.lock();
         pending.stopping = true;
@@ -552,7 +677,7 @@ fn stop_worker(shared: &Shared, worker: NonNull<ffi::task_struct>) {
     unsafe { ffi::rdh_pool_worker_stop(worker.as_ptr()) };
 }
 
-impl Drop for PagePools {
+impl<C: PoolChunk> Drop for PagePools<C> {
     fn drop(&mut self) {
         if let Some(dir) = self.debugfs {
             // SAFETY: the file was made by `rdh_pool_debugfs_add` and is
@@ -564,7 +689,7 @@ impl Drop for PagePools {
         unsafe { ffi::rdh_pool_shrinker_remove(self.shrinker.as_ptr()) };
         stop_worker(&self.shared, self.worker);
         // The pooled and queued chunks are freed with the last reference to
-        // `shared`.
+        // `shared` (`_handle` holds one).
     }
 }
 
@@ -574,38 +699,44 @@ impl Drop for PagePools {
 /// # Invariants
 ///
 /// `batch` is `Some` until `drop`.
-pub(crate) struct PooledPages {
-    batch: Option<KBox<Batch>>,
-    pools: Arc<Shared>,
+pub(crate) struct PooledPages<C: PoolChunk = BuddyPages> {
+    batch: Option<KBox<Batch<C>>>,
+    pools: Arc<Shared<C>>,
     /// Whether the chunks go back to the pools (else they are freed).
     pooled: bool,
 }
 
-// SAFETY: every `BuddyPages` owns its pages until it is dropped or handed
-// to the pools, which happens only in `drop`; the batch and its vector are
-// not changed before then, so the runs are the same on every call.
-unsafe impl Backing for PooledPages {
+// SAFETY: every chunk owns its pages until it is dropped or handed to the
+// pools, which happens only in `drop` (`BufferChunk`'s requirements); the
+// batch and its vector are not changed before then, so the runs are the same
+// on every call. The pages may be mapped write-combined if `WRITE_COMBINED`
+// (`BufferChunk`'s requirements too).
+unsafe impl<C: BufferChunk> Backing for PooledPages<C> {
+    const WRITE_COMBINED: bool = C::WRITE_COMBINED;
+
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
         self.batch
             .iter()
             .flat_map(|b| b.chunks.iter())
-            .map(BuddyPages::run)
+            .map(PoolChunk::run)
     }
 }
 
 // SAFETY: a `BuddyPages` is a whole allocation of the buddy allocator
 // (compound when it has more than one page), referenced until it is dropped;
 // `__free_pages()` only drops that reference, and the pools never take a
-// chunk someone else still references (`BuddyPages::is_exclusive`).
-unsafe impl InsertableBacking for PooledPages {}
+// chunk someone else still references (`BuddyPages::is_exclusive`). Its
+// pages are never write-combined.
+unsafe impl InsertableBacking for PooledPages<BuddyPages> {}
 
-impl Drop for PooledPages {
+impl<C: PoolChunk> Drop for PooledPages<C> {
     fn drop(&mut self) {
-        if let Some(batch) = self.batch.take() {
+        if let Some(mut batch) = self.batch.take() {
             if self.pooled {
                 self.pools.give_back(batch);
+            } else {
+                C::free_all(compat::take_kvvec(&mut batch.chunks));
             }
-            // Else the batch, and its chunks with it, are freed here.
         }
     }
 }
@@ -613,7 +744,7 @@ impl Drop for PooledPages {
 /// Keeps the chunks of `chunks` that fit in `room` pages, taken in order,
 /// and frees the others; returns the kept chunks and their pages. Reuses
 /// the vector's memory: it may only shrink it, without waiting.
-fn keep_at_most(mut chunks: KVVec<BuddyPages>, room: usize) -> (KVVec<BuddyPages>, usize) {
+fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, usize) {
     // The chunks to free gather at the front: `[..excess]` are to be freed,
     // `[excess..i]` kept.
     let slice = chunks.as_mut_slice();
@@ -635,49 +766,49 @@ fn keep_at_most(mut chunks: KVVec<BuddyPages>, room: usize) -> (KVVec<BuddyPages
 }
 
 // The `rdh_rust_pool_*` functions are called by `glue.c`: the worker thread,
-// the shrinker and the debugfs file, each with the pointer to `Shared` it was
-// started or registered with, which stays valid until `PagePools::drop` has
-// stopped or removed it.
+// the shrinker and the debugfs file, each with the pointer to a `PoolHandle`
+// it was started or registered with, which stays valid until
+// `PagePools::drop` has stopped or removed it.
 
 /// # Safety
 ///
-/// `pool` points to a `Shared` that stays alive until this returns.
+/// `pool` points to a `PoolHandle` that stays alive until this returns.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_worker(pool: *const c_void) {
     // SAFETY: see the function's safety requirements.
-    let shared = unsafe { &*pool.cast::<Shared>() };
-    shared.work();
+    let handle = unsafe { &*pool.cast::<PoolHandle>() };
+    handle.0.work();
 }
 
 /// # Safety
 ///
-/// `pool` points to a live `Shared`.
+/// `pool` points to a live `PoolHandle`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_count(pool: *const c_void) -> c_ulong {
     // SAFETY: see the function's safety requirements.
-    let shared = unsafe { &*pool.cast::<Shared>() };
-    shared.reclaimable() as c_ulong
+    let handle = unsafe { &*pool.cast::<PoolHandle>() };
+    handle.0.reclaimable() as c_ulong
 }
 
 /// # Safety
 ///
-/// `pool` points to a live `Shared`.
+/// `pool` points to a live `PoolHandle`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_scan(pool: *const c_void, nr: c_ulong) -> c_ulong {
     // SAFETY: see the function's safety requirements.
-    let shared = unsafe { &*pool.cast::<Shared>() };
-    shared.shrink(nr) as c_ulong
+    let handle = unsafe { &*pool.cast::<PoolHandle>() };
+    handle.0.shrink(nr) as c_ulong
 }
 
 /// # Safety
 ///
-/// `pool` points to a live `Shared`, `out` to a writable `PoolStats`.
+/// `pool` points to a live `PoolHandle`, `out` to a writable `PoolStats`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_stats(pool: *const c_void, out: *mut ffi::PoolStats) {
     // SAFETY: see the function's safety requirements.
-    let shared = unsafe { &*pool.cast::<Shared>() };
+    let handle = unsafe { &*pool.cast::<PoolHandle>() };
     let mut stats = ffi::PoolStats::default();
-    shared.stats(&mut stats);
+    handle.0.stats(&mut stats);
     // SAFETY: `out` is writable (see the function's safety requirements).
     unsafe { out.write(stats) };
 }

@@ -2,10 +2,11 @@
 
 //! Write-combined buffers: pages the CPU reaches through no cache.
 //!
-//! A heap hands [`WriteCombined::new`] zeroed chunks and gets back a
-//! [`Backing`] whose every mapping the core makes write-combined: the
-//! process's (`mmap`) and the kernel's (`vmap`). Before any mapping exists
-//! the core makes the pages fit for that:
+//! A heap hands [`WcChunk::from_zeroed`] zeroed chunks and gets back
+//! chunks whose buffer ([`WriteCombined`]) the core maps write-combined
+//! wherever it maps it: the process's mappings (`mmap`) and the kernel's
+//! (`vmap`). Before any mapping exists the core makes the pages fit for
+//! that:
 //!
 //! - on x86, where a page of RAM has one memory type (PAT) that all of its
 //!   mappings must share, the linear map of every page is switched to
@@ -21,18 +22,28 @@
 //!   (`swiotlb=force`, Arm CCA realms) and would otherwise clean a bounce
 //!   slot instead.
 //!
+//! A released buffer's chunks go to the heap's pools (`page_pool.rs`) as
+//! they are, still write-combined: the worker zeroes them there (through
+//! the write-combined linear map on x86; elsewhere through the cached one,
+//! then writing the lines back), and the next buffers take them, so that a
+//! steady state switches no memory type and flushes no TLB. A chunk
+//! switches back to write-back only when it is freed (by the shrinker, over
+//! the pools' limit, or with `mem_accounting=1`, which bypasses the pools).
+//!
 //! Other architectures keep the kernel's cached linear map next to the
 //! write-combined mappings, as Android's heap of this kind does. Every
 //! architecture maps the pages into processes as `VM_PFNMAP` only, which
 //! no pin gets past (see the end of this file).
 
-use crate::buffer::Backing;
 use crate::ffi;
-use crate::page::{cond_resched, BuddyPages, PageRun};
+use crate::page::{cond_resched, kvvec_may_fail, BuddyPages, PageRun};
+use crate::page_pool::{BufferChunk, PoolChunk, PooledPages};
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// A device of the module's own, never registered, that the DMA API does
 /// cache maintenance for: not coherent wherever devices are not by default,
@@ -96,18 +107,18 @@ impl Drop for CacheDevice {
 /// the pages.
 const TYPE_BATCH: usize = 128;
 
-/// Sets the memory type of every page of `chunks` (x86; nothing elsewhere):
+/// Sets the memory type of every page of `runs` (x86; nothing elsewhere):
 /// write-combining if `wc`, write-back if not. Allocates nothing.
-fn set_type(chunks: &KVVec<BuddyPages>, wc: bool) -> Result {
+fn set_type<'a>(runs: impl Iterator<Item = PageRun<'a>>, wc: bool) -> Result {
     let mut batch = [core::ptr::null_mut(); TYPE_BATCH];
     let flush = |batch: &mut [*mut bindings::page; TYPE_BATCH], n: usize| -> Result {
         if n == 0 {
             return Ok(());
         }
-        // SAFETY: the first `n` entries of `batch` are pages of `chunks`,
-        // allocated and ours for the duration of the call, and mapped by
-        // nothing but the linear map (no buffer mapping exists yet, or any
-        // longer).
+        // SAFETY: the first `n` entries of `batch` are pages of `runs`,
+        // which the caller holds for the duration of the call, and mapped
+        // by nothing but the linear map (no buffer mapping exists yet, or
+        // any longer).
         let ret = unsafe {
             if wc {
                 ffi::rdh_set_pages_wc(batch.as_mut_ptr(), n as c_int)
@@ -118,8 +129,7 @@ fn set_type(chunks: &KVVec<BuddyPages>, wc: bool) -> Result {
         kernel::error::to_result(ret)
     };
     let mut n = 0;
-    for chunk in chunks.iter() {
-        let run = chunk.run();
+    for run in runs {
         for i in 0..run.pages() {
             if let Some(page) = run.page_ptr(i) {
                 batch[n] = page;
@@ -137,89 +147,156 @@ fn set_type(chunks: &KVVec<BuddyPages>, wc: bool) -> Result {
     flush(&mut batch, n)
 }
 
-/// Zeroed pages, write-combined for the CPU; see the module documentation.
+/// Attempts at switching a chunk back before it is leaked instead: the
+/// switch can fail only for want of a page-table page (splitting the
+/// linear map), which a moment later is usually there.
+const RESTORE_TRIES: u32 = 5;
+
+/// A chunk of zeroed pages, write-combined for the CPU; see the module
+/// documentation. The system-uncached heap's buffers and pools hold these:
+/// a pooled chunk keeps its memory type, so that a buffer made of pooled
+/// chunks switches nothing, and a chunk switches back to write-back only
+/// when it is freed.
 ///
 /// # Invariants
 ///
-/// Every page of `chunks` has had its cache lines written back and
-/// invalidated since it was zeroed, and, on x86, has the write-combining
-/// memory type until this value is dropped. `chunks` is `Some` until then.
-pub(crate) struct WriteCombined {
-    chunks: Option<KVVec<BuddyPages>>,
+/// `pages` is dropped only in `drop`, and there only once `switched` is
+/// false or the pages are write-back again. Once [`WcChunk::from_zeroed`]
+/// has returned the chunk, and until it is dropped, `switched` is true and
+/// the pages are fit to be mapped write-combined: every page has had its
+/// cache lines written back and invalidated since it was last written
+/// through a cached mapping (on x86 there is none: its linear map is
+/// write-combined too), and, on x86, has the write-combining memory type.
+/// `cache` is the device that maintenance goes through.
+pub(crate) struct WcChunk {
+    pages: ManuallyDrop<BuddyPages>,
+    cache: Arc<CacheDevice>,
+    /// Whether the pages may have the write-combining memory type (x86),
+    /// so that they must be switched back before they are freed.
+    switched: bool,
 }
 
-impl WriteCombined {
-    /// Makes `chunks` (zeroed pages, mapped by nothing yet) write-combined.
+impl WcChunk {
+    /// Makes `chunks` (zeroed pages, mapped by nothing yet) write-combined,
+    /// all at once: a TLB flush per [`TYPE_BATCH`] pages, not per chunk.
     /// On failure they are freed.
-    pub(crate) fn new(chunks: KVVec<BuddyPages>, cache: &CacheDevice) -> Result<Self> {
-        if set_type(&chunks, true).is_err() {
-            // Some may have switched: back before they go to the allocator.
-            // The switch fails for want of memory (the page tables it
-            // splits), as an allocation would.
-            release(chunks);
+    pub(crate) fn from_zeroed(
+        chunks: KVVec<BuddyPages>,
+        cache: &Arc<CacheDevice>,
+    ) -> Result<KVVec<WcChunk>> {
+        let mut out = kvvec_may_fail(chunks.len())?;
+        for pages in chunks {
+            // Not fit yet, and not handed out until they are (below): were
+            // they dropped meanwhile, they would be freed as they are.
+            let chunk = WcChunk {
+                pages: ManuallyDrop::new(pages),
+                cache: cache.clone(),
+                switched: false,
+            };
+            // (Within the capacity just reserved.)
+            out.push(chunk, GFP_KERNEL)?;
+        }
+        if set_type(out.iter().map(|c| c.pages.run()), true).is_err() {
+            // Some may have switched: back before they go to the
+            // allocator. The switch fails for want of memory (the page
+            // tables it splits), as an allocation would.
+            for chunk in out.iter_mut() {
+                chunk.switched = true;
+            }
+            Self::free_all(out);
             return Err(ENOMEM);
         }
         // On x86 the switch has written the lines back and invalidated
         // them (a change of memory type flushes the range), and devices
         // are coherent: the DMA API would only add its debug tracking.
+        for chunk in out.iter_mut() {
+            chunk.switched = true;
+        }
         if !cfg!(target_arch = "x86_64") {
-            for chunk in chunks.iter() {
-                if let Err(e) = cache.writeback_invalidate(chunk.run()) {
-                    release(chunks);
+            for chunk in out.iter() {
+                if let Err(e) = cache.writeback_invalidate(chunk.pages.run()) {
+                    Self::free_all(out);
                     return Err(e);
                 }
             }
         }
-        // INVARIANT: all switched (x86) and written back just above.
-        Ok(Self {
-            chunks: Some(chunks),
-        })
+        // INVARIANT: switched (x86) and written back just above.
+        Ok(out)
     }
 }
 
-/// Attempts at switching pages back before they are leaked instead: the
-/// switch can fail only for want of a page-table page (splitting the
-/// linear map), which a moment later is usually there.
-const RESTORE_TRIES: u32 = 5;
+impl PoolChunk for WcChunk {
+    fn run(&self) -> PageRun<'_> {
+        self.pages.run()
+    }
 
-/// Frees `chunks` once they are write-back again; if they cannot be made
-/// so, they are leaked rather than handed out cached elsewhere with a
-/// write-combined linear map.
-fn release(chunks: KVVec<BuddyPages>) {
-    // Switching back is idempotent: every try covers every page.
-    if (0..RESTORE_TRIES).any(|_| {
-        cond_resched();
-        set_type(&chunks, false).is_ok()
-    }) {
+    fn order(&self) -> u32 {
+        self.pages.order()
+    }
+
+    fn is_exclusive(&self) -> bool {
+        self.pages.is_exclusive()
+    }
+
+    fn zero(&mut self) -> Result {
+        // On x86 through the write-combined linear map, which leaves no
+        // cache line (and the pool's lock, taken next, drains the
+        // write-combining buffers, as every locked instruction does);
+        // elsewhere through the cached one, whose lines are then written
+        // back and invalidated.
+        self.pages.zero();
+        if !cfg!(target_arch = "x86_64") {
+            // INVARIANT: on failure the pools free the chunk, unused.
+            self.cache.writeback_invalidate(self.pages.run())?;
+        }
+        Ok(())
+    }
+
+    /// Switches every chunk back in [`TYPE_BATCH`]es, then frees them; a
+    /// chunk that could not be switched so tries again alone as it is
+    /// dropped.
+    fn free_all(mut chunks: KVVec<Self>) {
+        if set_type(chunks.iter().map(|c| c.pages.run()), false).is_ok() {
+            for chunk in chunks.iter_mut() {
+                chunk.switched = false;
+            }
+        }
         drop(chunks);
-    } else {
-        pr_err!(
-            "system-uncached: {} chunks leaked (their memory type could not be restored)\n",
-            chunks.len()
-        );
-        core::mem::forget(chunks);
     }
 }
 
-impl Drop for WriteCombined {
+// SAFETY: the run is always that of `pages`, which stays allocated until the
+// chunk is dropped (type invariant); a chunk that code outside this file
+// holds has pages fit to be mapped write-combined (type invariant).
+unsafe impl BufferChunk for WcChunk {
+    const WRITE_COMBINED: bool = true;
+}
+
+impl Drop for WcChunk {
     fn drop(&mut self) {
-        if let Some(chunks) = self.chunks.take() {
-            release(chunks);
+        // Switching back is idempotent: every try covers every page. If the
+        // pages cannot be made write-back, they are leaked rather than
+        // handed out cached elsewhere with a write-combined linear map.
+        let freeable = !self.switched
+            || (0..RESTORE_TRIES).any(|_| {
+                cond_resched();
+                set_type(core::iter::once(self.pages.run()), false).is_ok()
+            });
+        if freeable {
+            // SAFETY: dropped only here, once; `pages` is not used after.
+            unsafe { ManuallyDrop::drop(&mut self.pages) };
+        } else {
+            pr_err!(
+                "system-uncached: {} pages leaked (their memory type could not be restored)\n",
+                self.pages.run().pages()
+            );
         }
     }
 }
 
-// SAFETY: every `BuddyPages` owns its pages until it is dropped, which is
-// only in `release` (from `drop`); the vector is not changed through a
-// shared reference. The pages are write-combined (type invariant), so they
-// may be mapped so.
-unsafe impl Backing for WriteCombined {
-    const WRITE_COMBINED: bool = true;
-
-    fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        self.chunks.iter().flatten().map(BuddyPages::run)
-    }
-}
+/// The pages of a system-uncached buffer: write-combined chunks that go back
+/// to the heap's pools, keeping their memory type, when it is released.
+pub(crate) type WriteCombined = PooledPages<WcChunk>;
 
 // Not an `InsertableBacking`, on any architecture: a page reached through
 // `get_user_pages()` (which ordinary PTEs allow, GUP-fast even in a `VM_IO`

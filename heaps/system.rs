@@ -37,7 +37,7 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// Chunk orders, largest first: 1 MiB, 64 KiB and 4 KiB with 4 KiB pages.
-const ORDERS: [u32; 3] = [8, 4, 0];
+pub(super) const ORDERS: [u32; 3] = [8, 4, 0];
 
 /// The system heap, ready to register.
 pub(crate) fn heap() -> Result<Arc<dyn Heap>> {

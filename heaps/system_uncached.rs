@@ -10,32 +10,37 @@
 //! is cached, `DMA_BUF_IOCTL_SYNC` has nothing to maintain and does
 //! nothing; device mappings are made as for every buffer.
 //!
-//! Limits: no page pools (a pooled page would have to stay write-combined,
-//! and the system heap's pools hold cached ones), so every allocation pays
-//! for new pages and, on x86, for switching their memory type. A device
-//! behind bounce buffers (swiotlb) sees nothing the CPU wrote and the CPU
-//! nothing it wrote, since the copies are made by the syncs this heap
-//! skips: such a device must be given system-heap buffers, as with
-//! Android's heap of this name. With `mem_accounting=1` the pages are
-//! charged to the allocating task's memory cgroup as the system heap's.
+//! A released buffer's chunks go to the heap's own pools still
+//! write-combined, and the next buffers take them first, so that a steady
+//! state changes no memory type (on x86 a change is a TLB flush on every
+//! CPU); only the rest of a buffer is new pages. A device behind bounce
+//! buffers (swiotlb) sees nothing the CPU wrote and the CPU nothing it
+//! wrote, since the copies are made by the syncs this heap skips: such a
+//! device must be given system-heap buffers, as with Android's heap of this
+//! name. With `mem_accounting=1` the pages are charged to the allocating
+//! task's memory cgroup as the system heap's, and the pools are bypassed.
 
-use super::system::{alloc_chunks, memcg};
+use super::system::{alloc_chunks, memcg, ORDERS};
 use crate::accounting::{Charge, Figure};
 use crate::dma_buf::{CpuAccess, DataDirection, DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
-use crate::uncached::{CacheDevice, WriteCombined};
+use crate::page::{kvvec_may_fail, Memcg, PAGE_SIZE};
+use crate::page_pool::PagePools;
+use crate::uncached::{CacheDevice, WcChunk, WriteCombined};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// The system-uncached heap, ready to register.
 pub(crate) fn heap() -> Result<Arc<dyn Heap>> {
-    let cache = CacheDevice::new()?;
-    Ok(Arc::new(SystemUncachedHeap { cache }, GFP_KERNEL)?)
+    let cache = Arc::new(CacheDevice::new()?, GFP_KERNEL)?;
+    let pools = PagePools::new("system-uncached", &ORDERS)?;
+    Ok(Arc::new(SystemUncachedHeap { cache, pools }, GFP_KERNEL)?)
 }
 
 struct SystemUncachedHeap {
-    cache: CacheDevice,
+    cache: Arc<CacheDevice>,
+    pools: PagePools<WcChunk>,
 }
 
 impl Heap for SystemUncachedHeap {
@@ -43,16 +48,34 @@ impl Heap for SystemUncachedHeap {
         c_str!("system-uncached")
     }
 
-    fn figure(&self, _which: Figure) -> Option<u64> {
-        None
+    fn figure(&self, which: Figure) -> Option<u64> {
+        match which {
+            Figure::PoolBytes => Some(self.pools.pooled_bytes() as u64),
+            Figure::RegionBytes => None,
+        }
     }
 
     fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
-        let chunks = alloc_chunks(None, len, memcg())?;
+        // Pooled chunks first (write-combined already, and charged to
+        // nobody: with cgroup charging on, the pools are bypassed), then
+        // new ones for the rest, switched together.
+        let memcg = memcg();
+        let pooled = memcg == Memcg::Uncharged;
+        let (mut chunks, taken) = if pooled {
+            self.pools.take_up_to(len, &ORDERS)?
+        } else {
+            (kvvec_may_fail(len / PAGE_SIZE)?, 0)
+        };
+        if taken < len {
+            let fresh = alloc_chunks(None, len - taken, memcg)?;
+            for chunk in WcChunk::from_zeroed(fresh, &self.cache)? {
+                chunks.push(chunk, GFP_KERNEL)?;
+            }
+        }
         DmaBuf::export(
             self.name(),
             flags,
-            WriteCombined::new(chunks, &self.cache)?,
+            self.pools.backing(chunks, pooled)?,
             UncachedBuffer,
             charge,
         )

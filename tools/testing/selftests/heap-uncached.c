@@ -22,10 +22,14 @@
  *   - 200 buffers allocated, touched and freed in turn all succeed and
  *     every page comes back;
  *   - on x86_64, the kernel's linear map of a live buffer's pages is not
- *     write-back (set_pages_array_wc() switched it), and once the buffers
- *     are freed the linear map has no more bytes that are not write-back
- *     than before them: a page given back to the allocator still
- *     write-combined would stay so there, under whoever gets it next.
+ *     write-back (set_pages_array_wc() switched it); the freed buffers'
+ *     chunks wait in the heap's pools still write-combined, a new buffer
+ *     takes its pages from them and gives them back without the linear
+ *     map's memory types moving at all (a steady state switches nothing);
+ *     and once the shrinker has emptied the pools (drop_caches) the linear
+ *     map has no more bytes that are not write-back than before the first
+ *     buffer: a page given back to the allocator still write-combined
+ *     would stay so there, under whoever gets it next.
  *     (Nothing else shows it on 6.12: freeing a page clears the memtype
  *     bits PAT keeps in its flags, so the next switch of that page does
  *     not fail, and RAM is never listed in x86/pat_memtype_list.)
@@ -133,6 +137,63 @@ static long linear_map_not_wb(void)
 	}
 	fclose(f);
 	return sections == 1 ? bytes : -1;
+}
+#endif
+
+#if defined(__x86_64__)
+#define UNCACHED_POOL RDH_DEBUGFS "/system-uncached-pool"
+
+/*
+ * The pages in the system-uncached heap's pools once their worker has
+ * nothing pending (waited for up to 10 s), or -1.
+ */
+static long uncached_pooled(void)
+{
+	unsigned long pooled, pending;
+
+	for (int i = 0; i < 100; i++) {
+		if (!pool_pages(UNCACHED_POOL, &pooled, &pending))
+			return -1;
+		if (pending == 0)
+			return pooled;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * The pools keep a freed buffer's chunks write-combined, and a buffer made
+ * of pooled chunks switches no memory type: the linear map's bytes that
+ * are not write-back do not move while a buffer is taken from the pools
+ * and given back. (3 checks.)
+ */
+static void check_pooled_keep_their_type(int hfd, long not_wb0)
+{
+	long pooled = uncached_pooled(), taken, back, not_wb = linear_map_not_wb();
+	long not_wb_taken = -1, not_wb_back;
+	int buf;
+
+	check_ok(pooled >= (long)(SIZE / 4096) && not_wb0 >= 0 &&
+		 not_wb >= not_wb0 + pooled * 4096,
+		 "the freed buffers' chunks wait in the heap's pools still write-combined "
+		 "(%ld pages pooled; %ld bytes not write-back, %ld before the first buffer)",
+		 pooled, not_wb, not_wb0);
+	buf = heap_alloc(hfd, SIZE);
+	taken = uncached_pooled();
+	if (buf >= 0)
+		not_wb_taken = linear_map_not_wb();
+	check_ok(buf >= 0 && taken >= 0 && pooled - taken == (long)(SIZE / 4096) &&
+		 not_wb_taken == not_wb,
+		 "a new buffer takes all its %lu pages from the pools and switches no memory type "
+		 "(pooled %ld -> %ld; %ld -> %ld bytes not write-back)",
+		 SIZE / 4096, pooled, taken, not_wb, not_wb_taken);
+	if (buf >= 0)
+		close(buf);
+	back = uncached_pooled();
+	not_wb_back = linear_map_not_wb();
+	check_ok(back == pooled && not_wb_back == not_wb,
+		 "and gives them back to the pools as they are (pooled %ld, %ld bytes not write-back)",
+		 back, not_wb_back);
 }
 #endif
 
@@ -379,6 +440,10 @@ int main(int argc, char **argv)
 	}
 	check_ok(failed == 0, "%d buffers allocated, written and freed in turn (%d failed)",
 		 WARMUP + ROUNDS, failed);
+#if defined(__x86_64__)
+	/* (Before pages_missing(), whose drop_caches empties the pools.) */
+	check_pooled_keep_their_type(hfd, not_wb0);
+#endif
 	/* (x86: DirectMap4k is in /proc/meminfo; elsewhere no split is made.) */
 	if (dm4k >= 0) {
 		splits = linear_map_split_pages(dm4k, dm1g);
@@ -396,9 +461,9 @@ int main(int argc, char **argv)
 		 "Low Kernel Mapping not write-back, %ld before)",
 		 not_wb_live, KERNEL_PT, not_wb0);
 	not_wb = linear_map_not_wb();
-	check_ok(not_wb0 >= 0 && not_wb >= 0 && not_wb <= not_wb0,
-		 "and it is write-back again once the buffers are freed (%ld bytes not write-back, "
-		 "%ld before)",
+	check_ok(not_wb0 >= 0 && not_wb >= 0 && not_wb <= not_wb0 && uncached_pooled() == 0,
+		 "and it is write-back again once the buffers are freed and the shrinker has "
+		 "emptied the pools (%ld bytes not write-back, %ld before)",
 		 not_wb, not_wb0);
 #endif
 	close(hfd);
