@@ -36,7 +36,7 @@
 //! no pin gets past (see the end of this file).
 
 use crate::ffi;
-use crate::page::{cond_resched, kvvec_may_fail, BuddyPages, PageRun};
+use crate::page::{cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, PageRun};
 use crate::page_pool::{BufferChunk, PoolChunk, PooledPages};
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
@@ -108,7 +108,10 @@ impl Drop for CacheDevice {
 const TYPE_BATCH: usize = 128;
 
 /// Sets the memory type of every page of `runs` (x86; nothing elsewhere):
-/// write-combining if `wc`, write-back if not. Allocates nothing.
+/// write-combining if `wc`, write-back if not. Allocates nothing. Switching
+/// to write-combining stops with `EINTR` between batches once the caller
+/// has been killed (the allocation it is part of is then of no use);
+/// switching back always goes to the end.
 fn set_type<'a>(runs: impl Iterator<Item = PageRun<'a>>, wc: bool) -> Result {
     let mut batch = [core::ptr::null_mut(); TYPE_BATCH];
     let flush = |batch: &mut [*mut bindings::page; TYPE_BATCH], n: usize| -> Result {
@@ -141,6 +144,9 @@ fn set_type<'a>(runs: impl Iterator<Item = PageRun<'a>>, wc: bool) -> Result {
                 // Each batch is a TLB shootdown on every CPU: a large
                 // buffer must not hold the CPU for all of them at once.
                 cond_resched();
+                if wc && fatal_signal_pending() {
+                    return Err(EINTR);
+                }
             }
         }
     }
@@ -196,15 +202,17 @@ impl WcChunk {
             // (Within the capacity just reserved.)
             out.push(chunk, GFP_KERNEL)?;
         }
-        if set_type(out.iter().map(|c| c.pages.run()), true).is_err() {
+        if let Err(e) = set_type(out.iter().map(|c| c.pages.run()), true) {
             // Some may have switched: back before they go to the
-            // allocator. The switch fails for want of memory (the page
-            // tables it splits), as an allocation would.
+            // allocator (switching back a page that was not switched
+            // changes nothing). The switch fails for want of memory (the
+            // page tables it splits), as an allocation would, or because
+            // the caller was killed.
             for chunk in out.iter_mut() {
                 chunk.switched = true;
             }
             Self::free_all(out);
-            return Err(ENOMEM);
+            return Err(if e == EINTR { EINTR } else { ENOMEM });
         }
         // On x86 the switch has written the lines back and invalidated
         // them (a change of memory type flushes the range), and devices
