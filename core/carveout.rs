@@ -210,6 +210,52 @@ pub(crate) enum Refused {
     Failed(Error),
 }
 
+impl Refused {
+    /// Says in the log why the carveout `name` was refused, and what to do
+    /// about it.
+    pub(crate) fn report(&self, name: &CStr) {
+        let why = match self {
+            Refused::NoSuchNode => "no such reserved-memory node",
+            Refused::Reusable => "the region is reusable (a CMA area: the CMA heaps serve it)",
+            Refused::NoMap => {
+                "no-map regions are not supported (the DMA API maintains caches through the linear map)"
+            }
+            Refused::Owned => {
+                "a driver of the kernel set the region up (e.g. a device's coherent pool)"
+            }
+            Refused::Compatible => {
+                "the node has a compatible: a driver of the kernel may use it (e.g. ramoops)"
+            }
+            Refused::InUse => "another node names it in memory-region: its device's driver uses it",
+            Refused::Unaligned => "base and size must be whole pages",
+            Refused::SystemRam => {
+                "the range is System RAM (reserve it at boot, e.g. with memmap=)"
+            }
+            Refused::NoE820 => {
+                "ranges are for x86 (E820) alone; name a reserved-memory node instead"
+            }
+            Refused::Busy => "the range is claimed in iomem already (/proc/iomem says by whom)",
+            Refused::Claimed => "the module has a carveout already",
+            Refused::NotReserved(addr) => {
+                return pr_err!(
+                    "carveout {}: the memory at {:#x} is not reserved (another allocator may use it)\n",
+                    name,
+                    addr
+                );
+            }
+            Refused::Firmware(addr) => {
+                return pr_err!(
+                    "carveout {}: the firmware reserved the memory at {:#x} (take the range out of RAM with memmap=)\n",
+                    name,
+                    addr
+                );
+            }
+            Refused::Failed(e) => return pr_err!("carveout {}: {:?}\n", name, e),
+        };
+        pr_err!("carveout {}: {}\n", name, why);
+    }
+}
+
 impl From<Error> for Refused {
     fn from(e: Error) -> Self {
         Refused::Failed(e)

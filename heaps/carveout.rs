@@ -18,7 +18,7 @@
 //! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
 
 use crate::accounting::{Charge, Figure};
-use crate::carveout::{Carveout, CarveoutPages, Refused};
+use crate::carveout::{Carveout, CarveoutPages};
 use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
 use crate::page::PAGE_SIZE;
@@ -38,7 +38,7 @@ pub(crate) fn register(registry: &mut Registry) {
     }
     let region = match Carveout::new(name, params::carveout_range()) {
         Ok(region) => region,
-        Err(why) => return refused(name, why),
+        Err(why) => return why.report(name),
     };
     pr_info!(
         "carveout {}: {} KiB at {:#x}\n",
@@ -50,57 +50,6 @@ pub(crate) fn register(registry: &mut Registry) {
         .map(|h| h as Arc<dyn Heap>)
         .map_err(Into::into);
     registry.add_or_warn(heap, []);
-}
-
-fn refused(name: &CStr, why: Refused) {
-    match why {
-        Refused::NoSuchNode => pr_err!("carveout {}: no such reserved-memory node\n", name),
-        Refused::Reusable => pr_err!(
-            "carveout {}: the region is reusable (a CMA area: the CMA heaps serve it)\n",
-            name
-        ),
-        Refused::NoMap => pr_err!(
-            "carveout {}: no-map regions are not supported (the DMA API maintains caches through the linear map)\n",
-            name
-        ),
-        Refused::Owned => pr_err!(
-            "carveout {}: a driver of the kernel set the region up (e.g. a device's coherent pool)\n",
-            name
-        ),
-        Refused::Compatible => pr_err!(
-            "carveout {}: the node has a compatible: a driver of the kernel may use it (e.g. ramoops)\n",
-            name
-        ),
-        Refused::InUse => pr_err!(
-            "carveout {}: another node names it in memory-region: its device's driver uses it\n",
-            name
-        ),
-        Refused::Unaligned => pr_err!("carveout {}: base and size must be whole pages\n", name),
-        Refused::NotReserved(addr) => pr_err!(
-            "carveout {}: the memory at {:#x} is not reserved (another allocator may use it)\n",
-            name,
-            addr
-        ),
-        Refused::SystemRam => pr_err!(
-            "carveout {}: the range is System RAM (reserve it at boot, e.g. with memmap=)\n",
-            name
-        ),
-        Refused::NoE820 => pr_err!(
-            "carveout {}: ranges are for x86 (E820) alone; name a reserved-memory node instead\n",
-            name
-        ),
-        Refused::Firmware(addr) => pr_err!(
-            "carveout {}: the firmware reserved the memory at {:#x} (take the range out of RAM with memmap=)\n",
-            name,
-            addr
-        ),
-        Refused::Busy => pr_err!(
-            "carveout {}: the range is claimed in iomem already (/proc/iomem says by whom)\n",
-            name
-        ),
-        Refused::Claimed => pr_err!("carveout {}: the module has a carveout already\n", name),
-        Refused::Failed(e) => pr_err!("carveout {}: {:?}\n", name, e),
-    }
 }
 
 struct CarveoutHeap {
