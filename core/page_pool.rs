@@ -28,10 +28,10 @@
 //! finds no task worth killing (the memory is in no address space) and
 //! panics, "System is deadlocked on memory".
 //!
-//! The system heap pools its chunks ([`BuddyPages`]), and on x86 the
+//! The system heap pools its chunks ([`BuddyPages`]), and the
 //! system-uncached heap its write-combined ones (`uncached.rs`'s `WcChunk`,
-//! which switches its pages back to write-back whenever it is freed, so
-//! that a pool of them changes no memory type in a steady state). A pool
+//! which on x86 switches its pages back to write-back whenever it is freed,
+//! so that a pool of them changes no memory type in a steady state). A pool
 //! holds any [`PoolChunk`]. A CMA area gets its pages back at once, so that
 //! what a reserved region promises stays available.
 
@@ -81,13 +81,23 @@ pub(crate) trait PoolChunk: Send + Sync + Sized + 'static {
     /// Whether this value holds the only reference to the pages.
     fn is_exclusive(&self) -> bool;
 
-    /// Zeroes the pages for their next buffer; on failure the chunk must
-    /// not be reused (it is freed).
-    fn zero(&mut self) -> Result;
+    /// Zeroes the pages for their next buffer: the chunk, or `None` if it
+    /// could not be made ready (it is freed then, and can be in no buffer).
+    fn zero(self) -> Option<Self>;
 
-    /// Frees `chunks` together (a chunk type may free many more cheaply
-    /// than one at a time).
-    fn free_all(chunks: KVVec<Self>) {
+    /// Readies `chunks`, about to be freed together, for it: a chunk type
+    /// may do at once what freeing each would do alone.
+    ///
+    /// # Safety
+    ///
+    /// The chunks are dropped right after, unused (in no buffer, mapped by
+    /// nothing) in between.
+    unsafe fn before_free(_chunks: &mut [Self]) {}
+
+    /// Frees `chunks` together.
+    fn free_all(mut chunks: KVVec<Self>) {
+        // SAFETY: dropped on the next line, unused.
+        unsafe { Self::before_free(&mut chunks) };
         drop(chunks);
     }
 }
@@ -122,9 +132,9 @@ impl PoolChunk for BuddyPages {
         BuddyPages::is_exclusive(self)
     }
 
-    fn zero(&mut self) -> Result {
-        BuddyPages::zero(self);
-        Ok(())
+    fn zero(mut self) -> Option<Self> {
+        BuddyPages::zero(&mut self);
+        Some(self)
     }
 }
 
@@ -309,7 +319,7 @@ impl<C: PoolChunk> Shared<C> {
     }
 
     /// Puts one released chunk in its pool, zeroed, or frees it.
-    fn recycle(&self, mut chunk: C) {
+    fn recycle(&self, chunk: C) {
         let pages = chunk.run().pages();
         if !chunk.is_exclusive() {
             // Someone else still holds these pages; they are theirs until
@@ -322,10 +332,10 @@ impl<C: PoolChunk> Shared<C> {
             self.lists.lock().over_max += pages;
             return;
         }
-        if chunk.zero().is_err() {
+        let Some(chunk) = chunk.zero() else {
             self.lists.lock().over_max += pages;
             return;
-        }
+        };
         if let Err(chunk) = self.push(chunk) {
             self.lists.lock().over_max += pages;
             drop(chunk);
@@ -422,11 +432,12 @@ impl<C: PoolChunk> Shared<C> {
             freed += pages;
         }
         while freed < nr {
-            let Some(batch) = self.pending.lock().pop() else {
+            let Some(mut batch) = self.pending.lock().pop() else {
                 break;
             };
             freed += batch.pages;
             self.lists.lock().shrunk += batch.pages;
+            C::free_all(compat::take_kvvec(&mut batch.chunks));
         }
         freed
     }
@@ -608,11 +619,13 @@ impl<C: PoolChunk> PagePools<C> {
         let mut lists = self.shared.lists.lock();
         let idx = lists.orders.iter().position(|p| p.order == order)?;
         let taken = lists.pop(idx);
-        let pool = lists.orders.get_mut(idx)?;
-        match taken {
-            Some(_) => pool.hits += 1,
-            None => pool.misses += 1,
+        if let Some(pool) = lists.orders.get_mut(idx) {
+            match taken {
+                Some(_) => pool.hits += 1,
+                None => pool.misses += 1,
+            }
         }
+        // (What is taken is dropped, if at all, outside the lock.)
         drop(lists);
         let Taken { chunk, room } = taken?;
         drop(room);
@@ -758,6 +771,9 @@ fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, u
             excess += 1;
         }
     }
+    // SAFETY: the first `excess` chunks are dropped just below, unused (a
+    // released buffer's, which nothing maps any longer).
+    unsafe { C::before_free(&mut chunks.as_mut_slice()[..excess]) };
     let mut it = chunks.into_iter();
     for _ in 0..excess {
         drop(it.next());

@@ -246,30 +246,35 @@ impl PoolChunk for WcChunk {
         self.pages.is_exclusive()
     }
 
-    fn zero(&mut self) -> Result {
+    fn zero(mut self) -> Option<Self> {
         // On x86 through the write-combined linear map, which leaves no
         // cache line (and the pool's lock, taken next, drains the
         // write-combining buffers, as every locked instruction does);
         // elsewhere through the cached one, whose lines are then written
         // back and invalidated.
-        self.pages.zero();
+        BuddyPages::zero(&mut self.pages);
         if !cfg!(target_arch = "x86_64") {
-            // INVARIANT: on failure the pools free the chunk, unused.
-            self.cache.writeback_invalidate(self.pages.run())?;
+            // INVARIANT: a chunk whose lines could not be written back is
+            // dropped here, so that it is in no buffer again.
+            self.cache.writeback_invalidate(self.pages.run()).ok()?;
         }
-        Ok(())
+        Some(self)
     }
 
-    /// Switches every chunk back in [`TYPE_BATCH`]es, then frees them; a
-    /// chunk that could not be switched so tries again alone as it is
-    /// dropped.
-    fn free_all(mut chunks: KVVec<Self>) {
+    /// Switches every chunk back in [`TYPE_BATCH`]es; a chunk that could
+    /// not be switched so tries again alone as it is dropped.
+    ///
+    /// # Safety
+    ///
+    /// As the trait's: the chunks are dropped right after, unused.
+    unsafe fn before_free(chunks: &mut [Self]) {
+        // The caller frees the chunks next, and nothing maps them: they may
+        // be switched back now.
         if set_type(chunks.iter().map(|c| c.pages.run()), false).is_ok() {
             for chunk in chunks.iter_mut() {
                 chunk.switched = false;
             }
         }
-        drop(chunks);
     }
 }
 

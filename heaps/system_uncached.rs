@@ -67,9 +67,20 @@ impl Heap for SystemUncachedHeap {
             (kvvec_may_fail(len / PAGE_SIZE)?, 0)
         };
         if taken < len {
-            let fresh = alloc_chunks(None, len - taken, memcg)?;
-            for chunk in WcChunk::from_zeroed(fresh, &self.cache)? {
-                chunks.push(chunk, GFP_KERNEL)?;
+            let fresh = alloc_chunks(None, len - taken, memcg)
+                .and_then(|fresh| WcChunk::from_zeroed(fresh, &self.cache));
+            match fresh {
+                Ok(fresh) => {
+                    for chunk in fresh {
+                        // (Within the room `take_up_to` made.)
+                        chunks.push(chunk, GFP_KERNEL)?;
+                    }
+                }
+                Err(e) => {
+                    // The pooled chunks taken go back as they are.
+                    drop(self.pools.backing(chunks, pooled));
+                    return Err(e);
+                }
             }
         }
         DmaBuf::export(

@@ -16,5 +16,5 @@ PROGRAMS='heap-pool|sh ./with-importer.sh ./heap-pool system linux,cma|600|35'
 EXPECT='heap-pool: round \d: a 4 KiB buffer is all zeros'
 mutate() {
 	edit core/page_pool.rs \
-		's|^        if chunk\.zero()\.is_err() {$|        if chunk.order() > 0 \&\& chunk.zero().is_err() {|'
+		's|^        let Some(chunk) = chunk\.zero() else {$|        let Some(chunk) = (if chunk.order() > 0 { chunk.zero() } else { Some(chunk) }) else {|'
 }
