@@ -11,7 +11,7 @@
 # runs the suites when the module loads; the module pins itself there).
 DESCRIPTION="carveout: a run's offset aligned instead of its first pfn"
 FLAVOUR=mainline
-PROGRAMS="kunit|sh ./kunit-results.sh rust_dma_heap_hosted rust_dma_heap_carveout rust_dma_heap_pool rust_dma_heap_cma|120|24"
+PROGRAMS="kunit|sh ./kunit-results.sh rust_dma_heap_request rust_dma_heap_ioctl rust_dma_heap_hosted rust_dma_heap_carveout rust_dma_heap_pool rust_dma_heap_cma|120|37"
 VMARGS=(--no-unload)
 EXPECT='kunit: rust_dma_heap_carveout: (the_first_pfn_of_a_run_is_aligned|a_run_past_the_region_is_not_found|the suite passed as a whole)'
 mutate() {
