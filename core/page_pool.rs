@@ -287,37 +287,6 @@ impl<C: PoolChunk> Shared<C> {
         self.work.notify_one();
     }
 
-    /// The worker's loop: zero queued chunks into the pools until told to
-    /// stop.
-    fn work(&self) {
-        loop {
-            let mut pending = self.pending.lock();
-            let batch = loop {
-                if pending.stopping {
-                    break None;
-                }
-                if let Some(batch) = pending.pop() {
-                    pending.in_flight = batch.pages;
-                    break Some(batch);
-                }
-                // A kernel thread has no signals to wake it: the wait ends
-                // on `work` (or spuriously, and the loop waits again).
-                let _ = self.work.wait_interruptible(&mut pending);
-            };
-            drop(pending);
-            let Some(mut batch) = batch else {
-                return;
-            };
-            let chunks = compat::take_kvvec(&mut batch.chunks);
-            drop(batch);
-            for chunk in chunks {
-                self.recycle(chunk);
-                cond_resched();
-            }
-            self.pending.lock().in_flight = 0;
-        }
-    }
-
     /// Puts one released chunk in its pool, zeroed, or frees it.
     fn recycle(&self, chunk: C) {
         let pages = chunk.run().pages();
@@ -399,6 +368,53 @@ impl<C: PoolChunk> Shared<C> {
             drop(bigger);
         }
     }
+}
+
+/// What the worker thread, the shrinker and the debugfs file do with a
+/// pool, whatever its chunks: the C side holds one pointer for all three,
+/// to a [`PoolHandle`].
+trait PoolWork: Send + Sync {
+    /// The worker's loop, until the pools go away.
+    fn work(&self);
+    /// Pages the shrinker may free.
+    fn reclaimable(&self) -> usize;
+    /// Frees about `nr` pages for the shrinker; how many it freed.
+    fn shrink(&self, nr: usize) -> usize;
+    /// The counters, for debugfs.
+    fn stats(&self, out: &mut ffi::PoolStats);
+}
+
+impl<C: PoolChunk> PoolWork for Shared<C> {
+    /// The worker's loop: zero queued chunks into the pools until told to
+    /// stop.
+    fn work(&self) {
+        loop {
+            let mut pending = self.pending.lock();
+            let batch = loop {
+                if pending.stopping {
+                    break None;
+                }
+                if let Some(batch) = pending.pop() {
+                    pending.in_flight = batch.pages;
+                    break Some(batch);
+                }
+                // A kernel thread has no signals to wake it: the wait ends
+                // on `work` (or spuriously, and the loop waits again).
+                let _ = self.work.wait_interruptible(&mut pending);
+            };
+            drop(pending);
+            let Some(mut batch) = batch else {
+                return;
+            };
+            let chunks = compat::take_kvvec(&mut batch.chunks);
+            drop(batch);
+            for chunk in chunks {
+                self.recycle(chunk);
+                cond_resched();
+            }
+            self.pending.lock().in_flight = 0;
+        }
+    }
 
     /// Pages the shrinker may free.
     fn reclaimable(&self) -> usize {
@@ -462,34 +478,6 @@ impl<C: PoolChunk> Shared<C> {
         let pending = self.pending.lock();
         out.pending_pages = (pending.queued + pending.in_flight) as c_ulong;
         out.max_pages = max_pages() as c_ulong;
-    }
-}
-
-/// What the worker thread, the shrinker and the debugfs file do with a
-/// pool, whatever its chunks: the C side holds one pointer for all three,
-/// to a [`PoolHandle`].
-trait PoolWork: Send + Sync {
-    fn work(&self);
-    fn reclaimable(&self) -> usize;
-    fn shrink(&self, nr: usize) -> usize;
-    fn stats(&self, out: &mut ffi::PoolStats);
-}
-
-impl<C: PoolChunk> PoolWork for Shared<C> {
-    fn work(&self) {
-        Shared::work(self)
-    }
-
-    fn reclaimable(&self) -> usize {
-        Shared::reclaimable(self)
-    }
-
-    fn shrink(&self, nr: usize) -> usize {
-        Shared::shrink(self, nr)
-    }
-
-    fn stats(&self, out: &mut ffi::PoolStats) {
-        Shared::stats(self, out)
     }
 }
 

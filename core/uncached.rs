@@ -192,34 +192,29 @@ impl WcChunk {
     ) -> Result<KVVec<WcChunk>> {
         let mut out = kvvec_may_fail(chunks.len())?;
         for pages in chunks {
-            // Not fit yet, and not handed out until they are (below): were
-            // they dropped meanwhile, they would be freed as they are.
+            // Not fit yet, and not handed out until they are (below). Marked
+            // switched from the start: switching back a page that was not
+            // switched changes nothing, so one dropped before, during or
+            // after the switch goes back write-back all the same.
             let chunk = WcChunk {
                 pages: ManuallyDrop::new(pages),
                 cache: cache.clone(),
-                switched: false,
+                switched: true,
             };
             // (Within the capacity just reserved.)
             out.push(chunk, GFP_KERNEL)?;
         }
         if let Err(e) = set_type(out.iter().map(|c| c.pages.run()), true) {
             // Some may have switched: back before they go to the
-            // allocator (switching back a page that was not switched
-            // changes nothing). The switch fails for want of memory (the
-            // page tables it splits), as an allocation would, or because
-            // the caller was killed.
-            for chunk in out.iter_mut() {
-                chunk.switched = true;
-            }
+            // allocator. The switch fails for want of memory (the page
+            // tables it splits), as an allocation would, or because the
+            // caller was killed.
             Self::free_all(out);
             return Err(if e == EINTR { EINTR } else { ENOMEM });
         }
         // On x86 the switch has written the lines back and invalidated
         // them (a change of memory type flushes the range), and devices
         // are coherent: the DMA API would only add its debug tracking.
-        for chunk in out.iter_mut() {
-            chunk.switched = true;
-        }
         if !cfg!(target_arch = "x86_64") {
             for chunk in out.iter() {
                 if let Err(e) = cache.writeback_invalidate(chunk.pages.run()) {
