@@ -17,13 +17,13 @@
 //! aligned like the CMA heaps' (to their size rounded up to a power of two,
 //! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
 
-use crate::accounting::{Charge, Figure};
-use crate::carveout::{Carveout, CarveoutPages};
-use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::frontend::params;
+use crate::frontend::registry::Registry;
 use crate::heap::Heap;
-use crate::page::PAGE_SIZE;
-use crate::params;
-use crate::registry::Registry;
+use crate::memory::carveout::{Carveout, CarveoutPages};
+use crate::memory::page::PAGE_SIZE;
+use crate::stats::accounting::{Charge, Figure};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 

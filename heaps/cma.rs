@@ -15,14 +15,14 @@
 //! each named after its node (`cma_regions=` chooses among them): never the
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
-use crate::accounting::{Charge, Figure};
-use crate::cma::{buffer_align_order, CmaArea, CmaPages};
 use crate::compat::cstr_bytes;
-use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::frontend::params;
+use crate::frontend::registry::Registry;
 use crate::heap::Heap;
-use crate::page::PAGE_SIZE;
-use crate::params;
-use crate::registry::Registry;
+use crate::memory::cma::{buffer_align_order, CmaArea, CmaPages};
+use crate::memory::page::PAGE_SIZE;
+use crate::stats::accounting::{Charge, Figure};
 use kernel::prelude::*;
 use kernel::str::BStr;
 use kernel::sync::Arc;

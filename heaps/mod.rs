@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The heaps. Each is safe Rust on top of the abstractions in `core/`.
+//! The heaps. Each is safe Rust on top of the layers below it; the
+//! compiler holds every file here to that.
 //!
 //! Adding a heap: a file here and one line in [`register`].
 
-use crate::params;
-use crate::registry::Registry;
+#![forbid(unsafe_code)]
+
+use crate::frontend::params;
+use crate::frontend::registry::Registry;
 
 mod carveout;
 #[cfg(rdh_cma)]

@@ -24,14 +24,14 @@
 //! The pools are bypassed then: a pooled page is charged to nobody, and a
 //! charged one would keep its charge while pooled.
 
-use crate::accounting::{Charge, Figure};
-use crate::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::frontend::params;
 use crate::heap::Heap;
-use crate::page::{
+use crate::memory::page::{
     cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, Memcg, PAGE_SIZE,
 };
-use crate::page_pool::{PagePools, PooledPages};
-use crate::params;
+use crate::memory::page_pool::{PagePools, PooledPages};
+use crate::stats::accounting::{Charge, Figure};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;

@@ -21,12 +21,12 @@
 //! task's memory cgroup as the system heap's, and the pools are bypassed.
 
 use super::system::{alloc_chunks, memcg, ORDERS};
-use crate::accounting::{Charge, Figure};
-use crate::dma_buf::{CpuAccess, DataDirection, DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::exporter::dma_buf::{CpuAccess, DataDirection, DmaBuf, Exporter, FdFlags, MmapRequest};
 use crate::heap::Heap;
-use crate::page::{kvvec_may_fail, Memcg, PAGE_SIZE};
-use crate::page_pool::PagePools;
-use crate::uncached::{CacheDevice, WcChunk, WriteCombined};
+use crate::memory::page::{kvvec_may_fail, Memcg, PAGE_SIZE};
+use crate::memory::page_pool::PagePools;
+use crate::memory::uncached::{CacheDevice, WcChunk, WriteCombined};
+use crate::stats::accounting::{Charge, Figure};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;

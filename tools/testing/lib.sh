@@ -188,13 +188,14 @@ vm_arm64_dtb() {
 	echo "$out"
 }
 
-# Copy the module's sources (Kconfig, Kbuild, core/, heaps/, uapi/) to DEST,
+# Copy the module's sources (Kconfig, Kbuild, the crate root and the
+# folders of its layers, the C glue, uapi/) to DEST,
 # touching only files whose content changed so kbuild rebuilds no more than
 # it must, and dropping files the repo no longer has.
 copy_module_sources() {
 	local dest=$1 f
 	mkdir -p "$dest"
-	(cd "$REPO_DIR" && find Kconfig Kbuild core heaps uapi -type f \
+	(cd "$REPO_DIR" && find Kconfig Kbuild ./*.rs core compat exporter frontend heaps memory stats uapi -type f \
 		\( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name Kconfig -o -name Kbuild \)) |
 	while read -r f; do
 		mkdir -p "$dest/$(dirname "$f")"

@@ -1,7 +1,7 @@
 // A heap must not vouch for pages itself: Backing is an unsafe trait, and
 // heaps/ cannot write `unsafe impl`. Expected: E0200.
-use crate::buffer::Backing;
-use crate::page::PageRun;
+use crate::memory::buffer::Backing;
+use crate::memory::page::PageRun;
 
 pub(crate) struct Evil;
 

@@ -1,6 +1,6 @@
 // A file descriptor reservation stays with the task that made it.
 // Expected: E0277 (`*mut ()` cannot be sent between threads safely).
-use crate::fd::FdReservation;
+use crate::frontend::fd::FdReservation;
 
 fn needs_send<T: Send>(_: T) {}
 

@@ -1,7 +1,7 @@
 // A VMA is populated at most once: MmapRequest::map consumes the request.
 // Expected: E0382 (use of moved value).
-use crate::dma_buf::{Exporter, MmapRequest};
-use crate::page::BuddyPages;
+use crate::exporter::dma_buf::{Exporter, MmapRequest};
+use crate::memory::page::BuddyPages;
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
 

@@ -1,6 +1,6 @@
 // A heap must not reach the core's kernel-mapping count. Expected: E0603.
-use crate::dma_buf::vmap::SharedVmap;
+use crate::exporter::vmap::SharedVmap;
 
-pub(crate) fn evil(v: &SharedVmap<kernel::alloc::KVVec<crate::page::BuddyPages>>) {
+pub(crate) fn evil(v: &SharedVmap<kernel::alloc::KVVec<crate::memory::page::BuddyPages>>) {
     v.put();
 }

@@ -2,8 +2,8 @@
 // (GUP-fast) can get past: WriteCombined is no InsertableBacking, so
 // MmapRequest::map_pages does not exist for it.
 // Expected: E0599 (no method named `map_pages` for this request).
-use crate::dma_buf::{Exporter, MmapRequest};
-use crate::uncached::WriteCombined;
+use crate::exporter::dma_buf::{Exporter, MmapRequest};
+use crate::memory::uncached::WriteCombined;
 use kernel::prelude::*;
 
 pub(crate) struct Evil;

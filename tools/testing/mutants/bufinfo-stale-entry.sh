@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# LiveBuffers::remove (core/live.rs) does nothing: a released buffer's
+# LiveBuffers::remove (stats/live.rs) does nothing: a released buffer's
 # link stays on the debugfs buffer list, inside its freed object, and the
 # next read of /sys/kernel/debug/rust_dma_heap/buffers describes the
 # freed buffer (and walks on through its freed link). heap-bufinfo reads
@@ -21,6 +21,6 @@ PROGRAMS='heap-bufinfo-system|sh ./with-importer.sh ./heap-bufinfo system|300|21
 VMARGS=(--no-unload)
 EXPECT='heap-bufinfo-system: system: a freed buffer has no line|VM run not clean \(status \d+\): .*KASAN: [\w-]*use-after-free in '
 mutate() {
-	edit core/live.rs \
+	edit stats/live.rs \
 		's#^    pub(crate) unsafe fn remove(&self, link: NonNull<LiveLink>) {$#&\n        let _ = link;\n        return;#'
 }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# The carveout's backing (core/carveout.rs) claims its pages are in the
+# The carveout's backing (memory/carveout.rs) claims its pages are in the
 # kernel's linear map, so the core attaches its buffers to a device that
 # bounces every mapping through swiotlb (swiotlb=force, as in SEV and TDX
 # guests). swiotlb copies through the pages' linear-map address, which a
@@ -14,6 +14,6 @@ VMARGS=(--cmdline 'cma=64M memmap=48M$0x20000000 tsc=unstable swiotlb=force oops
 # (The VM arguments of no-cpu-sync, so that one control boot serves both.)
 EXPECT='VM run not clean \(status \d+\): .*(unable to handle page fault|swiotlb_bounce)'
 mutate() {
-	edit core/carveout.rs \
+	edit memory/carveout.rs \
 		's|^    const LINEAR_MAPPED: bool = !cfg!(target_arch = "x86_64");$|    const LINEAR_MAPPED: bool = true;|'
 }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# The carveout's range allocator (core/carveout.rs) finds a free run but
+# The carveout's range allocator (memory/carveout.rs) finds a free run but
 # marks it free instead of lent (lent.set(start, count, false)): every
 # allocation gets the first suitably aligned run again, so buffers share
 # pages and the region never runs out. heap-carveout (module arguments
@@ -16,6 +16,6 @@ FLAVOUR=x86_64
 PROGRAMS="heap-carveout|sh ./with-importer.sh ./heap-carveout carveout 0x3000000 'carveout=carveout carveout_base=0x20000000 carveout_size=0x3000000'|600|19"
 EXPECT='heap-carveout: carveout: (each buffer is zeroed|one page more is ENOMEM)'
 mutate() {
-	edit core/carveout.rs \
+	edit memory/carveout.rs \
 		's|^            lent\.set(start, count, true);$|            lent.set(start, count, false);|'
 }

@@ -6,7 +6,7 @@
 # rust_dma_heap_carveout, which builds a region at pfn 3 mod 4, does:
 #     assert_eq!(map.find(128, 4, 4, 3), Some(1));
 # in the_first_pfn_of_a_run_is_aligned (and a_run_past_the_region_is_not_found
-# finds a run at page 0 of a region at pfn 1 mod 64) in core/carveout.rs, which
+# finds a run at page 0 of a region at pfn 1 mod 64) in memory/carveout.rs, which
 # kunit-results.sh reports as a failed check on the mainline kernel (KUnit
 # runs the suites when the module loads; the module pins itself there).
 DESCRIPTION="carveout: a run's offset aligned instead of its first pfn"
@@ -15,6 +15,6 @@ PROGRAMS="kunit|sh ./kunit-results.sh rust_dma_heap_request rust_dma_heap_ioctl 
 VMARGS=(--no-unload)
 EXPECT='kunit: rust_dma_heap_carveout: (the_first_pfn_of_a_run_is_aligned|a_run_past_the_region_is_not_found|the suite passed as a whole)'
 mutate() {
-	edit core/carveout.rs \
+	edit memory/carveout.rs \
 		's#^        let aligned = |from: usize| (phase % align + from).next_multiple_of(align) - phase % align;$#        let aligned = |from: usize| from.next_multiple_of(align) + 0 * phase;#'
 }

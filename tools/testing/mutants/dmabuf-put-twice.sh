@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# DmaBuf::into_file (core/dma_buf.rs) drops the buffer's reference
+# DmaBuf::into_file (exporter/dma_buf.rs) drops the buffer's reference
 # (dma_buf_put(), i.e. fput() of its file) instead of handing it to
 # fd_install(): every allocation puts its file once too often. The file's
 # count reaches zero inside the ioctl, the file and the buffer are torn
@@ -26,6 +26,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-ioctl-system|./heap-ioctl system|120|40'
 EXPECT='VM run not clean \(status \d+\): .*(VFS: Close: file count is 0|at fs/open\.c:\d+ filp_flush)'
 mutate() {
-	edit core/dma_buf.rs \
+	edit exporter/dma_buf.rs \
 		'/^    pub(crate) fn into_file(self)/,/^    }$/s|^        core::mem::forget(self);$|        drop(self);|'
 }

@@ -17,6 +17,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-ioctl-system|./heap-ioctl system|120|40'
 EXPECT='heap-ioctl-system: system: heap_flags bit (0|63) is EINVAL'
 mutate() {
-	edit core/heap.rs \
+	edit heap.rs \
 		's#^        if heap_flags & !VALID_HEAP_FLAGS != 0 {$#        if heap_flags \& VALID_HEAP_FLAGS != 0 {#'
 }

@@ -24,6 +24,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-faults-system|sh ./heap-faults.sh 300 2 system|600|30'
 EXPECT='heap-faults-system: (system: no page is missing after every step|every page comes back)'
 mutate() {
-	edit core/dma_buf.rs \
+	edit exporter/dma_buf.rs \
 		's|^            drop(unsafe { compat::from_foreign::<ExportedBox<E>>(buf) });$|            let _ = buf;|'
 }

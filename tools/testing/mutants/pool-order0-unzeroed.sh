@@ -15,6 +15,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-pool|sh ./with-importer.sh ./heap-pool system linux,cma|600|35'
 EXPECT='heap-pool: round \d: a 4 KiB buffer is all zeros'
 mutate() {
-	edit core/page_pool.rs \
+	edit memory/page_pool.rs \
 		's|^        let Some(chunk) = chunk\.zero() else {$|        let Some(chunk) = (if chunk.order() > 0 { chunk.zero() } else { Some(chunk) }) else {|'
 }

@@ -15,5 +15,5 @@ FLAVOUR=x86_64
 PROGRAMS='heap-pool|sh ./with-importer.sh ./heap-pool system linux,cma|600|35'
 EXPECT='heap-pool: round 0: a \d+ KiB buffer is all zeros'
 mutate() {
-	edit core/page_pool.rs 's|^        let Some(chunk) = chunk\.zero() else {$|        let Some(chunk) = Some(chunk) else {|'
+	edit memory/page_pool.rs 's|^        let Some(chunk) = chunk\.zero() else {$|        let Some(chunk) = Some(chunk) else {|'
 }

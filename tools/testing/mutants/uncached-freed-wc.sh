@@ -21,6 +21,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-uncached|sh ./with-importer.sh ./heap-uncached|300|31'
 EXPECT='heap-uncached: and it is write-back again once the buffers are freed'
 mutate() {
-	edit core/uncached.rs \
+	edit memory/uncached.rs \
 		's|^        let freeable = !self\.switched$|        let freeable = true|'
 }

@@ -11,5 +11,5 @@ FLAVOUR=x86_64
 PROGRAMS='heap-uncached|sh ./with-importer.sh ./heap-uncached|300|31'
 EXPECT='heap-uncached: a new buffer takes all its \d+ pages from the pools'
 mutate() {
-	edit core/uncached.rs 's|^        BuddyPages::zero(\&mut self\.pages);$|        let _ = \&mut self.pages;|'
+	edit memory/uncached.rs 's|^        BuddyPages::zero(\&mut self\.pages);$|        let _ = \&mut self.pages;|'
 }

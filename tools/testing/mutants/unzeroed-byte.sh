@@ -6,5 +6,5 @@ DESCRIPTION="one byte of each new system-heap chunk not zeroed"
 PROGRAMS='heap-buffers-system|./heap-buffers --page-mapped system|300|34'
 EXPECT='heap-buffers-system: system: no new buffer shows an old buffer.s data'
 mutate() {
-	edit core/page.rs 's|^        let page = NonNull::new(page).ok_or(ENOMEM)?;$|&\n        // SAFETY: mutant: the first page was just allocated.\n        unsafe {\n            let v = bindings::kmap_local_page(page.as_ptr());\n            *v.cast::<u8>().add(PAGE_SIZE - 1) = 0x5a;\n            bindings::kunmap_local(v);\n        }|'
+	edit memory/page.rs 's|^        let page = NonNull::new(page).ok_or(ENOMEM)?;$|&\n        // SAFETY: mutant: the first page was just allocated.\n        unsafe {\n            let v = bindings::kmap_local_page(page.as_ptr());\n            *v.cast::<u8>().add(PAGE_SIZE - 1) = 0x5a;\n            bindings::kunmap_local(v);\n        }|'
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The system heap's page pools (core/page_pool.rs), through their counters
+ * The system heap's page pools (memory/page_pool.rs), through their counters
  * in /sys/kernel/debug/rust_dma_heap/system-pool and their limit,
  * /sys/module/rust_dma_heap/parameters/pool_max_kb:
  *   - dropping caches (which runs the shrinker) empties them;

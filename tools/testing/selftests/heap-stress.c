@@ -33,7 +33,7 @@
 /* See the check that uses it, at the end of main(). */
 #define STRESS_PAGE_TOLERANCE 64
 
-/* What the module logs when it is unloaded holding pages (core/ledger.rs). */
+/* What the module logs when it is unloaded holding pages (stats/ledger.rs). */
 #define NEVER_GIVEN_BACK "rust_dma_heap: pages never given back"
 
 struct counts {

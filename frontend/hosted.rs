@@ -23,14 +23,14 @@
 //! is added, and a name that cannot be added leaves nothing behind; the
 //! names added before it stay, and the log says which they are.
 
-use crate::accounting::HeapStats;
+use crate::compat::ffi;
 use crate::compat::{cstr_bytes, fmt};
-use crate::dma_buf::DmaBuf;
-use crate::ffi;
+use crate::exporter::dma_buf::DmaBuf;
+use crate::frontend::params;
 use crate::heap::{self, Heap, Request};
-use crate::live::{BuffersFile, LiveBuffers};
-use crate::page::total_ram_pages;
-use crate::params;
+use crate::memory::page::total_ram_pages;
+use crate::stats::accounting::HeapStats;
+use crate::stats::live::{BuffersFile, LiveBuffers};
 use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::str::{BStr, CString};

@@ -19,8 +19,8 @@
 //! count is 0. The tests check that exactly; and the module says, when it
 //! is unloaded, if any page was never given back.
 
-use crate::ffi;
-use crate::live::SeqWriter;
+use crate::compat::ffi;
+use crate::stats::live::SeqWriter;
 use core::fmt;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};

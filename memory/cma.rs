@@ -5,11 +5,11 @@
 //! Available when the kernel exports its CMA allocator to modules (see
 //! `Kbuild`); the module is then built with `--cfg rdh_cma`.
 
-use crate::buffer::Backing;
 use crate::compat;
-use crate::ffi;
-use crate::ledger;
-use crate::page::{cond_resched, fatal_signal_pending, PageRun};
+use crate::compat::ffi;
+use crate::memory::buffer::Backing;
+use crate::memory::page::{cond_resched, fatal_signal_pending, PageRun};
+use crate::stats::ledger;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_uint;

@@ -2,9 +2,9 @@
 
 //! The `dma_heap` device class and the `/dev/dma_heap/<name>` nodes.
 
-use crate::accounting::HeapStats;
-use crate::ffi;
+use crate::compat::ffi;
 use crate::heap::Heap;
+use crate::stats::accounting::HeapStats;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_void;

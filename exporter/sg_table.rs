@@ -40,11 +40,11 @@
 //! Segments are cut to the device's maximum segment and mapping sizes, but
 //! not to its segment boundary mask.
 
-use crate::buffer::{Backing, BufferPages};
 use crate::compat;
-use crate::device::DeviceRef;
-use crate::ffi;
-use crate::page::PAGE_SIZE;
+use crate::compat::ffi;
+use crate::exporter::device::DeviceRef;
+use crate::memory::buffer::{Backing, BufferPages};
+use crate::memory::page::PAGE_SIZE;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;

@@ -5,55 +5,37 @@
 //! `/dev/dma_heap/<name>` character devices that hand out dma-bufs through
 //! `DMA_HEAP_IOCTL_ALLOC`, with the userspace ABI of the C heaps.
 //!
-//! This crate root only wires the pieces together:
-//! - `core/` (this directory) is the boundary with the kernel and holds every
-//!   `unsafe` block: the character devices, the ioctl, dma-buf export,
-//!   scatter-gather tables, pages and mappings;
-//! - `heaps/` holds the heaps, in safe Rust, on top of those abstractions.
+//! This crate root only wires the layers together. Each is a folder, and
+//! each uses only the layers below it:
+//!
+//! ```text
+//!   heaps/      the heaps, in safe Rust (the compiler refuses `unsafe` there)
+//!   frontend/   /dev/dma_heap nodes and the ioctl, or the kernel's heap core
+//!   heap.rs     the contract between the front end and a heap
+//!   exporter/   dma-buf operations: attachments, tables, mmap, vmap
+//!   memory/     where pages come from: buddy, pools, CMA, carveouts, WC
+//!   stats/      accounting, limits, live buffers, page ledger, tracepoints
+//!   compat/     what differs between 6.12 and 7.3; the C glue's functions
+//! ```
+//!
+//! `unsafe` is allowed in every layer but `heaps/`, each block saying why it
+//! is sound. The C that the kernel leaves no Rust way to (macros, inline
+//! functions, static tables) is in `glue/`, one file per kernel subsystem.
 
 use kernel::prelude::*;
 
-mod accounting;
-mod buffer;
-mod carveout;
-#[cfg(not(rdh_hosted))]
-mod chardev;
-#[cfg(rdh_cma)]
-mod cma;
 mod compat;
-mod device;
-mod dma_buf;
-#[cfg(not(rdh_hosted))]
-mod fd;
-mod ffi;
+mod exporter;
+mod frontend;
 mod heap;
-#[cfg(rdh_hosted)]
-mod hosted;
-#[cfg(not(rdh_hosted))]
-mod ioctl;
-// (In hosted mode the kernel's core reads the ioctl's argument; there,
-// only 7.3's KUnit suite of this file uses it.)
-#[cfg(any(not(rdh_hosted), all(rdh_kernel_7, CONFIG_KUNIT = "y")))]
-mod ioctl_args;
-mod ledger;
-mod live;
-mod page;
-mod page_pool;
-mod params;
-#[cfg(not(rdh_hosted))]
-mod registry;
-mod trace;
-mod uncached;
-
-// Hosted mode (the kernel's heap core owns /dev/dma_heap and the ioctl):
-// heaps register through a registry with the same interface.
-#[cfg(rdh_hosted)]
-use hosted as registry;
-
-#[path = "../heaps/mod.rs"]
 mod heaps;
+mod memory;
+mod stats;
 
-// `module!`'s fields differ between the kernels (see `compat.rs`).
+use frontend::registry;
+use stats::ledger;
+
+// `module!`'s fields differ between the kernels (see `compat/mod.rs`).
 #[cfg(not(rdh_kernel_7))]
 module! {
     type: RustDmaHeaps,

@@ -6,7 +6,7 @@
 //! `rust_dma_heap:heap_free` for every buffer released, with its heap and
 //! length. Usable from ftrace (`events/rust_dma_heap/`) and `perf`.
 
-use crate::ffi;
+use crate::compat::ffi;
 use kernel::prelude::*;
 
 /// A point in time, for [`alloc`]'s duration.

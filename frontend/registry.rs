@@ -2,11 +2,11 @@
 
 //! The set of registered heaps and their device nodes.
 
-use crate::accounting::HeapStats;
-use crate::chardev::{DevtRegion, HeapClass, HeapNode};
 use crate::compat::{cstr_bytes, fmt};
+use crate::frontend::chardev::{DevtRegion, HeapClass, HeapNode};
 use crate::heap::{self, Heap};
-use crate::live::{BuffersFile, LiveBuffers};
+use crate::stats::accounting::HeapStats;
+use crate::stats::live::{BuffersFile, LiveBuffers};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::{BStr, CString};

@@ -35,10 +35,12 @@
 //! holds any [`PoolChunk`]. A CMA area gets its pages back at once, so that
 //! what a reserved region promises stays available.
 
-use crate::buffer::{Backing, InsertableBacking};
+use crate::compat::ffi;
 use crate::compat::{self, fmt};
-use crate::ffi;
-use crate::page::{cond_resched, kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE};
+use crate::memory::buffer::{Backing, InsertableBacking};
+use crate::memory::page::{
+    cond_resched, kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE,
+};
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
@@ -823,7 +825,7 @@ unsafe extern "C" fn rdh_rust_pool_stats(pool: *const c_void, out: *mut ffi::Poo
 #[kernel::macros::kunit_tests(rust_dma_heap_pool)]
 mod tests {
     use super::keep_at_most;
-    use crate::page::{BuddyPages, Effort, Memcg};
+    use crate::memory::page::{BuddyPages, Effort, Memcg};
     use kernel::prelude::*;
 
     /// A chunk of each order, in this order.

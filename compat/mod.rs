@@ -45,8 +45,6 @@
 //! - `module!`'s parameters have no string (`charp`) type, and two of the
 //!   four parameters are strings: they stay together in `glue.c`.
 
-#[cfg(rdh_cma)]
-use crate::ffi;
 #[cfg(any(rdh_cma, all(rdh_kernel_7, not(rdh_hosted))))]
 use core::ptr::NonNull;
 #[cfg(all(rdh_cma, not(rdh_kernel_7)))]
@@ -54,6 +52,8 @@ use kernel::ffi::c_int;
 use kernel::ffi::c_void;
 use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
+
+pub(crate) mod ffi;
 
 /// `fmt!`, to build a `CString` from format arguments.
 #[cfg(not(rdh_kernel_7))]

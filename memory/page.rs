@@ -2,8 +2,8 @@
 
 //! Pages from the buddy allocator, and runs of contiguous pages.
 
-use crate::ffi;
-use crate::ledger;
+use crate::compat::ffi;
+use crate::stats::ledger;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;

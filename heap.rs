@@ -2,11 +2,11 @@
 
 //! The interface between the heap core and a heap.
 
-use crate::accounting::{Charge, Figure, Figures, HeapStats};
-use crate::dma_buf::{DmaBuf, FdFlags};
-use crate::live::LiveBuffers;
-use crate::page::PAGE_SIZE;
-use crate::trace;
+use crate::exporter::dma_buf::{DmaBuf, FdFlags};
+use crate::memory::page::PAGE_SIZE;
+use crate::stats::accounting::{Charge, Figure, Figures, HeapStats};
+use crate::stats::live::LiveBuffers;
+use crate::stats::trace;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -132,7 +132,7 @@ pub(crate) fn allocate(
 #[kernel::macros::kunit_tests(rust_dma_heap_request)]
 mod tests {
     use super::Request;
-    use crate::page::PAGE_SIZE;
+    use crate::memory::page::PAGE_SIZE;
     use kernel::bindings::{
         O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
     };

@@ -48,25 +48,18 @@
 //! alone (CPU-access syncs). None is held while calling back into the
 //! dma-buf core; lockdep checks this in the debug kernel.
 
-#[path = "attachments.rs"]
-mod attachments;
-#[path = "sg_table.rs"]
-mod sg_table;
-#[path = "vma.rs"]
-mod vma;
-#[path = "vmap.rs"]
-mod vmap;
+pub(crate) use super::sg_table::DataDirection;
+pub(crate) use super::vma::MmapRequest;
 
-pub(crate) use sg_table::DataDirection;
-pub(crate) use vma::MmapRequest;
-
-use crate::accounting::Charge;
-use crate::buffer::{Backing, BufferPages};
+use super::attachments::{Attachment, Attachments};
+use super::vma::Vma;
+use super::vmap::SharedVmap;
 use crate::compat;
-use crate::device::DeviceRef;
-use crate::ffi;
-use crate::live::{LiveLink, Owner, SeqWriter};
-use attachments::{Attachment, Attachments};
+use crate::compat::ffi;
+use crate::exporter::device::DeviceRef;
+use crate::memory::buffer::{Backing, BufferPages};
+use crate::stats::accounting::Charge;
+use crate::stats::live::{LiveLink, Owner, SeqWriter};
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -75,8 +68,6 @@ use kernel::bindings;
 use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use vma::Vma;
-use vmap::SharedVmap;
 
 /// A buffer's policy: what a heap decides about its buffers.
 ///

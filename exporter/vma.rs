@@ -6,9 +6,9 @@
 //! it may look at the request and then either refuse it or map it, once,
 //! with the buffer's own pages.
 
-use crate::buffer::{Backing, BufferPages, InsertableBacking};
-use crate::ffi;
-use crate::page::{cond_resched, PageRun, PAGE_SIZE};
+use crate::compat::ffi;
+use crate::memory::buffer::{Backing, BufferPages, InsertableBacking};
+use crate::memory::page::{cond_resched, PageRun, PAGE_SIZE};
 use kernel::bindings;
 use kernel::ffi::c_ulong;
 use kernel::prelude::*;

@@ -13,7 +13,7 @@
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every
 //! table and mapping it builds: what it counts is what it fills.
 
-use crate::page::{kvvec_may_fail, BuddyPages, PageRun, PAGE_SIZE};
+use crate::memory::page::{kvvec_may_fail, BuddyPages, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;

@@ -6,7 +6,7 @@
 //! with `module_param()` in `glue.c` and read here.
 
 use crate::compat;
-use crate::ffi;
+use crate::compat::ffi;
 use kernel::str::CStr;
 
 /// Whether the system heap is registered (`system=`, default on).

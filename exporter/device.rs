@@ -5,7 +5,7 @@
 //! 6.12's `kernel::device::Device` keeps its raw pointer crate-private, and
 //! the DMA API needs it, so this module keeps its own small handle.
 
-use crate::page::PageRun;
+use crate::memory::page::PageRun;
 use core::ptr::NonNull;
 use kernel::bindings;
 
@@ -43,7 +43,7 @@ impl DeviceRef {
     /// The device's name, as the kernel logs it (without its NUL).
     pub(crate) fn name(&self) -> &[u8] {
         // SAFETY: a live device (type invariant).
-        let name = unsafe { crate::ffi::rdh_dev_name(self.dev.as_ptr()) };
+        let name = unsafe { crate::compat::ffi::rdh_dev_name(self.dev.as_ptr()) };
         if name.is_null() {
             return b"?";
         }
@@ -62,7 +62,7 @@ impl DeviceRef {
         let phys = (run.pfn() as u64) << bindings::PAGE_SHIFT;
         // SAFETY: a live device (type invariant); the range is only
         // compared with what the device can reach.
-        unsafe { crate::ffi::rdh_dma_bounces(self.dev.as_ptr(), phys, run.bytes()) }
+        unsafe { crate::compat::ffi::rdh_dma_bounces(self.dev.as_ptr(), phys, run.bytes()) }
     }
 
     /// The longest scatterlist segment the device can take, in bytes: its
@@ -70,7 +70,7 @@ impl DeviceRef {
     /// bounce buffers limit, 256 KiB with swiotlb).
     pub(crate) fn max_segment_size(&self) -> usize {
         // SAFETY: a live device (type invariant).
-        let seg = unsafe { crate::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize };
+        let seg = unsafe { crate::compat::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize };
         // SAFETY: as above.
         let mapping = unsafe { bindings::dma_max_mapping_size(self.dev.as_ptr()) };
         seg.min(mapping)

@@ -15,7 +15,7 @@
 //! reader, which its release waits for. So the lock is never held while a
 //! description takes a buffer's locks, and nothing waits for a whole read.
 
-use crate::ffi;
+use crate::compat::ffi;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::ptr::NonNull;

@@ -14,8 +14,8 @@
 //! `Documentation/ABI/testing/sysfs-class-dma_heap-rust` says what each one
 //! means); `max_bytes` is the only one that can be written.
 
-use crate::live::LiveBuffers;
-use crate::trace;
+use crate::stats::live::LiveBuffers;
+use crate::stats::trace;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;

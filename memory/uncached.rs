@@ -35,9 +35,11 @@
 //! architecture maps the pages into processes as `VM_PFNMAP` only, which
 //! no pin gets past (see the end of this file).
 
-use crate::ffi;
-use crate::page::{cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, PageRun};
-use crate::page_pool::{BufferChunk, PoolChunk, PooledPages};
+use crate::compat::ffi;
+use crate::memory::page::{
+    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, PageRun,
+};
+use crate::memory::page_pool::{BufferChunk, PoolChunk, PooledPages};
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use kernel::bindings;

@@ -7,8 +7,8 @@
 //! heaps never see an attachment.
 
 use super::sg_table::{DataDirection, SgTable};
-use crate::buffer::{Backing, BufferPages};
-use crate::device::DeviceRef;
+use crate::exporter::device::DeviceRef;
+use crate::memory::buffer::{Backing, BufferPages};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;

@@ -5,9 +5,9 @@
 //! A child of `dma_buf.rs`: the core counts `vmap`/`vunmap` calls and maps
 //! and unmaps; heaps never see a kernel address.
 
-use crate::buffer::{Backing, BufferPages};
-use crate::ffi;
-use crate::page::PAGE_SIZE;
+use crate::compat::ffi;
+use crate::memory::buffer::{Backing, BufferPages};
+use crate::memory::page::PAGE_SIZE;
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_void};
 use kernel::new_mutex;

@@ -4,13 +4,13 @@
 //! argument handling (`ioctl_args.rs`) and request checks
 //! ([`Request::check`]).
 
-use crate::chardev::NodeTarget;
 use crate::compat;
-use crate::dma_buf::DmaBuf;
-use crate::fd::FdReservation;
+use crate::exporter::dma_buf::DmaBuf;
+use crate::frontend::chardev::NodeTarget;
+use crate::frontend::fd::FdReservation;
+use crate::frontend::ioctl_args::{AllocationArgs, ArgSizes, ARG_SIZE};
 use crate::heap::{self, Request};
-use crate::ioctl_args::{AllocationArgs, ArgSizes, ARG_SIZE};
-use crate::page::total_ram_pages;
+use crate::memory::page::total_ram_pages;
 use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
 

@@ -25,10 +25,10 @@
 //! Within a region, buffers are first-fit runs of pages kept in a bitmap.
 //! Each is zeroed through a mapping of the whole region the core keeps.
 
-use crate::buffer::Backing;
-use crate::ffi;
-use crate::ledger;
-use crate::page::{cond_resched, PageRun, PAGE_SIZE};
+use crate::compat::ffi;
+use crate::memory::buffer::Backing;
+use crate::memory::page::{cond_resched, PageRun, PAGE_SIZE};
+use crate::stats::ledger;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
