@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The interface between the heap core and a heap.
+//! The contract between the heap core and a heap.
+//!
+//! A heap says three things: its name, how it gets a buffer's memory
+//! ([`Heap::allocate`], returning the owner of the pages), and, through the
+//! [`Exporter`] hooks it may override, how its buffers are mapped and
+//! synced. Everything else is the core's, around it and the same for every
+//! heap: the request's checks ([`Request::check`]), the charge against the
+//! heap's limit, export as a dma-buf, the live-buffer list, accounting and
+//! the tracepoint ([`allocate`]). The front end holds heaps of every type
+//! as [`DynHeap`]s.
 
-use crate::exporter::dma_buf::{DmaBuf, FdFlags};
+use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags};
 use crate::memory::page::PAGE_SIZE;
 use crate::stats::accounting::{Charge, Figure, Figures, HeapStats};
 use crate::stats::live::LiveBuffers;
@@ -11,20 +20,22 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// A source of dma-bufs, exposed as one or more `/dev/dma_heap/<name>` nodes.
-pub(crate) trait Heap: Send + Sync {
+///
+/// Its buffers' [`Exporter`] is the heap itself: each buffer keeps a
+/// reference to it, so the heap outlives every buffer it allocated.
+pub(crate) trait Heap: Exporter {
     /// The heap's primary name: its first device node and the exporter name
     /// of every buffer it allocates.
     fn name(&self) -> &'static CStr;
 
-    /// Allocates a buffer of `len` bytes.
+    /// Allocates the zeroed memory of a buffer of `len` bytes.
     ///
-    /// The core has already validated the request: `len` is a non-zero
-    /// multiple of the page size and no larger than the machine's RAM, and
-    /// `charge` (`len` bytes on this heap's figures, within its limit) is
-    /// to be handed to [`DmaBuf::export`], which keeps it as long as the
-    /// buffer lives. Fails with `ENOMEM` when memory runs out and `EINTR`
-    /// when the caller is killed; on failure nothing stays allocated.
-    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf>;
+    /// The core has already checked the request: `len` is a non-zero
+    /// multiple of the page size, no larger than the machine's RAM, and
+    /// within the heap's limit. Fails with `ENOMEM` when memory runs out
+    /// and `EINTR` when the caller is killed; on failure nothing stays
+    /// allocated.
+    fn allocate(&self, len: usize) -> Result<Self::Backing>;
 
     /// A figure of this kind of heap, for its sysfs files: `None` if the
     /// heap has no such figure (its file is then not shown).
@@ -33,14 +44,53 @@ pub(crate) trait Heap: Send + Sync {
     }
 }
 
+/// A heap of any type, as the front end holds it (see [`into_dyn`]).
+pub(crate) trait DynHeap: Send + Sync {
+    /// [`Heap::name`].
+    fn name(&self) -> &'static CStr;
+
+    /// Allocates a buffer of `len` bytes, as [`Heap::allocate`] says, and
+    /// exports it with `flags`, keeping `charge` for as long as it lives.
+    fn export(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf>;
+
+    /// [`Heap::figure`].
+    fn figure(&self, which: Figure) -> Option<u64>;
+}
+
+/// A heap, and the reference to it that each of its buffers takes.
+struct Registered<H: Heap>(Arc<H>);
+
+impl<H: Heap> DynHeap for Registered<H> {
+    fn name(&self) -> &'static CStr {
+        self.0.name()
+    }
+
+    fn export(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
+        let backing = self.0.allocate(len)?;
+        DmaBuf::export(self.0.name(), flags, backing, self.0.clone(), charge)
+    }
+
+    fn figure(&self, which: Figure) -> Option<u64> {
+        self.0.figure(which)
+    }
+}
+
+/// `heap`, ready for the front end to register.
+pub(crate) fn into_dyn<H: Heap>(heap: H) -> Result<Arc<dyn DynHeap>> {
+    Ok(Arc::new(
+        Registered(Arc::new(heap, GFP_KERNEL)?),
+        GFP_KERNEL,
+    )?)
+}
+
 /// A heap's figures and limit, for all its names; its buffers join `live`.
-pub(crate) fn stats(heap: &Arc<dyn Heap>, live: &Arc<LiveBuffers>) -> Result<Arc<HeapStats>> {
+pub(crate) fn stats(heap: &Arc<dyn DynHeap>, live: &Arc<LiveBuffers>) -> Result<Arc<HeapStats>> {
     let figures: Arc<dyn Figures> = Arc::new(HeapFigures(heap.clone()), GFP_KERNEL)?;
     HeapStats::new(figures, live.clone())
 }
 
 /// A heap as the source of its own figures.
-struct HeapFigures(Arc<dyn Heap>);
+struct HeapFigures(Arc<dyn DynHeap>);
 
 impl Figures for HeapFigures {
     fn figure(&self, which: Figure) -> Option<u64> {
@@ -112,14 +162,14 @@ impl Request {
 /// Allocates a checked `request` from `heap`, within the heap's limit,
 /// counting the failure if it fails.
 pub(crate) fn allocate(
-    heap: &dyn Heap,
+    heap: &dyn DynHeap,
     stats: &Arc<HeapStats>,
     request: Request,
 ) -> Result<DmaBuf> {
     let (len, flags) = (request.len(), request.flags());
     let start = trace::Start::now();
     let result = stats.charge(len).and_then(|charge| {
-        heap.allocate(len, flags, charge)
+        heap.export(len, flags, charge)
             .inspect_err(|e| stats.count_error(*e))
     });
     trace::alloc(heap.name(), len, &result, start);

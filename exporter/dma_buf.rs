@@ -99,6 +99,24 @@ pub(crate) trait Exporter: Send + Sync + Sized + 'static {
     }
 }
 
+/// The exporter that a heap's buffers share: the heap itself, each buffer
+/// keeping a reference to it (`heap.rs`).
+impl<E: Exporter> Exporter for Arc<E> {
+    type Backing = E::Backing;
+
+    fn mmap(&self, request: MmapRequest<'_, Self::Backing>) -> Result {
+        (**self).mmap(request)
+    }
+
+    fn begin_cpu_access(&self, cpu: CpuAccess<'_, Self::Backing>, dir: DataDirection) -> Result {
+        (**self).begin_cpu_access(cpu, dir)
+    }
+
+    fn end_cpu_access(&self, cpu: CpuAccess<'_, Self::Backing>, dir: DataDirection) -> Result {
+        (**self).end_cpu_access(cpu, dir)
+    }
+}
+
 /// Cache maintenance of one buffer for CPU access, handed to the
 /// [`Exporter`] hooks. Syncing is always safe, as often as a heap likes.
 pub(crate) struct CpuAccess<'a, B: Backing> {

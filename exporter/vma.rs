@@ -211,6 +211,16 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
         self.vma.is_shared()
     }
 
+    /// Like [`MmapRequest::map`], but a private mapping of any size is
+    /// `EINVAL`: the rule of upstream's CMA heap, for buffers that devices
+    /// share with the CPU and that a copy-on-write page would fork.
+    pub(crate) fn map_shared(self) -> Result {
+        if !self.is_shared() {
+            return Err(EINVAL);
+        }
+        self.map()
+    }
+
     /// Maps the buffer's pages from `vm_pgoff` on, one `remap_pfn_range()`
     /// per contiguous run: no page faults later, and (as `VM_PFNMAP`) not
     /// counted in anyone's RSS.

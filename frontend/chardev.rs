@@ -3,7 +3,7 @@
 //! The `dma_heap` device class and the `/dev/dma_heap/<name>` nodes.
 
 use crate::compat::ffi;
-use crate::heap::Heap;
+use crate::heap::DynHeap;
 use crate::stats::accounting::HeapStats;
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -77,7 +77,7 @@ impl Drop for DevtRegion {
 /// What a node's open files point to: the heap behind it, and its figures
 /// (shared by all the heap's names, and shown in the node's sysfs files).
 pub(crate) struct NodeTarget {
-    pub(crate) heap: Arc<dyn Heap>,
+    pub(crate) heap: Arc<dyn DynHeap>,
     pub(crate) stats: Arc<HeapStats>,
 }
 
@@ -110,7 +110,7 @@ impl HeapNode {
         class: &HeapClass,
         devt: bindings::dev_t,
         name: &CStr,
-        heap: Arc<dyn Heap>,
+        heap: Arc<dyn DynHeap>,
         stats: Arc<HeapStats>,
     ) -> Result<Self> {
         let target = KBox::pin(NodeTarget { heap, stats }, GFP_KERNEL)?;

@@ -27,7 +27,7 @@ use crate::compat::ffi;
 use crate::compat::{cstr_bytes, fmt};
 use crate::exporter::dma_buf::DmaBuf;
 use crate::frontend::params;
-use crate::heap::{self, Heap, Request};
+use crate::heap::{self, DynHeap, Heap, Request};
 use crate::memory::page::total_ram_pages;
 use crate::stats::accounting::HeapStats;
 use crate::stats::live::{BuffersFile, LiveBuffers};
@@ -57,12 +57,12 @@ impl Registry {
     /// rather than failing: a name that is taken (by the kernel's own heaps
     /// or another module's) or cannot be added is skipped, and the others
     /// are still added.
-    pub(crate) fn add_or_warn<'a>(
+    pub(crate) fn add_or_warn<'a, H: Heap>(
         &mut self,
-        heap: Result<Arc<dyn Heap>>,
+        heap: Result<H>,
         aliases: impl IntoIterator<Item = &'a [u8]>,
     ) {
-        let heap = match heap {
+        let heap = match heap.and_then(heap::into_dyn) {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };
@@ -79,7 +79,7 @@ impl Registry {
         }
     }
 
-    fn add_name(&mut self, heap: &Arc<dyn Heap>, stats: &Arc<HeapStats>, name: &[u8]) {
+    fn add_name(&mut self, heap: &Arc<dyn DynHeap>, stats: &Arc<HeapStats>, name: &[u8]) {
         let prefix = params::name_prefix();
         let full = match full_name(prefix, name) {
             Ok(full) => full,
@@ -139,7 +139,7 @@ fn full_name(prefix: &CStr, name: &[u8]) -> Result<CString> {
 /// `/dev/dma_heap/<name>`, with that name (which the core does not copy).
 struct HostedHeap {
     name: CString,
-    heap: Arc<dyn Heap>,
+    heap: Arc<dyn DynHeap>,
     stats: Arc<HeapStats>,
 }
 

@@ -4,7 +4,7 @@
 
 use crate::compat::{cstr_bytes, fmt};
 use crate::frontend::chardev::{DevtRegion, HeapClass, HeapNode};
-use crate::heap::{self, Heap};
+use crate::heap::{self, DynHeap, Heap};
 use crate::stats::accounting::HeapStats;
 use crate::stats::live::{BuffersFile, LiveBuffers};
 use kernel::c_str;
@@ -64,7 +64,7 @@ impl Registry {
     /// not registered is thus in the log, and nothing else is missing.
     pub(crate) fn add<'a>(
         &mut self,
-        heap: Arc<dyn Heap>,
+        heap: Arc<dyn DynHeap>,
         aliases: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result {
         let name = heap.name();
@@ -98,7 +98,7 @@ impl Registry {
         Ok(())
     }
 
-    fn add_node(&mut self, name: &[u8], heap: &Arc<dyn Heap>, stats: &Arc<HeapStats>) -> Result {
+    fn add_node(&mut self, name: &[u8], heap: &Arc<dyn DynHeap>, stats: &Arc<HeapStats>) -> Result {
         if name.is_empty() || name.contains(&b'/') {
             return Err(EINVAL);
         }
@@ -114,12 +114,12 @@ impl Registry {
 
     /// Registers a heap, logging rather than failing: one heap that cannot be
     /// registered must not take the others down with it.
-    pub(crate) fn add_or_warn<'a>(
+    pub(crate) fn add_or_warn<'a, H: Heap>(
         &mut self,
-        heap: Result<Arc<dyn Heap>>,
+        heap: Result<H>,
         aliases: impl IntoIterator<Item = &'a [u8]>,
     ) {
-        let heap = match heap {
+        let heap = match heap.and_then(heap::into_dyn) {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };

@@ -17,13 +17,13 @@
 //! aligned like the CMA heaps' (to their size rounded up to a power of two,
 //! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
 
-use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::exporter::dma_buf::{Exporter, MmapRequest};
 use crate::frontend::params;
 use crate::frontend::registry::Registry;
 use crate::heap::Heap;
 use crate::memory::carveout::{Carveout, CarveoutPages};
 use crate::memory::page::PAGE_SIZE;
-use crate::stats::accounting::{Charge, Figure};
+use crate::stats::accounting::Figure;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -46,10 +46,7 @@ pub(crate) fn register(registry: &mut Registry) {
         region.size() / 1024,
         region.base()
     );
-    let heap: Result<Arc<dyn Heap>> = Arc::new(CarveoutHeap { region }, GFP_KERNEL)
-        .map(|h| h as Arc<dyn Heap>)
-        .map_err(Into::into);
-    registry.add_or_warn(heap, []);
+    registry.add_or_warn(Ok(CarveoutHeap { region }), []);
 }
 
 struct CarveoutHeap {
@@ -61,32 +58,25 @@ impl Heap for CarveoutHeap {
         self.region.name()
     }
 
+    fn allocate(&self, len: usize) -> Result<CarveoutPages> {
+        let count = len / PAGE_SIZE;
+        self.region
+            .alloc(count, count.next_power_of_two().min(MAX_ALIGN))
+    }
+
     fn figure(&self, which: Figure) -> Option<u64> {
         match which {
             Figure::RegionBytes => Some(self.region.size() as u64),
             Figure::PoolBytes => None,
         }
     }
-
-    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
-        let count = len / PAGE_SIZE;
-        let align = count.next_power_of_two().min(MAX_ALIGN);
-        let pages = self.region.alloc(count, align)?;
-        DmaBuf::export(self.name(), flags, pages, CarveoutBuffer, charge)
-    }
 }
 
-/// A carveout buffer: the [`Exporter`] defaults, mapped shared only, as CMA
-/// buffers are.
-struct CarveoutBuffer;
-
-impl Exporter for CarveoutBuffer {
+/// The [`Exporter`] defaults, mapped shared only, as CMA buffers are.
+impl Exporter for CarveoutHeap {
     type Backing = CarveoutPages;
 
     fn mmap(&self, request: MmapRequest<'_, CarveoutPages>) -> Result {
-        if !request.is_shared() {
-            return Err(EINVAL);
-        }
-        request.map()
+        request.map_shared()
     }
 }

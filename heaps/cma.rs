@@ -16,16 +16,15 @@
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
 use crate::compat::cstr_bytes;
-use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags, MmapRequest};
+use crate::exporter::dma_buf::{Exporter, MmapRequest};
 use crate::frontend::params;
 use crate::frontend::registry::Registry;
 use crate::heap::Heap;
 use crate::memory::cma::{buffer_align_order, CmaArea, CmaPages};
 use crate::memory::page::PAGE_SIZE;
-use crate::stats::accounting::{Charge, Figure};
+use crate::stats::accounting::Figure;
 use kernel::prelude::*;
 use kernel::str::BStr;
-use kernel::sync::Arc;
 
 /// Registers the default area's heap (with its aliases) and a heap for each
 /// device-tree region that `cma_regions=` selects.
@@ -95,8 +94,8 @@ fn region_named(wanted: &CStr, name: &CStr) -> bool {
     names(wanted).any(|n| n == cstr_bytes(name))
 }
 
-fn heap(area: CmaArea) -> Result<Arc<dyn Heap>> {
-    Ok(Arc::new(CmaHeap { area }, GFP_KERNEL)?)
+fn heap(area: CmaArea) -> Result<CmaHeap> {
+    Ok(CmaHeap { area })
 }
 
 struct CmaHeap {
@@ -108,14 +107,7 @@ impl Heap for CmaHeap {
         self.area.name()
     }
 
-    fn figure(&self, which: Figure) -> Option<u64> {
-        match which {
-            Figure::RegionBytes => self.area.size().map(|size| size as u64),
-            Figure::PoolBytes => None,
-        }
-    }
-
-    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
+    fn allocate(&self, len: usize) -> Result<CmaPages> {
         let count = len / PAGE_SIZE;
         if !self.area.could_hold(len) {
             return Err(ENOMEM);
@@ -124,21 +116,23 @@ impl Heap for CmaHeap {
         // Gives up (and the pages back) with `EINTR` if the caller is killed
         // meanwhile: a dying process should not wait for gigabytes.
         pages.zero()?;
-        DmaBuf::export(self.name(), flags, pages, CmaBuffer, charge)
+        Ok(pages)
+    }
+
+    fn figure(&self, which: Figure) -> Option<u64> {
+        match which {
+            Figure::RegionBytes => self.area.size().map(|size| size as u64),
+            Figure::PoolBytes => None,
+        }
     }
 }
 
-/// A CMA-heap buffer: the [`Exporter`] defaults, except that, like
-/// upstream's CMA heap, it can only be mapped shared.
-struct CmaBuffer;
-
-impl Exporter for CmaBuffer {
+/// The [`Exporter`] defaults, except that, like upstream's CMA heap, a
+/// buffer can only be mapped shared.
+impl Exporter for CmaHeap {
     type Backing = CmaPages;
 
     fn mmap(&self, request: MmapRequest<'_, CmaPages>) -> Result {
-        if !request.is_shared() {
-            return Err(EINVAL);
-        }
-        request.map()
+        request.map_shared()
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! The name Android's libdmabufheap and Codec2 open. Pages are allocated
 //! as for the system heap, largest chunks first, and the core makes them
-//! write-combined once (`uncached.rs`: written back from the cache after
+//! write-combined once (`memory/uncached.rs`: written back from the cache after
 //! zeroing, and on x86 the linear map switched too). Since no CPU mapping
 //! is cached, `DMA_BUF_IOCTL_SYNC` has nothing to maintain and does
 //! nothing; device mappings are made as for every buffer.
@@ -20,25 +20,24 @@
 //! name. With `mem_accounting=1` the pages are charged to the allocating
 //! task's memory cgroup as the system heap's, and the pools are bypassed.
 
-use super::system::{alloc_chunks, memcg, ORDERS};
-use crate::exporter::dma_buf::{CpuAccess, DataDirection, DmaBuf, Exporter, FdFlags, MmapRequest};
+use super::system::{memcg, ORDERS};
+use crate::exporter::dma_buf::{CpuAccess, DataDirection, Exporter, MmapRequest};
 use crate::heap::Heap;
-use crate::memory::page::{kvvec_may_fail, Memcg, PAGE_SIZE};
 use crate::memory::page_pool::PagePools;
-use crate::memory::uncached::{CacheDevice, WcChunk, WriteCombined};
-use crate::stats::accounting::{Charge, Figure};
+use crate::memory::uncached::{alloc_write_combined, CacheDevice, WcChunk, WriteCombined};
+use crate::stats::accounting::Figure;
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// The system-uncached heap, ready to register.
-pub(crate) fn heap() -> Result<Arc<dyn Heap>> {
+pub(crate) fn heap() -> Result<SystemUncachedHeap> {
     let cache = Arc::new(CacheDevice::new()?, GFP_KERNEL)?;
     let pools = PagePools::new("system-uncached", &ORDERS)?;
-    Ok(Arc::new(SystemUncachedHeap { cache, pools }, GFP_KERNEL)?)
+    Ok(SystemUncachedHeap { cache, pools })
 }
 
-struct SystemUncachedHeap {
+pub(crate) struct SystemUncachedHeap {
     cache: Arc<CacheDevice>,
     pools: PagePools<WcChunk>,
 }
@@ -48,57 +47,22 @@ impl Heap for SystemUncachedHeap {
         c_str!("system-uncached")
     }
 
+    fn allocate(&self, len: usize) -> Result<WriteCombined> {
+        alloc_write_combined(&self.pools, &self.cache, len, &ORDERS, memcg())
+    }
+
     fn figure(&self, which: Figure) -> Option<u64> {
         match which {
             Figure::PoolBytes => Some(self.pools.pooled_bytes() as u64),
             Figure::RegionBytes => None,
         }
     }
-
-    fn allocate(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
-        // Pooled chunks first (write-combined already, and charged to
-        // nobody: with cgroup charging on, the pools are bypassed), then
-        // new ones for the rest, switched together.
-        let memcg = memcg();
-        let pooled = memcg == Memcg::Uncharged;
-        let (mut chunks, taken) = if pooled {
-            self.pools.take_up_to(len, &ORDERS)?
-        } else {
-            (kvvec_may_fail(len / PAGE_SIZE)?, 0)
-        };
-        if taken < len {
-            let fresh = alloc_chunks(None, len - taken, memcg)
-                .and_then(|fresh| WcChunk::from_zeroed(fresh, &self.cache));
-            match fresh {
-                Ok(fresh) => {
-                    for chunk in fresh {
-                        // (Within the room `take_up_to` made.)
-                        chunks.push(chunk, GFP_KERNEL)?;
-                    }
-                }
-                Err(e) => {
-                    // The pooled chunks taken go back as they are.
-                    drop(self.pools.backing(chunks, pooled));
-                    return Err(e);
-                }
-            }
-        }
-        DmaBuf::export(
-            self.name(),
-            flags,
-            self.pools.backing(chunks, pooled)?,
-            UncachedBuffer,
-            charge,
-        )
-    }
 }
 
-/// A system-uncached buffer: mapped write-combined, shared only (as CMA
-/// buffers), as `VM_PFNMAP` ranges (no pin reaches the pages: the core's
-/// `uncached.rs`), and with nothing to do for CPU access.
-struct UncachedBuffer;
-
-impl Exporter for UncachedBuffer {
+/// Mapped write-combined, shared only (as CMA buffers), as `VM_PFNMAP`
+/// ranges (no pin reaches the pages: `memory/uncached.rs`), and with
+/// nothing to do for CPU access.
+impl Exporter for SystemUncachedHeap {
     type Backing = WriteCombined;
 
     fn mmap(&self, request: MmapRequest<'_, WriteCombined>) -> Result {

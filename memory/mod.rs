@@ -9,6 +9,7 @@
 
 pub(crate) mod buffer;
 pub(crate) mod carveout;
+pub(crate) mod chunks;
 #[cfg(rdh_cma)]
 pub(crate) mod cma;
 pub(crate) mod page;

@@ -36,10 +36,11 @@
 //! no pin gets past (see the end of this file).
 
 use crate::compat::ffi;
+use crate::memory::chunks::alloc_chunks;
 use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, PageRun,
+    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Memcg, PageRun, PAGE_SIZE,
 };
-use crate::memory::page_pool::{BufferChunk, PoolChunk, PooledPages};
+use crate::memory::page_pool::{BufferChunk, PagePools, PoolChunk, PooledPages};
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -228,6 +229,44 @@ impl WcChunk {
         // INVARIANT: switched (x86) and written back just above.
         Ok(out)
     }
+}
+
+/// Allocates `len` bytes of write-combined chunks of `orders` (largest
+/// first, the last 0), charged as `memcg` says: pooled ones from `pools`
+/// first (write-combined already, and charged to nobody: an allocation
+/// charged to a cgroup bypasses the pools), then new ones for the rest,
+/// switched together through `cache`.
+pub(crate) fn alloc_write_combined(
+    pools: &PagePools<WcChunk>,
+    cache: &Arc<CacheDevice>,
+    len: usize,
+    orders: &[u32],
+    memcg: Memcg,
+) -> Result<WriteCombined> {
+    let pooled = memcg == Memcg::Uncharged;
+    let (mut chunks, taken) = if pooled {
+        pools.take_up_to(len, orders)?
+    } else {
+        (kvvec_may_fail(len / PAGE_SIZE)?, 0)
+    };
+    if taken < len {
+        let fresh = alloc_chunks(None, len - taken, orders, memcg)
+            .and_then(|fresh| WcChunk::from_zeroed(fresh, cache));
+        match fresh {
+            Ok(fresh) => {
+                for chunk in fresh {
+                    // (Within the room `take_up_to` made.)
+                    chunks.push(chunk, GFP_KERNEL)?;
+                }
+            }
+            Err(e) => {
+                // The pooled chunks taken go back as they are.
+                drop(pools.backing(chunks, pooled));
+                return Err(e);
+            }
+        }
+    }
+    pools.backing(chunks, pooled)
 }
 
 impl PoolChunk for WcChunk {

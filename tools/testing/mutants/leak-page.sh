@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The system heap leaks one 4 KiB page on every allocation: alloc_chunks()
-# (heaps/system.rs, shared with system-uncached) allocates a page and
+# (memory/chunks.rs, shared with system-uncached) allocates a page and
 # forgets it. kmemleak does not see pages and dma-buf counts do not
 # either: the free-page comparison at the end of heap-fuzz must,
 #     check_ok(pages_missing(pages0, PAGE_LEAK_TOLERANCE) == 0,
@@ -16,6 +16,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|8'
 EXPECT='heap-fuzz-system: every page comes back'
 mutate() {
-	edit heaps/system.rs \
+	edit memory/chunks.rs \
 		's|^    let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;$|&\n    core::mem::forget(BuddyPages::alloc_zeroed(0, Effort::MayFail, memcg));|'
 }

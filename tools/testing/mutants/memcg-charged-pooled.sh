@@ -18,6 +18,6 @@ PROGRAMS='heap-memcg|./heap-memcg system|300|13'
 VMARGS=(--modargs mem_accounting=1)
 EXPECT='heap-memcg: system: (charged pages never enter the pools|and is back once it is freed)'
 mutate() {
-	edit heaps/system.rs \
-		's|^            self\.pools\.backing(chunks, memcg == Memcg::Uncharged)?,$|            self.pools.backing(chunks, true)?,|'
+	edit memory/chunks.rs \
+		's|^    pools\.backing(chunks, memcg == Memcg::Uncharged)$|    pools.backing(chunks, true)|'
 }

@@ -12,6 +12,6 @@ FLAVOUR=x86_64
 PROGRAMS='heap-uncached|sh ./with-importer.sh ./heap-uncached|300|31'
 EXPECT="heap-uncached: the freed buffers' chunks wait in the heap's pools still write-combined"
 mutate() {
-	edit heaps/system_uncached.rs \
-		's|^        let pooled = memcg == Memcg::Uncharged;$|        let pooled = memcg == Memcg::Uncharged \&\& false;|'
+	edit memory/uncached.rs \
+		's|^    let pooled = memcg == Memcg::Uncharged;$|    let pooled = memcg == Memcg::Uncharged \&\& false;|'
 }
