@@ -94,10 +94,10 @@ pub(crate) fn into_foreign<T: ForeignOwnable>(value: T) -> *const c_void {
 /// for `T` and is given back once, after its last borrow.
 pub(crate) unsafe fn from_foreign<T: ForeignOwnable>(ptr: *const c_void) -> T {
     #[cfg(not(rdh_kernel_7))]
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: Guaranteed by the caller.
     return unsafe { T::from_foreign(ptr) };
     #[cfg(rdh_kernel_7)]
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: Guaranteed by the caller.
     return unsafe { T::from_foreign(ptr.cast_mut()) };
 }
 
@@ -109,10 +109,10 @@ pub(crate) unsafe fn from_foreign<T: ForeignOwnable>(ptr: *const c_void) -> T {
 /// and is not given back while the borrow lives.
 pub(crate) unsafe fn borrow<'a, T: ForeignOwnable>(ptr: *const c_void) -> T::Borrowed<'a> {
     #[cfg(not(rdh_kernel_7))]
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: Guaranteed by the caller.
     return unsafe { T::borrow(ptr) };
     #[cfg(rdh_kernel_7)]
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: Guaranteed by the caller.
     return unsafe { T::borrow(ptr.cast_mut()) };
 }
 
@@ -160,7 +160,7 @@ pub(crate) fn cma_areas() -> kernel::error::Result<kernel::alloc::KVec<NonNull<f
     #[cfg(rdh_kernel_7)]
     {
         let mut idx = 0;
-        // SAFETY: any index may be asked for; past the last area the answer
+        // SAFETY: Any index may be asked for; past the last area the answer
         // is NULL. The areas are set up at boot and never freed.
         while let Some(ptr) = NonNull::new(unsafe { ffi::dma_contiguous_get_area_by_idx(idx) }) {
             areas.push(ptr, GFP_KERNEL)?;
@@ -180,7 +180,7 @@ pub(crate) fn cma_areas() -> kernel::error::Result<kernel::alloc::KVec<NonNull<f
 #[cfg(rdh_cma)]
 pub(crate) unsafe fn cma_size(cma: NonNull<ffi::cma>) -> Option<usize> {
     #[cfg(not(rdh_kernel_7))]
-    // SAFETY: a CMA area, as the caller guarantees.
+    // SAFETY: A CMA area, as the caller guarantees.
     return Some(unsafe { ffi::cma_get_size(cma.as_ptr()) } as usize);
     #[cfg(rdh_kernel_7)]
     {
@@ -208,7 +208,7 @@ pub(crate) fn user_slice(addr: usize, len: usize) -> kernel::uaccess::UserSlice 
 pub(crate) unsafe fn cstr_from_ptr<'a>(ptr: *const u8) -> &'a CStr {
     #[cfg(rdh_kernel_7)]
     use kernel::str::CStrExt;
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: Guaranteed by the caller.
     unsafe { CStr::from_char_ptr(ptr.cast()) }
 }
 
@@ -253,7 +253,7 @@ impl FdSlot {
     pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
         use kernel::fs::File;
         use kernel::sync::aref::ARef;
-        // SAFETY: the caller hands over its reference on the valid `file`,
+        // SAFETY: The caller hands over its reference on the valid `file`,
         // which nobody uses through `fdget_pos()` (the function's safety
         // requirements); `ARef` now owns that reference.
         let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
@@ -277,7 +277,7 @@ pub(crate) struct FdSlot {
 #[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
 impl FdSlot {
     pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
-        // SAFETY: only touches the current task's descriptor table.
+        // SAFETY: Only touches the current task's descriptor table.
         let fd = unsafe { kernel::bindings::get_unused_fd_flags(flags) };
         let fd = u32::try_from(fd).map_err(|_| kernel::error::Error::from_errno(fd))?;
         // INVARIANT: a fresh reservation of the current task, which the
@@ -310,7 +310,7 @@ impl FdSlot {
 #[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
 impl Drop for FdSlot {
     fn drop(&mut self) {
-        // SAFETY: reserved and not installed (type invariant).
+        // SAFETY: Reserved and not installed (type invariant).
         unsafe { kernel::bindings::put_unused_fd(self.fd) };
     }
 }

@@ -18,9 +18,9 @@ pub(crate) struct DeviceRef {
     dev: NonNull<bindings::device>,
 }
 
-// SAFETY: device references may be taken and dropped on any thread.
+// SAFETY: Device references may be taken and dropped on any thread.
 unsafe impl Send for DeviceRef {}
-// SAFETY: a shared `DeviceRef` only hands out the pointer.
+// SAFETY: A shared `DeviceRef` only hands out the pointer.
 unsafe impl Sync for DeviceRef {}
 
 impl DeviceRef {
@@ -42,12 +42,12 @@ impl DeviceRef {
 
     /// The device's name, as the kernel logs it (without its NUL).
     pub(crate) fn name(&self) -> &[u8] {
-        // SAFETY: a live device (type invariant).
+        // SAFETY: A live device (type invariant).
         let name = unsafe { crate::compat::ffi::rdh_dev_name(self.dev.as_ptr()) };
         if name.is_null() {
             return b"?";
         }
-        // SAFETY: a device's name is a NUL-terminated string owned by the
+        // SAFETY: A device's name is a NUL-terminated string owned by the
         // device, which our reference keeps. It is replaced only by a rename
         // (`device_rename()`, which network devices use, never a DMA
         // importer); the kernel's logs and dma-buf's own debugfs read it
@@ -60,7 +60,7 @@ impl DeviceRef {
     /// memory-encrypted guests), or the run out of its reach.
     pub(crate) fn would_bounce(&self, run: PageRun<'_>) -> bool {
         let phys = (run.pfn() as u64) << bindings::PAGE_SHIFT;
-        // SAFETY: a live device (type invariant); the range is only
+        // SAFETY: A live device (type invariant); the range is only
         // compared with what the device can reach.
         unsafe { crate::compat::ffi::rdh_dma_bounces(self.dev.as_ptr(), phys, run.bytes()) }
     }
@@ -69,9 +69,9 @@ impl DeviceRef {
     /// maximum segment size, and no more than one mapping may cover (which
     /// bounce buffers limit, 256 KiB with swiotlb).
     pub(crate) fn max_segment_size(&self) -> usize {
-        // SAFETY: a live device (type invariant).
+        // SAFETY: A live device (type invariant).
         let seg = unsafe { crate::compat::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize };
-        // SAFETY: as above.
+        // SAFETY: As above.
         let mapping = unsafe { bindings::dma_max_mapping_size(self.dev.as_ptr()) };
         seg.min(mapping)
     }
@@ -79,14 +79,14 @@ impl DeviceRef {
 
 impl Clone for DeviceRef {
     fn clone(&self) -> Self {
-        // SAFETY: we hold a reference, so `dev` is valid (type invariant).
+        // SAFETY: We hold a reference, so `dev` is valid (type invariant).
         unsafe { Self::get(self.dev) }
     }
 }
 
 impl Drop for DeviceRef {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant we own one reference.
+        // SAFETY: By the type invariant we own one reference.
         unsafe { bindings::put_device(self.dev.as_ptr()) };
     }
 }

@@ -266,7 +266,7 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`]; `dev` must be valid for the call.
     unsafe fn attach(buf: *const c_void, dev: NonNull<bindings::device>) -> Result<*const c_void> {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `dev` is valid for the call, as the caller guarantees.
         let dev = unsafe { DeviceRef::get(dev) };
@@ -282,7 +282,7 @@ impl<E: Exporter> Ops<E> {
     /// As [`Ops::buffer`]; `att` must come from [`Ops::attach`] on the same
     /// buffer and is consumed.
     unsafe fn detach(buf: *const c_void, att: *const c_void) {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `att` came from `into_foreign` in `attach` and is given
         // back exactly once, here.
@@ -298,9 +298,9 @@ impl<E: Exporter> Ops<E> {
         att: *const c_void,
         dir: DataDirection,
     ) -> Result<NonNull<bindings::sg_table>> {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
         this.attachments.map(att, dir)
     }
@@ -309,9 +309,9 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::map`].
     unsafe fn unmap(buf: *const c_void, att: *const c_void) {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
         this.attachments.unmap(att);
     }
@@ -320,7 +320,7 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`].
     unsafe fn begin_cpu_access(buf: *const c_void, dir: DataDirection) -> Result {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         this.exporter.begin_cpu_access(this.cpu(), dir)
     }
@@ -329,7 +329,7 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`].
     unsafe fn end_cpu_access(buf: *const c_void, dir: DataDirection) -> Result {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         this.exporter.end_cpu_access(this.cpu(), dir)
     }
@@ -339,7 +339,7 @@ impl<E: Exporter> Ops<E> {
     /// As [`Ops::buffer`]; `vma` must be a VMA the dma-buf core is setting up
     /// for this buffer, not extending past it.
     unsafe fn mmap(buf: *const c_void, vma: *mut bindings::vm_area_struct) -> Result {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let (this, vma) = unsafe { (Self::buffer(buf), Vma::from_raw(vma)) };
         this.exporter.mmap(MmapRequest::new(vma, &this.pages))
     }
@@ -348,7 +348,7 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`].
     unsafe fn page(buf: *const c_void, index: usize) -> Option<NonNull<bindings::page>> {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         unsafe { Self::buffer(buf) }.pages.page(index)
     }
 
@@ -356,7 +356,7 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`].
     unsafe fn vmap(buf: *const c_void) -> Result<NonNull<c_void>> {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         this.vmap.get(&this.pages)
     }
@@ -365,7 +365,7 @@ impl<E: Exporter> Ops<E> {
     ///
     /// As [`Ops::buffer`]; pairs with one successful [`Ops::vmap`].
     unsafe fn vunmap(buf: *const c_void) {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         unsafe { Self::buffer(buf) }.vmap.put()
     }
 
@@ -375,7 +375,7 @@ impl<E: Exporter> Ops<E> {
     unsafe fn release(buf: *const c_void) {
         // Off the list first, so that no read of it still describes the
         // buffer when its box is taken back below.
-        // SAFETY: the buffer is live until this function frees it, and was
+        // SAFETY: The buffer is live until this function frees it, and was
         // listed at export (`DmaBuf::export`), once.
         unsafe {
             let this = Self::buffer(buf);
@@ -399,10 +399,10 @@ impl<E: Exporter> Ops<E> {
         dmabuf: NonNull<ffi::dma_buf>,
         out: &mut SeqWriter,
     ) -> fmt::Result {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         let mmaps = this.header.mmaps.load(Ordering::Relaxed);
-        // SAFETY: the buffer is live, and so is its dma-buf (never its file,
+        // SAFETY: The buffer is live, and so is its dma-buf (never its file,
         // which may be gone already).
         let vmaps = unsafe { ffi::rdh_dma_buf_vmaps(dmabuf.as_ptr()) };
         write!(out, "{} ", this.pages.size())?;
@@ -431,7 +431,7 @@ pub(crate) struct DmaBuf {
     ptr: NonNull<ffi::dma_buf>,
 }
 
-// SAFETY: dma-buf references may be dropped on any thread.
+// SAFETY: Dma-buf references may be dropped on any thread.
 unsafe impl Send for DmaBuf {}
 
 impl DmaBuf {
@@ -480,7 +480,7 @@ impl DmaBuf {
             )
         };
         if ret != 0 {
-            // SAFETY: the export failed, so the dma-buf core never took `buf`;
+            // SAFETY: The export failed, so the dma-buf core never took `buf`;
             // it is ours to free.
             drop(unsafe { compat::from_foreign::<ExportedBox<E>>(buf) });
             return Err(Error::from_errno(ret));
@@ -520,7 +520,7 @@ impl DmaBuf {
 
 impl Drop for DmaBuf {
     fn drop(&mut self) {
-        // SAFETY: we own one reference (type invariant).
+        // SAFETY: We own one reference (type invariant).
         unsafe { ffi::dma_buf_put(self.ptr.as_ptr()) };
     }
 }
@@ -532,7 +532,7 @@ impl Drop for DmaBuf {
 /// `buf` must be the `priv` of a live buffer exported by [`DmaBuf::export`],
 /// which stays live for `'a`.
 unsafe fn header<'a>(buf: *const c_void) -> &'a Header {
-    // SAFETY: every such object starts with its `Header` (type invariant of
+    // SAFETY: Every such object starts with its `Header` (type invariant of
     // `Exported`), and lives for `'a`.
     unsafe { &*buf.cast::<Header>() }
 }
@@ -543,7 +543,7 @@ unsafe fn header<'a>(buf: *const c_void) -> &'a Header {
 ///
 /// `buf` must be the `priv` of a live buffer exported by [`DmaBuf::export`].
 unsafe fn vtable(buf: *const c_void) -> &'static VTable {
-    // SAFETY: as the caller guarantees; the vtable itself is static.
+    // SAFETY: As the caller guarantees; the vtable itself is static.
     unsafe { header(buf) }.vtable
 }
 
@@ -571,7 +571,7 @@ unsafe extern "C" fn rdh_rust_attach(
     let Some(dev) = NonNull::new(dev) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     match unsafe { (vtable(buf).attach)(buf, dev) } {
         Ok(att) => {
             // SAFETY: `out` is writable.
@@ -587,7 +587,7 @@ unsafe extern "C" fn rdh_rust_attach(
 /// `buf` is a live buffer's `priv`, `att` its attachment's, consumed.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_detach(buf: *const c_void, att: *mut c_void) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { (vtable(buf).detach)(buf, att) }
 }
 
@@ -605,7 +605,7 @@ unsafe extern "C" fn rdh_rust_map(
         Ok(dir) => dir,
         Err(e) => return e.to_errno(),
     };
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     match unsafe { (vtable(buf).map)(buf, att, dir) } {
         Ok(table) => {
             // SAFETY: `out` is writable.
@@ -628,7 +628,7 @@ unsafe extern "C" fn rdh_rust_unmap(
     // The core remembers how it mapped the table; `dir` is the importer's,
     // given at map time.
     let _ = dir;
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { (vtable(buf).unmap)(buf, att) }
 }
 
@@ -640,7 +640,7 @@ unsafe extern "C" fn rdh_rust_begin_cpu_access(
     buf: *const c_void,
     dir: bindings::dma_data_direction,
 ) -> c_int {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     errno(
         DataDirection::from_raw(dir)
             .and_then(|d| unsafe { (vtable(buf).begin_cpu_access)(buf, d) }),
@@ -655,7 +655,7 @@ unsafe extern "C" fn rdh_rust_end_cpu_access(
     buf: *const c_void,
     dir: bindings::dma_data_direction,
 ) -> c_int {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     errno(
         DataDirection::from_raw(dir).and_then(|d| unsafe { (vtable(buf).end_cpu_access)(buf, d) }),
     )
@@ -669,7 +669,7 @@ unsafe extern "C" fn rdh_rust_mmap(
     buf: *const c_void,
     vma: *mut bindings::vm_area_struct,
 ) -> c_int {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     errno(unsafe { (vtable(buf).mmap)(buf, vma) })
 }
 
@@ -682,7 +682,7 @@ unsafe extern "C" fn rdh_rust_mmap(
 /// `buf` is a live buffer's `priv`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_vma_open(buf: *const c_void) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { header(buf) }.mmaps.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -694,7 +694,7 @@ unsafe extern "C" fn rdh_rust_vma_open(buf: *const c_void) {
 /// [`rdh_rust_vma_open`] and is being closed.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_vma_close(buf: *const c_void) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { header(buf) }.mmaps.fetch_sub(1, Ordering::Relaxed);
 }
 
@@ -708,7 +708,7 @@ unsafe extern "C" fn rdh_rust_vma_close(buf: *const c_void) {
 /// `buf` is a live buffer's `priv`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_page(buf: *const c_void, index: c_ulong) -> *mut bindings::page {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { (vtable(buf).page)(buf, index) }.map_or(core::ptr::null_mut(), NonNull::as_ptr)
 }
 
@@ -717,7 +717,7 @@ unsafe extern "C" fn rdh_rust_page(buf: *const c_void, index: c_ulong) -> *mut b
 /// `buf` is a live buffer's `priv`; `out` is writable.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_vmap(buf: *const c_void, out: *mut *mut c_void) -> c_int {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     match unsafe { (vtable(buf).vmap)(buf) } {
         Ok(addr) => {
             // SAFETY: `out` is writable.
@@ -733,7 +733,7 @@ unsafe extern "C" fn rdh_rust_vmap(buf: *const c_void, out: *mut *mut c_void) ->
 /// `buf` is a live buffer's `priv`, previously `vmap`ped.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_vunmap(buf: *const c_void) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { (vtable(buf).vunmap)(buf) }
 }
 
@@ -742,6 +742,6 @@ unsafe extern "C" fn rdh_rust_vunmap(buf: *const c_void) {
 /// `buf` is a buffer's `priv`, released exactly once, after its last use.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_release(buf: *const c_void) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     unsafe { (vtable(buf).release)(buf) }
 }

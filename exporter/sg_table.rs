@@ -110,10 +110,10 @@ pub(super) struct SgTable<B: Backing> {
     _pages: Arc<B>,
 }
 
-// SAFETY: the table is plain memory owned by this value; the DMA API may be
+// SAFETY: The table is plain memory owned by this value; the DMA API may be
 // called on it from any thread.
 unsafe impl<B: Backing> Send for SgTable<B> {}
-// SAFETY: shared access only syncs the mapping, which the DMA API allows
+// SAFETY: Shared access only syncs the mapping, which the DMA API allows
 // concurrently.
 unsafe impl<B: Backing> Sync for SgTable<B> {}
 
@@ -197,7 +197,7 @@ impl<B: Backing> SgTable<B> {
             )
         };
         kernel::error::to_result(ret)?;
-        // SAFETY: just mapped for `dev` in `mapped_dir`; see the module
+        // SAFETY: Just mapped for `dev` in `mapped_dir`; see the module
         // documentation for this first sync.
         unsafe {
             ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), mapped_dir.as_raw())
@@ -205,7 +205,7 @@ impl<B: Backing> SgTable<B> {
         // SAFETY: `export` is writable memory for a table; ours is mapped.
         let ret = unsafe { ffi::rdh_sg_table_mirror(export.get(), self.table.get()) };
         if let Err(e) = kernel::error::to_result(ret) {
-            // SAFETY: we just mapped the table for `dev` this way.
+            // SAFETY: We just mapped the table for `dev` this way.
             unsafe {
                 ffi::rdh_dma_unmap_sgtable(
                     dev.as_raw(),
@@ -232,7 +232,7 @@ impl<B: Backing> SgTable<B> {
     /// Unmaps the table, if it is mapped, and frees the importer's copy.
     pub(super) fn unmap(&mut self) {
         if let Some(m) = self.mapping.take() {
-            // SAFETY: by the type invariant the table is mapped for `m.dev`
+            // SAFETY: By the type invariant the table is mapped for `m.dev`
             // in `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up
             // by `sg_alloc_table()`; a bidirectional mapping may be synced in
             // the importer's direction.
@@ -261,7 +261,7 @@ impl<B: Backing> SgTable<B> {
     pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
             if m.mapped_dir == DataDirection::Bidirectional {
-                // SAFETY: the table is mapped bidirectionally for `m.dev`
+                // SAFETY: The table is mapped bidirectionally for `m.dev`
                 // (type invariant), so any direction may be synced.
                 unsafe {
                     ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw())
@@ -280,7 +280,7 @@ impl<B: Backing> SgTable<B> {
                 _ if dir == DataDirection::FromDevice => return,
                 mapped => mapped,
             };
-            // SAFETY: the table is mapped for `m.dev` (type invariant), in
+            // SAFETY: The table is mapped for `m.dev` (type invariant), in
             // `m.mapped_dir`, which allows `dir`.
             unsafe { ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
         }
@@ -290,7 +290,7 @@ impl<B: Backing> SgTable<B> {
 impl<B: Backing> Drop for SgTable<B> {
     fn drop(&mut self) {
         self.unmap();
-        // SAFETY: the table was set up by `sg_alloc_table()` (type invariant)
+        // SAFETY: The table was set up by `sg_alloc_table()` (type invariant)
         // and is no longer mapped.
         unsafe { bindings::sg_free_table(self.table.get()) };
     }

@@ -41,24 +41,24 @@ impl Vma {
     }
 
     fn start(&self) -> usize {
-        // SAFETY: the VMA is valid (type invariant) and its range is stable
+        // SAFETY: The VMA is valid (type invariant) and its range is stable
         // while the mmap lock is held.
         unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_start }
     }
 
     fn end(&self) -> usize {
-        // SAFETY: as in `start`.
+        // SAFETY: As in `start`.
         unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.vm_end }
     }
 
     /// The offset into the buffer, in pages.
     fn pgoff(&self) -> usize {
-        // SAFETY: as in `start`.
+        // SAFETY: As in `start`.
         unsafe { (*self.raw()).vm_pgoff }
     }
 
     fn flags(&self) -> c_ulong {
-        // SAFETY: as in `start`; the flags only change under the mmap lock,
+        // SAFETY: As in `start`; the flags only change under the mmap lock,
         // which is held.
         unsafe { (*self.raw()).__bindgen_anon_2.vm_flags }
     }
@@ -82,7 +82,7 @@ impl Vma {
     /// pages of the buffer (`vm_insert_pages()`), which its fault handler
     /// maps again once zapped; else (`VM_PFNMAP`) it has no fault handler.
     fn set_ops(&self, pages: bool) {
-        // SAFETY: the VMA is being set up under the mmap lock (type
+        // SAFETY: The VMA is being set up under the mmap lock (type
         // invariant); its file is the buffer's, set by the dma-buf core, so
         // the operations find the buffer through it, for as long as the VMA
         // (which holds the file) lives.
@@ -91,7 +91,7 @@ impl Vma {
 
     /// Makes the mapping write-combined, before any page is in it.
     fn set_writecombine(&self) {
-        // SAFETY: the VMA is being set up, under the mmap lock (type
+        // SAFETY: The VMA is being set up, under the mmap lock (type
         // invariant), which is when its protection may be changed; nothing
         // is mapped in it yet.
         unsafe { ffi::rdh_vma_set_writecombine(self.raw()) };
@@ -118,7 +118,7 @@ impl Vma {
         }
         let flags =
             bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
-        // SAFETY: the VMA is being set up, under the mmap lock (type
+        // SAFETY: The VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.
         unsafe { ffi::rdh_vm_flags_set(self.raw(), flags as c_ulong) };
         // SAFETY: `addr` is the VMA's one page and `run` a page of the buffer
@@ -156,7 +156,7 @@ impl Vma {
                 count += 1;
             }
             let mut left = count as c_ulong;
-            // SAFETY: the VMA is being set up under the mmap lock (type
+            // SAFETY: The VMA is being set up under the mmap lock (type
             // invariant); the range lies inside it and the pages are ours to
             // map (the function's safety requirements). The first `count`
             // entries of `batch` are pages of `run`.
@@ -290,7 +290,7 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
             vma.set_writecombine();
         }
         let flags = bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
-        // SAFETY: the VMA is being set up, under the mmap lock (type
+        // SAFETY: The VMA is being set up, under the mmap lock (type
         // invariant), which is when its flags may be changed.
         unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };
 

@@ -26,9 +26,9 @@ struct KernelMapping<B: Backing> {
     _pages: Arc<B>,
 }
 
-// SAFETY: the mapping may be torn down from any thread.
+// SAFETY: The mapping may be torn down from any thread.
 unsafe impl<B: Backing> Send for KernelMapping<B> {}
-// SAFETY: shared access only does cache maintenance on the range.
+// SAFETY: Shared access only does cache maintenance on the range.
 unsafe impl<B: Backing> Sync for KernelMapping<B> {}
 
 /// The largest range one cache-maintenance call takes (its size is an

@@ -20,14 +20,14 @@ pub(crate) struct HeapClass {
     ptr: NonNull<ffi::class>,
 }
 
-// SAFETY: class registration is safe from any thread.
+// SAFETY: Class registration is safe from any thread.
 unsafe impl Send for HeapClass {}
-// SAFETY: shared access only reads the pointer.
+// SAFETY: Shared access only reads the pointer.
 unsafe impl Sync for HeapClass {}
 
 impl HeapClass {
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: no preconditions.
+        // SAFETY: No preconditions.
         let ptr = kernel::error::from_err_ptr(unsafe { ffi::rdh_class_create() })?;
         // INVARIANT: a class just created.
         NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or(ENOMEM)
@@ -36,7 +36,7 @@ impl HeapClass {
 
 impl Drop for HeapClass {
     fn drop(&mut self) {
-        // SAFETY: created by us and destroyed only here (type invariant).
+        // SAFETY: Created by us and destroyed only here (type invariant).
         unsafe { ffi::class_destroy(self.ptr.as_ptr()) };
     }
 }
@@ -69,7 +69,7 @@ impl DevtRegion {
 
 impl Drop for DevtRegion {
     fn drop(&mut self) {
-        // SAFETY: allocated by us and released only here (type invariant).
+        // SAFETY: Allocated by us and released only here (type invariant).
         unsafe { bindings::unregister_chrdev_region(self.base, self.count) };
     }
 }
@@ -96,9 +96,9 @@ pub(crate) struct HeapNode {
     _target: Pin<KBox<NodeTarget>>,
 }
 
-// SAFETY: nodes may be removed from any thread.
+// SAFETY: Nodes may be removed from any thread.
 unsafe impl Send for HeapNode {}
-// SAFETY: shared access only reads pointers.
+// SAFETY: Shared access only reads pointers.
 unsafe impl Sync for HeapNode {}
 
 impl HeapNode {
@@ -139,7 +139,7 @@ impl HeapNode {
 
 impl Drop for HeapNode {
     fn drop(&mut self) {
-        // SAFETY: the node was added in a class that is still live (type
+        // SAFETY: The node was added in a class that is still live (type
         // invariant), and is removed only here.
         unsafe { ffi::rdh_node_remove(self.node.as_ptr()) };
     }

@@ -149,7 +149,7 @@ fn add(hosted: HostedHeap) -> Result {
     let hosted = KBox::new(hosted, GFP_KERNEL)
         .inspect_err(|_| pr_err!("a heap could not be added (out of memory)\n"))?;
     let private: *const HostedHeap = &*hosted;
-    // SAFETY: the name is a NUL-terminated string and `private` a valid
+    // SAFETY: The name is a NUL-terminated string and `private` a valid
     // `HostedHeap`; if the core keeps them, both are leaked below, so they
     // stay valid for as long as it may use them.
     let ret = unsafe { ffi::rdh_dma_heap_add(hosted.name.as_char_ptr().cast(), private.cast()) };
@@ -162,10 +162,10 @@ fn add(hosted: HostedHeap) -> Result {
     // The core holds both pointers for good and may call the heap's
     // `allocate` from now on: keep them, and keep this module loaded.
     let hosted = KBox::leak(hosted);
-    // SAFETY: takes a module reference; no preconditions.
+    // SAFETY: Takes a module reference; no preconditions.
     unsafe { ffi::rdh_module_pin() };
     let stats: *const HeapStats = &*hosted.stats;
-    // SAFETY: the name is a NUL-terminated string, and `stats` stays valid
+    // SAFETY: The name is a NUL-terminated string, and `stats` stays valid
     // for good (it is kept by the leaked `hosted`).
     let ret = unsafe { ffi::rdh_stats_dir_add(hosted.name.as_char_ptr().cast(), stats.cast()) };
     if ret != 0 {
@@ -199,7 +199,7 @@ unsafe extern "C" fn rdh_rust_hosted_allocate(
     heap_flags: u64,
     out: *mut *mut ffi::dma_buf,
 ) -> c_int {
-    // SAFETY: as the caller guarantees, `heap` is a `HostedHeap`, which is
+    // SAFETY: As the caller guarantees, `heap` is a `HostedHeap`, which is
     // never freed once added.
     let hosted = unsafe { &*heap.cast::<HostedHeap>() };
     // (The kernel's `c_ulong` is `usize`.)

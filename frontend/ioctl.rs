@@ -69,7 +69,7 @@ unsafe extern "C" fn rdh_rust_heap_ioctl(
     cmd: c_uint,
     arg: c_ulong,
 ) -> c_long {
-    // SAFETY: open files of a node keep its target alive (`HeapNode`'s
+    // SAFETY: Open files of a node keep its target alive (`HeapNode`'s
     // invariant), and the caller passes the node's target.
     let target = unsafe { &*target.cast::<NodeTarget>() };
     match heap_ioctl(target, cmd, arg) {

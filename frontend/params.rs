@@ -60,7 +60,7 @@ fn host_mem_accounting() -> bool {
 /// `ptr` must be a NUL-terminated string that stays unchanged while the
 /// module is loaded (a read-only `charp` parameter).
 unsafe fn string_param(ptr: *const u8) -> &'static CStr {
-    // SAFETY: guaranteed by the caller; the parameters are read-only (0444),
+    // SAFETY: Guaranteed by the caller; the parameters are read-only (0444),
     // so the string outlives every use inside the module.
     unsafe { compat::cstr_from_ptr(ptr) }
 }
@@ -69,7 +69,7 @@ unsafe fn string_param(ptr: *const u8) -> &'static CStr {
 /// ':'-separated.
 #[cfg(rdh_cma)]
 pub(crate) fn cma_aliases() -> &'static CStr {
-    // SAFETY: a read-only charp parameter.
+    // SAFETY: A read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_cma_aliases()) }
 }
 
@@ -77,21 +77,21 @@ pub(crate) fn cma_aliases() -> &'static CStr {
 /// ':'-separated area names.
 #[cfg(rdh_cma)]
 pub(crate) fn cma_regions() -> &'static CStr {
-    // SAFETY: a read-only charp parameter.
+    // SAFETY: A read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_cma_regions()) }
 }
 
 /// The carveout heap's region (`carveout=`): a reserved-memory node's name,
 /// or the heap's name when `carveout_size=` is set; empty for none.
 pub(crate) fn carveout() -> &'static CStr {
-    // SAFETY: a read-only charp parameter.
+    // SAFETY: A read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_carveout()) }
 }
 
 /// The carveout's physical base and size in bytes when given as parameters
 /// (`carveout_base=`, `carveout_size=`); `None` if the size is 0.
 pub(crate) fn carveout_range() -> Option<(u64, u64)> {
-    // SAFETY: both only read a module parameter.
+    // SAFETY: Both only read a module parameter.
     let (base, size) = unsafe {
         (
             ffi::rdh_param_carveout_base(),
@@ -105,6 +105,6 @@ pub(crate) fn carveout_range() -> Option<(u64, u64)> {
 /// (`name_prefix=`, default none).
 #[cfg(rdh_hosted)]
 pub(crate) fn name_prefix() -> &'static CStr {
-    // SAFETY: a read-only charp parameter.
+    // SAFETY: A read-only charp parameter.
     unsafe { string_param(ffi::rdh_param_name_prefix()) }
 }

@@ -69,7 +69,7 @@ pub(crate) unsafe trait Backing: Send + Sync + 'static {
 /// ordinary PTEs allow) could give the kernel a cached mapping of it.
 pub(crate) unsafe trait InsertableBacking: Backing {}
 
-// SAFETY: every `BuddyPages` owns its pages until it is dropped (its type
+// SAFETY: Every `BuddyPages` owns its pages until it is dropped (its type
 // invariant), and the vector is never changed through a shared reference,
 // so the runs are the same on every call.
 unsafe impl Backing for KVVec<BuddyPages> {
@@ -106,10 +106,10 @@ pub(crate) struct BufferPages<B: Backing> {
     pages: usize,
 }
 
-// SAFETY: the raw page pointers are only read; the pages themselves are
+// SAFETY: The raw page pointers are only read; the pages themselves are
 // owned by `backing`, which is `Send + Sync`.
 unsafe impl<B: Backing> Send for BufferPages<B> {}
-// SAFETY: as above; nothing is mutated through a shared reference.
+// SAFETY: As above; nothing is mutated through a shared reference.
 unsafe impl<B: Backing> Sync for BufferPages<B> {}
 
 impl<B: Backing> BufferPages<B> {
@@ -145,7 +145,7 @@ impl<B: Backing> BufferPages<B> {
     /// The buffer's runs of contiguous pages, in buffer order.
     pub(crate) fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
         self.runs.iter().map(|r| {
-            // SAFETY: by the type invariant the run's pages stay allocated
+            // SAFETY: By the type invariant the run's pages stay allocated
             // while `backing` lives, which is at least as long as `self`.
             unsafe { PageRun::from_raw(r.first, r.count) }
         })
@@ -156,7 +156,7 @@ impl<B: Backing> BufferPages<B> {
     pub(crate) fn page(&self, index: usize) -> Option<NonNull<bindings::page>> {
         let after = self.runs.partition_point(|r| r.start <= index);
         let r = self.runs.get(after.checked_sub(1)?)?;
-        // SAFETY: by the type invariant the run's pages stay allocated
+        // SAFETY: By the type invariant the run's pages stay allocated
         // while `backing` lives, which is at least as long as `self`.
         let run = unsafe { PageRun::from_raw(r.first, r.count) };
         NonNull::new(run.page_ptr(index - r.start)?)

@@ -127,7 +127,7 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         if self.iomem {
-            // SAFETY: claimed in `iomem`, released only here.
+            // SAFETY: Claimed in `iomem`, released only here.
             unsafe { ffi::rdh_release_mem_region(self.base, self.size) };
         }
         CLAIMED.store(false, Ordering::Release);
@@ -150,7 +150,7 @@ impl Mapping {
     /// `size` bytes from `base` must be memory that nothing but the caller
     /// reads or writes through the mapping's lifetime.
     unsafe fn new(base: u64, size: u64) -> Option<Self> {
-        // SAFETY: the caller owns the range.
+        // SAFETY: The caller owns the range.
         let ptr = NonNull::new(unsafe { ffi::rdh_memremap_wb(base, size) })?;
         // INVARIANT: mapped just above.
         Some(Self { ptr })
@@ -159,7 +159,7 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: mapped in `new`, unmapped only here.
+        // SAFETY: Mapped in `new`, unmapped only here.
         unsafe { ffi::rdh_memunmap(self.ptr.as_ptr()) };
     }
 }
@@ -186,10 +186,10 @@ pub(crate) struct Carveout {
     _claim: Claim,
 }
 
-// SAFETY: the pages and the mapping are the region's own; the bitmap is
+// SAFETY: The pages and the mapping are the region's own; the bitmap is
 // under its mutex.
 unsafe impl Send for Carveout {}
-// SAFETY: as above.
+// SAFETY: As above.
 unsafe impl Sync for Carveout {}
 
 /// Why a region cannot become a carveout, for the log.
@@ -291,7 +291,7 @@ impl Carveout {
         let first_pfn = base / page;
         let mut first = None;
         for n in 0..pages as u64 {
-            // SAFETY: any pfn may be asked about.
+            // SAFETY: Any pfn may be asked about.
             let p = unsafe { ffi::rdh_reserved_page(first_pfn + n) };
             let Some(p) = NonNull::new(p) else {
                 return Err(Refused::NotReserved(base + n * page));
@@ -299,7 +299,7 @@ impl Carveout {
             first.get_or_insert(p);
         }
         let first = first.ok_or(Refused::Unaligned)?;
-        // SAFETY: reserved pages (checked above) of a range no other driver
+        // SAFETY: Reserved pages (checked above) of a range no other driver
         // has (checked by `taken_from_ram()` and the iomem claim, or by
         // `device_tree_region()`), and this module's one carveout (`claim`).
         let map = unsafe { Mapping::new(base, size) }.ok_or(Refused::Failed(ENOMEM))?;
@@ -389,19 +389,19 @@ impl Carveout {
 /// E820 table, all of it RAM in the firmware's (page by page; skipped where
 /// the kernel does not let a module read that table).
 fn taken_from_ram(base: u64, size: u64) -> core::result::Result<(), Refused> {
-    // SAFETY: any range may be asked about.
+    // SAFETY: Any range may be asked about.
     match unsafe { ffi::rdh_e820_has_ram(base, size, false) } {
         0 => {}
         1 => return Err(Refused::SystemRam),
         _ => return Err(Refused::NoE820),
     }
-    // SAFETY: as above.
+    // SAFETY: As above.
     if !unsafe { ffi::rdh_range_outside_ram(base, size) } {
         return Err(Refused::SystemRam);
     }
     let page = PAGE_SIZE as u64;
     for addr in (base..base + size).step_by(PAGE_SIZE) {
-        // SAFETY: as above.
+        // SAFETY: As above.
         match unsafe { ffi::rdh_e820_has_ram(addr, page, true) } {
             0 => return Err(Refused::Firmware(addr)),
             1 => {}
@@ -479,7 +479,7 @@ impl Drop for CarveoutPages {
     }
 }
 
-// SAFETY: the run is lent to this value alone until it is dropped (type
+// SAFETY: The run is lent to this value alone until it is dropped (type
 // invariant), and the region (kept by the `Arc`) never gives its pages to
 // anyone else; they are reserved, so no allocator does either. The run is
 // the same on every call.
@@ -490,7 +490,7 @@ unsafe impl Backing for CarveoutPages {
     const LINEAR_MAPPED: bool = !cfg!(target_arch = "x86_64");
 
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        // SAFETY: the region's pages from `first` have consecutive pfns (its
+        // SAFETY: The region's pages from `first` have consecutive pfns (its
         // invariant), so `nth_page()` gives a page of it, never NULL;
         // `start + count` lies inside it, and the run stays lent to us for as
         // long as we are borrowed.

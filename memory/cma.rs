@@ -42,13 +42,13 @@ pub(crate) struct CmaArea {
 
 // SAFETY: CMA areas are global and the CMA API locks internally.
 unsafe impl Send for CmaArea {}
-// SAFETY: as above.
+// SAFETY: As above.
 unsafe impl Sync for CmaArea {}
 
 impl CmaArea {
     /// The default area (`cma=` or a `linux,cma-default` node), if any.
     pub(crate) fn default_area() -> Option<Self> {
-        // SAFETY: with no device, `dev_get_cma_area()` only reads the
+        // SAFETY: With no device, `dev_get_cma_area()` only reads the
         // default area, set at boot.
         let ptr = unsafe { ffi::dev_get_cma_area(core::ptr::null_mut()) };
         // INVARIANT: a non-NULL default area is a CMA area.
@@ -69,7 +69,7 @@ impl CmaArea {
     /// The area's name: `reserved` for the command line's area, the
     /// reserved-memory node's name for a device-tree area.
     pub(crate) fn name(&self) -> &'static CStr {
-        // SAFETY: an area's name is a NUL-terminated string inside the area,
+        // SAFETY: An area's name is a NUL-terminated string inside the area,
         // which is never freed (type invariant).
         unsafe { CStr::from_char_ptr(ffi::cma_get_name(self.ptr.as_ptr()).cast()) }
     }
@@ -77,7 +77,7 @@ impl CmaArea {
     /// The area's size in bytes, where the kernel tells it (6.12 exports
     /// `cma_get_size()`; 7.3 does not).
     pub(crate) fn size(&self) -> Option<usize> {
-        // SAFETY: a valid area (type invariant).
+        // SAFETY: A valid area (type invariant).
         unsafe { compat::cma_size(self.ptr) }
     }
 
@@ -96,7 +96,7 @@ impl CmaArea {
     /// (command-line, hugetlb and per-NUMA areas, areas a driver sets up).
     pub(crate) fn reserved_memory_node(&self) -> Option<ReservedMemoryNode> {
         let (mut shared_dma_pool, mut reusable) = (false, false);
-        // SAFETY: the name is a valid string (see `name()`) and both flags
+        // SAFETY: The name is a valid string (see `name()`) and both flags
         // are writable for the duration of the call.
         let found = unsafe {
             ffi::rdh_of_reserved_memory_node(
@@ -127,7 +127,7 @@ impl CmaArea {
         // `cma_alloc()` shifts by the order unchecked: an order of the word
         // size or more would be undefined behaviour in C.
         let align_order = align_order.min(MAX_ALIGN_ORDER);
-        // SAFETY: a valid area (type invariant), an order below the word
+        // SAFETY: A valid area (type invariant), an order below the word
         // size; `no_warn`, since running out is an ordinary outcome for a
         // heap.
         let first = unsafe { ffi::cma_alloc(self.ptr.as_ptr(), count, align_order, true) };
@@ -167,15 +167,15 @@ pub(crate) struct CmaPages {
     count: usize,
 }
 
-// SAFETY: the pages are plain memory owned by this value.
+// SAFETY: The pages are plain memory owned by this value.
 unsafe impl Send for CmaPages {}
-// SAFETY: shared access only reads the pointers.
+// SAFETY: Shared access only reads the pointers.
 unsafe impl Sync for CmaPages {}
 
 impl CmaPages {
     /// The pages, as one run.
     pub(crate) fn run(&self) -> PageRun<'_> {
-        // SAFETY: by the type invariant we own `count` contiguous pages from
+        // SAFETY: By the type invariant we own `count` contiguous pages from
         // `first`, alive as long as `self`.
         unsafe { PageRun::from_raw(self.first, self.count) }
     }
@@ -186,7 +186,7 @@ impl CmaPages {
     pub(crate) fn zero(&mut self) -> Result {
         const STEP: usize = 256;
         let run = self.run();
-        // SAFETY: the first page of a run of ours (type invariant); only
+        // SAFETY: The first page of a run of ours (type invariant); only
         // its flags are read. A CMA area never crosses the lowmem/highmem
         // boundary (the CMA reservation refuses one that would).
         let highmem = unsafe { ffi::rdh_page_is_highmem(self.first.as_ptr()) };
@@ -203,7 +203,7 @@ impl CmaPages {
             if highmem {
                 for i in n..n + count {
                     if let Some(page) = run.page_ptr(i) {
-                        // SAFETY: a page of ours (type invariant) that nobody
+                        // SAFETY: A page of ours (type invariant) that nobody
                         // else uses yet: we hold `&mut self`, and pages are
                         // only shared once they are exported, which takes
                         // `self` by value.
@@ -221,7 +221,7 @@ impl CmaPages {
     }
 }
 
-// SAFETY: the pages stay allocated, ours alone, until `CmaPages` is dropped
+// SAFETY: The pages stay allocated, ours alone, until `CmaPages` is dropped
 // (type invariant), and `runs` returns the same single run every time.
 unsafe impl Backing for CmaPages {
     fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
@@ -231,7 +231,7 @@ unsafe impl Backing for CmaPages {
 
 impl Drop for CmaPages {
     fn drop(&mut self) {
-        // SAFETY: the pages came from `area` and are given back only here
+        // SAFETY: The pages came from `area` and are given back only here
         // (type invariant).
         let released =
             unsafe { ffi::cma_release(self.area.ptr.as_ptr(), self.first.as_ptr(), self.count) };

@@ -63,7 +63,7 @@ impl<'a> PageRun<'a> {
         if n >= self.count {
             return None;
         }
-        // SAFETY: by the type invariant the run holds `count` contiguous
+        // SAFETY: By the type invariant the run holds `count` contiguous
         // pages, and `n` is within it.
         Some(unsafe { ffi::rdh_nth_page(self.first.as_ptr(), n) })
     }
@@ -156,7 +156,7 @@ pub(crate) fn kvvec_may_fail<T>(capacity: usize) -> Result<KVVec<T>> {
     if bytes == 0 {
         return Ok(KVVec::new());
     }
-    // SAFETY: any size may be asked for; NULL is returned on failure.
+    // SAFETY: Any size may be asked for; NULL is returned on failure.
     let ptr = unsafe { ffi::rdh_kvmalloc_mayfail(bytes) }.cast::<T>();
     if ptr.is_null() {
         return Err(ENOMEM);
@@ -183,10 +183,10 @@ pub(crate) struct BuddyPages {
     order: u32,
 }
 
-// SAFETY: the pages are plain memory owned by this value; any thread may
+// SAFETY: The pages are plain memory owned by this value; any thread may
 // free them.
 unsafe impl Send for BuddyPages {}
-// SAFETY: shared access only reads the pointer and the order.
+// SAFETY: Shared access only reads the pointer and the order.
 unsafe impl Sync for BuddyPages {}
 
 impl BuddyPages {
@@ -199,7 +199,7 @@ impl BuddyPages {
         if order > Self::MAX_ORDER {
             return Err(EINVAL);
         }
-        // SAFETY: any order up to MAX_PAGE_ORDER may be requested, with any
+        // SAFETY: Any order up to MAX_PAGE_ORDER may be requested, with any
         // combination of GFP flags.
         let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
@@ -216,7 +216,7 @@ impl BuddyPages {
 
     /// The pages, as one run.
     pub(crate) fn run(&self) -> PageRun<'_> {
-        // SAFETY: by the type invariant, `page` heads `2^order` contiguous
+        // SAFETY: By the type invariant, `page` heads `2^order` contiguous
         // pages owned by `self`, so they live as long as the borrow.
         unsafe { PageRun::from_raw(self.page, 1 << self.order) }
     }
@@ -236,7 +236,7 @@ impl BuddyPages {
         let run = self.run();
         for n in 0..run.pages() {
             if let Some(page) = run.page_ptr(n) {
-                // SAFETY: a page of ours (type invariant); `&mut self` means
+                // SAFETY: A page of ours (type invariant); `&mut self` means
                 // that no mapping the core made of it is alive, since those
                 // hold a reference to the value they map.
                 unsafe { ffi::rdh_clear_highpage(page) };
@@ -247,7 +247,7 @@ impl BuddyPages {
 
 impl Drop for BuddyPages {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant the pages were allocated with this
+        // SAFETY: By the type invariant the pages were allocated with this
         // order and are owned by `self`; nothing else frees them.
         unsafe { bindings::__free_pages(self.page.as_ptr(), self.order) };
         ledger::BUDDY.gave_back(1 << self.order);
@@ -269,12 +269,12 @@ pub(crate) fn cond_resched() {
 
 /// Stops a long allocation loop early when the calling task has been killed.
 pub(crate) fn fatal_signal_pending() -> bool {
-    // SAFETY: only reads the current task's signal state.
+    // SAFETY: Only reads the current task's signal state.
     unsafe { ffi::rdh_fatal_signal_pending() }
 }
 
 /// The machine's RAM, in pages.
 pub(crate) fn total_ram_pages() -> usize {
-    // SAFETY: only reads a global counter.
+    // SAFETY: Only reads a global counter.
     unsafe { ffi::rdh_totalram_pages() as usize }
 }

@@ -57,7 +57,7 @@ const DEFAULT_RAM_FRACTION: usize = 16;
 
 /// The pools' limit now, in pages (`pool_max_kb` may change at any time).
 fn max_pages() -> usize {
-    // SAFETY: only reads a module parameter.
+    // SAFETY: Only reads a module parameter.
     let kb = unsafe { ffi::rdh_param_pool_max_kb() };
     match usize::try_from(kb) {
         Ok(kb) => kb / (PAGE_SIZE / 1024),
@@ -98,7 +98,7 @@ pub(crate) trait PoolChunk: Send + Sync + Sized + 'static {
 
     /// Frees `chunks` together.
     fn free_all(mut chunks: KVVec<Self>) {
-        // SAFETY: dropped on the next line, unused.
+        // SAFETY: Dropped on the next line, unused.
         unsafe { Self::before_free(&mut chunks) };
         drop(chunks);
     }
@@ -117,7 +117,7 @@ pub(crate) unsafe trait BufferChunk: PoolChunk {
     const WRITE_COMBINED: bool = false;
 }
 
-// SAFETY: a `BuddyPages` owns its pages until it is dropped (its type
+// SAFETY: A `BuddyPages` owns its pages until it is dropped (its type
 // invariant), and its run is always the same; its pages are cached.
 unsafe impl BufferChunk for BuddyPages {}
 
@@ -503,10 +503,10 @@ pub(crate) struct PagePools<C: PoolChunk = BuddyPages> {
     debugfs: Option<NonNull<ffi::dentry>>,
 }
 
-// SAFETY: the pointers are handles to C objects that any thread may use and
+// SAFETY: The pointers are handles to C objects that any thread may use and
 // remove; the rest is `Arc<Shared>`, whose contents are behind locks.
 unsafe impl<C: PoolChunk> Send for PagePools<C> {}
-// SAFETY: shared access only takes the locks in `Shared`.
+// SAFETY: Shared access only takes the locks in `Shared`.
 unsafe impl<C: PoolChunk> Sync for PagePools<C> {}
 
 impl<C: PoolChunk> PagePools<C> {
@@ -568,7 +568,7 @@ impl<C: PoolChunk> PagePools<C> {
 
         let shrinker_name = CString::try_from_fmt(fmt!("rdh-{}-pool", name));
         let shrinker = shrinker_name.ok().and_then(|shrinker_name| {
-            // SAFETY: the name is copied; `shared_ptr` stays valid until the
+            // SAFETY: The name is copied; `shared_ptr` stays valid until the
             // shrinker is removed in `drop`, as `self._handle` holds it.
             NonNull::new(unsafe {
                 ffi::rdh_pool_shrinker_add(shared_ptr, shrinker_name.as_char_ptr().cast())
@@ -582,7 +582,7 @@ impl<C: PoolChunk> PagePools<C> {
         let debugfs = CString::try_from_fmt(fmt!("{}", name))
             .ok()
             .and_then(|file_name| {
-                // SAFETY: as for the shrinker; debugfs copies the name.
+                // SAFETY: As for the shrinker; debugfs copies the name.
                 NonNull::new(unsafe {
                     ffi::rdh_pool_debugfs_add(shared_ptr, file_name.as_char_ptr().cast())
                 })
@@ -683,11 +683,11 @@ fn stop_worker<C: PoolChunk>(shared: &Shared<C>, worker: NonNull<ffi::task_struc
 impl<C: PoolChunk> Drop for PagePools<C> {
     fn drop(&mut self) {
         if let Some(dir) = self.debugfs {
-            // SAFETY: the file was made by `rdh_pool_debugfs_add` and is
+            // SAFETY: The file was made by `rdh_pool_debugfs_add` and is
             // removed only here (type invariant).
             unsafe { ffi::rdh_pool_debugfs_remove(dir.as_ptr()) };
         }
-        // SAFETY: registered in `new` and removed only here (type
+        // SAFETY: Registered in `new` and removed only here (type
         // invariant); once this returns the shrinker no longer runs.
         unsafe { ffi::rdh_pool_shrinker_remove(self.shrinker.as_ptr()) };
         stop_worker(&self.shared, self.worker);
@@ -709,7 +709,7 @@ pub(crate) struct PooledPages<C: PoolChunk = BuddyPages> {
     pooled: bool,
 }
 
-// SAFETY: every chunk owns its pages until it is dropped or handed to the
+// SAFETY: Every chunk owns its pages until it is dropped or handed to the
 // pools, which happens only in `drop` (`BufferChunk`'s requirements); the
 // batch and its vector are not changed before then, so the runs are the same
 // on every call. The pages may be mapped write-combined if `WRITE_COMBINED`
@@ -725,7 +725,7 @@ unsafe impl<C: BufferChunk> Backing for PooledPages<C> {
     }
 }
 
-// SAFETY: a `BuddyPages` is a whole allocation of the buddy allocator
+// SAFETY: A `BuddyPages` is a whole allocation of the buddy allocator
 // (compound when it has more than one page), referenced until it is dropped;
 // `__free_pages()` only drops that reference, and the pools never take a
 // chunk someone else still references (`BuddyPages::is_exclusive`). Its
@@ -761,7 +761,7 @@ fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, u
             excess += 1;
         }
     }
-    // SAFETY: the first `excess` chunks are dropped just below, unused (a
+    // SAFETY: The first `excess` chunks are dropped just below, unused (a
     // released buffer's, which nothing maps any longer).
     unsafe { C::before_free(&mut chunks.as_mut_slice()[..excess]) };
     let mut it = chunks.into_iter();
@@ -781,7 +781,7 @@ fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, u
 /// `pool` points to a `PoolHandle` that stays alive until this returns.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_worker(pool: *const c_void) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     let handle = unsafe { &*pool.cast::<PoolHandle>() };
     handle.0.work();
 }
@@ -791,7 +791,7 @@ unsafe extern "C" fn rdh_rust_pool_worker(pool: *const c_void) {
 /// `pool` points to a live `PoolHandle`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_count(pool: *const c_void) -> c_ulong {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     let handle = unsafe { &*pool.cast::<PoolHandle>() };
     handle.0.reclaimable() as c_ulong
 }
@@ -801,7 +801,7 @@ unsafe extern "C" fn rdh_rust_pool_count(pool: *const c_void) -> c_ulong {
 /// `pool` points to a live `PoolHandle`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_scan(pool: *const c_void, nr: c_ulong) -> c_ulong {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     let handle = unsafe { &*pool.cast::<PoolHandle>() };
     handle.0.shrink(nr) as c_ulong
 }
@@ -811,7 +811,7 @@ unsafe extern "C" fn rdh_rust_pool_scan(pool: *const c_void, nr: c_ulong) -> c_u
 /// `pool` points to a live `PoolHandle`, `out` to a writable `PoolStats`.
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_pool_stats(pool: *const c_void, out: *mut ffi::PoolStats) {
-    // SAFETY: see the function's safety requirements.
+    // SAFETY: See the function's safety requirements.
     let handle = unsafe { &*pool.cast::<PoolHandle>() };
     let mut stats = ffi::PoolStats::default();
     handle.0.stats(&mut stats);

@@ -60,10 +60,10 @@ pub(crate) struct CacheDevice {
     dev: NonNull<bindings::device>,
 }
 
-// SAFETY: the device is only used through the DMA API, from any thread,
+// SAFETY: The device is only used through the DMA API, from any thread,
 // and put once.
 unsafe impl Send for CacheDevice {}
-// SAFETY: as above; mapping for it needs no exclusion.
+// SAFETY: As above; mapping for it needs no exclusion.
 unsafe impl Sync for CacheDevice {}
 
 impl CacheDevice {
@@ -71,13 +71,13 @@ impl CacheDevice {
     /// without swiotlb (a memory-encrypted guest), which ours must not use:
     /// there the heap cannot make its pages' cache lines reach memory.
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: no requirement; NULL on failure.
+        // SAFETY: No requirement; NULL on failure.
         let dev = unsafe { ffi::rdh_maint_device_create() };
         // INVARIANT: the reference `rdh_maint_device_create()` returned.
         let this = Self {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
         };
-        // SAFETY: a live device (type invariant).
+        // SAFETY: A live device (type invariant).
         if unsafe { ffi::rdh_dma_needs_shared_memory(this.dev.as_ptr()) } {
             pr_warn!("system-uncached: DMA here goes through memory shared with the host (a memory-encrypted guest), and no cache maintenance can reach the heap's pages: not registered\n");
             return Err(ENODEV);
@@ -87,7 +87,7 @@ impl CacheDevice {
 
     /// Writes the cache lines of `run` back to memory and invalidates them.
     fn writeback_invalidate(&self, run: PageRun<'_>) -> Result {
-        // SAFETY: the device is live (type invariant) and `run` is
+        // SAFETY: The device is live (type invariant) and `run` is
         // `run.bytes()` of allocated, contiguous pages, which the borrow
         // keeps for the call; mapping them for a device only touches the
         // cache.
@@ -100,7 +100,7 @@ impl CacheDevice {
 
 impl Drop for CacheDevice {
     fn drop(&mut self) {
-        // SAFETY: our reference (type invariant), dropped once.
+        // SAFETY: Our reference (type invariant), dropped once.
         unsafe { ffi::rdh_maint_device_destroy(self.dev.as_ptr()) };
     }
 }
@@ -121,7 +121,7 @@ fn set_type<'a>(runs: impl Iterator<Item = PageRun<'a>>, wc: bool) -> Result {
         if n == 0 {
             return Ok(());
         }
-        // SAFETY: the first `n` entries of `batch` are pages of `runs`,
+        // SAFETY: The first `n` entries of `batch` are pages of `runs`,
         // which the caller holds for the duration of the call, and mapped
         // by nothing but the linear map (no buffer mapping exists yet, or
         // any longer).
@@ -314,7 +314,7 @@ impl PoolChunk for WcChunk {
     }
 }
 
-// SAFETY: the run is always that of `pages`, which stays allocated until the
+// SAFETY: The run is always that of `pages`, which stays allocated until the
 // chunk is dropped (type invariant); a chunk that code outside this file
 // holds has pages fit to be mapped write-combined (type invariant).
 unsafe impl BufferChunk for WcChunk {
@@ -332,7 +332,7 @@ impl Drop for WcChunk {
                 set_type(core::iter::once(self.pages.run()), false).is_ok()
             });
         if freeable {
-            // SAFETY: dropped only here, once; `pages` is not used after.
+            // SAFETY: Dropped only here, once; `pages` is not used after.
             unsafe { ManuallyDrop::drop(&mut self.pages) };
         } else {
             pr_err!(

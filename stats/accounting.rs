@@ -221,7 +221,7 @@ unsafe extern "C" fn rdh_rust_stat_read(
     which: c_uint,
     out: *mut u64,
 ) -> c_int {
-    // SAFETY: the caller guarantees that `stats` is live.
+    // SAFETY: The caller guarantees that `stats` is live.
     let stats = unsafe { &*stats.cast::<HeapStats>() };
     let Some(which) = Stat::from_raw(which) else {
         return EINVAL.to_errno();
@@ -244,7 +244,7 @@ unsafe extern "C" fn rdh_rust_stat_read(
 /// `stats` must point to a live [`HeapStats`].
 #[no_mangle]
 unsafe extern "C" fn rdh_rust_stat_set_max_bytes(stats: *const c_void, max: u64) -> c_int {
-    // SAFETY: the caller guarantees that `stats` is live.
+    // SAFETY: The caller guarantees that `stats` is live.
     let stats = unsafe { &*stats.cast::<HeapStats>() };
     match stats.set_max_bytes(max) {
         Ok(()) => 0,

@@ -87,16 +87,16 @@ pub(crate) struct PagesFile {
     file: Option<NonNull<ffi::dentry>>,
 }
 
-// SAFETY: a debugfs file may be removed from any thread.
+// SAFETY: A debugfs file may be removed from any thread.
 unsafe impl Send for PagesFile {}
-// SAFETY: shared access reads nothing.
+// SAFETY: Shared access reads nothing.
 unsafe impl Sync for PagesFile {}
 
 impl PagesFile {
     /// Creates the file. Without debugfs there is no file, and the counts
     /// are kept all the same.
     pub(crate) fn new() -> Self {
-        // SAFETY: no requirement; the file reads only the counts, which are
+        // SAFETY: No requirement; the file reads only the counts, which are
         // statics.
         let file = NonNull::new(unsafe { ffi::rdh_pages_debugfs_add() });
         // INVARIANT: made just above.
@@ -107,7 +107,7 @@ impl PagesFile {
 impl Drop for PagesFile {
     fn drop(&mut self) {
         if let Some(file) = self.file {
-            // SAFETY: made by `rdh_pages_debugfs_add` and removed only here
+            // SAFETY: Made by `rdh_pages_debugfs_add` and removed only here
             // (type invariant); this returns once no read runs.
             unsafe { ffi::rdh_pages_debugfs_remove(file.as_ptr()) };
         }

@@ -37,7 +37,7 @@ impl Owner {
             tgid: 0,
             comm: [0; ffi::COMM_LEN],
         };
-        // SAFETY: both pointers are writable, `comm` for `COMM_LEN` bytes.
+        // SAFETY: Both pointers are writable, `comm` for `COMM_LEN` bytes.
         unsafe { ffi::rdh_current_owner(&mut owner.tgid, owner.comm.as_mut_ptr()) };
         owner
     }
@@ -143,10 +143,10 @@ pub(crate) struct LiveLink {
     state: UnsafeCell<LinkState>,
 }
 
-// SAFETY: the state is only touched under the list's lock (type invariant),
+// SAFETY: The state is only touched under the list's lock (type invariant),
 // from any thread; the pointers in it are to live buffers.
 unsafe impl Send for LiveLink {}
-// SAFETY: as above: shared access goes through the list's lock.
+// SAFETY: As above: shared access goes through the list's lock.
 unsafe impl Sync for LiveLink {}
 
 impl LiveLink {
@@ -175,7 +175,7 @@ struct Listed {
     next_id: u64,
 }
 
-// SAFETY: the links are only used under the list's lock, from any thread,
+// SAFETY: The links are only used under the list's lock, from any thread,
 // while their buffers are live (see `LiveBuffers::add`).
 unsafe impl Send for Listed {}
 
@@ -188,7 +188,7 @@ impl Listed {
     /// (`&mut self`), or on none and the caller's alone; no other reference
     /// to its state exists.
     unsafe fn state<'a>(&'a mut self, link: NonNull<LiveLink>) -> &'a mut LinkState {
-        // SAFETY: the link is live while on the list, and its state is
+        // SAFETY: The link is live while on the list, and its state is
         // ours while the lock is held (`LiveLink`'s invariant).
         unsafe { &mut *(*link.as_ptr()).state.get() }
     }
@@ -276,19 +276,19 @@ impl LiveBuffers {
     /// removed since it was added.
     pub(crate) unsafe fn remove(&self, link: NonNull<LiveLink>) {
         let mut list = self.list.lock();
-        // SAFETY: the link is live (the caller guarantees) and the lock is
+        // SAFETY: The link is live (the caller guarantees) and the lock is
         // held; a link on no list is its owner's, which is us.
         if !unsafe { list.state(link) }.linked {
             return;
         }
-        // SAFETY: on the list (the caller guarantees), lock held.
+        // SAFETY: On the list (the caller guarantees), lock held.
         unsafe { list.state(link) }.dead = true;
-        // SAFETY: as above; a read's `readers` is only dropped under the
+        // SAFETY: As above; a read's `readers` is only dropped under the
         // lock, which `wait` gives up while it sleeps.
         while unsafe { list.state(link) }.readers != 0 {
             self.released.wait(&mut list);
         }
-        // SAFETY: as above; its neighbours are on the list too.
+        // SAFETY: As above; its neighbours are on the list too.
         unsafe {
             let (prev, next) = {
                 let state = list.state(link);
@@ -329,7 +329,7 @@ impl LiveBuffers {
             drop(list);
             let written = match (dmabuf, describe) {
                 (Some(dmabuf), Some(describe)) => write!(out, "{} ", id).and_then(|()| {
-                    // SAFETY: a listed buffer (its `priv` and dma-buf) is
+                    // SAFETY: A listed buffer (its `priv` and dma-buf) is
                     // live until it is removed, and its removal waits for
                     // this read to let go of it (`readers`).
                     unsafe { describe(buf, dmabuf, out) }
@@ -337,7 +337,7 @@ impl LiveBuffers {
                 _ => Ok(()),
             };
             list = self.list.lock();
-            // SAFETY: still on the list: its removal waits for `readers`
+            // SAFETY: Still on the list: its removal waits for `readers`
             // to drop, which only happens here, under the lock.
             let state = unsafe { list.state(link) };
             state.readers -= 1;
@@ -362,10 +362,10 @@ pub(crate) struct BuffersFile {
     file: Option<NonNull<ffi::dentry>>,
 }
 
-// SAFETY: a debugfs file may be removed from any thread; `live` is an
+// SAFETY: A debugfs file may be removed from any thread; `live` is an
 // `Arc` of a list behind a lock.
 unsafe impl Send for BuffersFile {}
-// SAFETY: shared access only reads `live`.
+// SAFETY: Shared access only reads `live`.
 unsafe impl Sync for BuffersFile {}
 
 impl BuffersFile {
@@ -388,7 +388,7 @@ impl BuffersFile {
 impl Drop for BuffersFile {
     fn drop(&mut self) {
         if let Some(file) = self.file {
-            // SAFETY: made by `rdh_buffers_debugfs_add` and removed only here
+            // SAFETY: Made by `rdh_buffers_debugfs_add` and removed only here
             // (type invariant); this returns once no read runs.
             unsafe { ffi::rdh_buffers_debugfs_remove(file.as_ptr()) };
         }
@@ -406,7 +406,7 @@ unsafe extern "C" fn rdh_rust_buffers_show(live: *const c_void, m: *mut ffi::seq
     let Some(m) = NonNull::new(m) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: the list outlives its file (`BuffersFile`), as the caller
+    // SAFETY: The list outlives its file (`BuffersFile`), as the caller
     // guarantees the file exists.
     let live = unsafe { &*live.cast::<LiveBuffers>() };
     // SAFETY: `m` is a read's `seq_file`, as the caller guarantees, and the

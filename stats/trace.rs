@@ -14,7 +14,7 @@ pub(crate) struct Start(i64);
 
 impl Start {
     pub(crate) fn now() -> Self {
-        // SAFETY: reads the monotonic clock; callable in process context.
+        // SAFETY: Reads the monotonic clock; callable in process context.
         Self(unsafe { kernel::bindings::ktime_get() })
     }
 }
@@ -30,6 +30,6 @@ pub(crate) fn alloc<T>(heap: &CStr, len: usize, result: &Result<T>, start: Start
 
 /// Emits `heap_free`: a buffer of `len` bytes of `heap` was released.
 pub(crate) fn free(heap: &CStr, len: usize) {
-    // SAFETY: as in `alloc`.
+    // SAFETY: As in `alloc`.
     unsafe { ffi::rdh_trace_free(heap.as_char_ptr().cast(), len) };
 }
