@@ -280,7 +280,7 @@ impl FdSlot {
         // SAFETY: Only touches the current task's descriptor table.
         let fd = unsafe { kernel::bindings::get_unused_fd_flags(flags) };
         let fd = u32::try_from(fd).map_err(|_| kernel::error::Error::from_errno(fd))?;
-        // INVARIANT: a fresh reservation of the current task, which the
+        // INVARIANT: A fresh reservation of the current task, which the
         // value cannot leave (it is not `Send`).
         Ok(Self {
             fd,

@@ -32,7 +32,7 @@ impl DeviceRef {
     pub(crate) unsafe fn get(dev: NonNull<bindings::device>) -> Self {
         // SAFETY: `dev` is valid, as the caller guarantees.
         unsafe { bindings::get_device(dev.as_ptr()) };
-        // INVARIANT: we just took the reference this value owns.
+        // INVARIANT: We just took the reference this value owns.
         Self { dev }
     }
 

@@ -485,7 +485,7 @@ impl DmaBuf {
             drop(unsafe { compat::from_foreign::<ExportedBox<E>>(buf) });
             return Err(Error::from_errno(ret));
         }
-        // INVARIANT: a successful export returns a dma-buf holding one
+        // INVARIANT: A successful export returns a dma-buf holding one
         // reference, which is now ours.
         let ptr = NonNull::new(out).ok_or(EINVAL)?;
         // SAFETY: `buf` is the `priv` of the live dma-buf `ptr`, exported for

@@ -158,7 +158,7 @@ impl<B: Backing> SgTable<B> {
                 sg = unsafe { bindings::sg_next(sg) };
             }
         }
-        // INVARIANT: the table lists the pages of `pages`, kept alive.
+        // INVARIANT: The table lists the pages of `pages`, kept alive.
         Ok(Self {
             table,
             mapping: None,
@@ -218,7 +218,7 @@ impl<B: Backing> SgTable<B> {
         }
         // SAFETY: `Opaque::get` never returns NULL for a boxed value.
         let handed_out = unsafe { NonNull::new_unchecked(export.get()) };
-        // INVARIANT: the table was just mapped for `dev` in `mapped_dir`,
+        // INVARIANT: The table was just mapped for `dev` in `mapped_dir`,
         // and `export` mirrors it.
         self.mapping = Some(DmaMapping {
             dev: dev.clone(),

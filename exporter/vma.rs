@@ -211,6 +211,28 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
         self.vma.is_shared()
     }
 
+    /// The runs of the buffer's pages that the mapping covers, from its
+    /// `vm_pgoff` on, each cut to what is left of the mapping. They cover
+    /// less than the mapping if the buffer ends first.
+    fn covered_runs(&self) -> impl Iterator<Item = PageRun<'a>> + 'a {
+        let skip = self.vma.pgoff();
+        let left = (self.vma.end() - self.vma.start()) / PAGE_SIZE;
+        let runs = self.pages.runs().scan((skip, left), |(skip, left), run| {
+            if *left == 0 {
+                return None;
+            }
+            let Some(run) = run.skip(*skip) else {
+                *skip -= run.pages();
+                return Some(None);
+            };
+            *skip = 0;
+            let run = run.take(*left);
+            *left -= run.pages();
+            Some(Some(run))
+        });
+        runs.flatten()
+    }
+
     /// Like [`MmapRequest::map`], but a private mapping of any size is
     /// `EINVAL`: the rule of upstream's CMA heap, for buffers that devices
     /// share with the CPU and that a copy-on-write page would fork.
@@ -242,19 +264,9 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
         if B::WRITE_COMBINED {
             vma.set_writecombine();
         }
-        let mut skip = vma.pgoff();
-        for run in self.pages.runs() {
-            if addr >= end {
-                break;
-            }
-            let Some(run) = run.skip(skip) else {
-                skip -= run.pages();
-                continue;
-            };
-            skip = 0;
-            let len = run.bytes().min(end - addr);
-            vma.remap(addr, run, len)?;
-            addr += len;
+        for run in self.covered_runs() {
+            vma.remap(addr, run, run.bytes())?;
+            addr += run.bytes();
             cond_resched();
         }
         if addr < end {
@@ -295,17 +307,7 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
         unsafe { ffi::rdh_vm_flags_set(vma.raw(), flags as c_ulong) };
 
         let mut addr = start;
-        let mut skip = vma.pgoff();
-        for run in self.pages.runs() {
-            if addr >= end {
-                break;
-            }
-            let Some(run) = run.skip(skip) else {
-                skip -= run.pages();
-                continue;
-            };
-            skip = 0;
-            let run = run.take((end - addr) / PAGE_SIZE);
+        for run in self.covered_runs() {
             // SAFETY: `B: InsertableBacking`, and the buffer's pages outlive
             // the mapping (type invariant); `run` is cut to what is left of
             // the VMA.

@@ -29,7 +29,7 @@ impl HeapClass {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: No preconditions.
         let ptr = kernel::error::from_err_ptr(unsafe { ffi::rdh_class_create() })?;
-        // INVARIANT: a class just created.
+        // INVARIANT: A class just created.
         NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or(ENOMEM)
     }
 }
@@ -57,7 +57,7 @@ impl DevtRegion {
         // SAFETY: `base` is writable and `name` a static string.
         let ret = unsafe { bindings::alloc_chrdev_region(&mut base, 0, count, name.as_char_ptr()) };
         kernel::error::to_result(ret)?;
-        // INVARIANT: the region was just allocated.
+        // INVARIANT: The region was just allocated.
         Ok(Self { base, count })
     }
 
@@ -129,7 +129,7 @@ impl HeapNode {
             )
         };
         let node = kernel::error::from_err_ptr(node)?;
-        // INVARIANT: the node was just added with `target` as private data.
+        // INVARIANT: The node was just added with `target` as private data.
         Ok(Self {
             node: NonNull::new(node).ok_or(ENOMEM)?,
             _target: target,

@@ -118,7 +118,7 @@ impl Claim {
         if !unsafe { ffi::rdh_request_mem_region(base, size, name.as_char_ptr().cast()) } {
             return Err(Refused::Busy);
         }
-        // INVARIANT: claimed just above, released by `drop` alone.
+        // INVARIANT: Claimed just above, released by `drop` alone.
         (self.base, self.size, self.iomem) = (base, size, true);
         Ok(())
     }
@@ -152,7 +152,7 @@ impl Mapping {
     unsafe fn new(base: u64, size: u64) -> Option<Self> {
         // SAFETY: The caller owns the range.
         let ptr = NonNull::new(unsafe { ffi::rdh_memremap_wb(base, size) })?;
-        // INVARIANT: mapped just above.
+        // INVARIANT: Mapped just above.
         Some(Self { ptr })
     }
 }
@@ -309,7 +309,7 @@ impl Carveout {
                 .push(0, GFP_KERNEL)
                 .map_err(|e| Refused::Failed(e.into()))?;
         }
-        // INVARIANT: the pages (consecutive pfns, which `nth_page()` walks)
+        // INVARIANT: The pages (consecutive pfns, which `nth_page()` walks)
         // were checked reserved one by one and the region no one else's;
         // `claim` makes this the module's one carveout.
         let lent = Bitmap { words };
@@ -356,7 +356,7 @@ impl Carveout {
             start
         };
         ledger::CARVEOUT.took(count);
-        // INVARIANT: the run's bits were clear and are now set for it, and
+        // INVARIANT: The run's bits were clear and are now set for it, and
         // its pages are counted just above.
         let pages = CarveoutPages {
             region: self.clone(),

@@ -51,7 +51,7 @@ impl CmaArea {
         // SAFETY: With no device, `dev_get_cma_area()` only reads the
         // default area, set at boot.
         let ptr = unsafe { ffi::dev_get_cma_area(core::ptr::null_mut()) };
-        // INVARIANT: a non-NULL default area is a CMA area.
+        // INVARIANT: A non-NULL default area is a CMA area.
         NonNull::new(ptr).map(|ptr| Self { ptr })
     }
 
@@ -60,7 +60,7 @@ impl CmaArea {
     pub(crate) fn all() -> Result<KVec<Self>> {
         let mut areas = KVec::new();
         for ptr in compat::cma_areas()? {
-            // INVARIANT: the kernel lists only CMA areas.
+            // INVARIANT: The kernel lists only CMA areas.
             areas.push(Self { ptr }, GFP_KERNEL)?;
         }
         Ok(areas)

@@ -33,7 +33,7 @@ impl<'a> PageRun<'a> {
     /// `first` must point to the first of `count` physically contiguous
     /// pages that stay allocated for `'a`, and `count` must be non-zero.
     pub(crate) unsafe fn from_raw(first: NonNull<bindings::page>, count: usize) -> Self {
-        // INVARIANT: guaranteed by the caller.
+        // INVARIANT: Guaranteed by the caller.
         Self {
             first,
             count,
@@ -71,7 +71,7 @@ impl<'a> PageRun<'a> {
     /// The run from its `n`th page on, or `None` if `n` is past its end.
     pub(crate) fn skip(&self, n: usize) -> Option<PageRun<'a>> {
         let first = NonNull::new(self.page_ptr(n)?)?;
-        // INVARIANT: the tail of a contiguous run is a contiguous run with the
+        // INVARIANT: The tail of a contiguous run is a contiguous run with the
         // same owner; `n < count`, so it is non-empty.
         Some(Self {
             first,
@@ -82,7 +82,7 @@ impl<'a> PageRun<'a> {
 
     /// The first `n` pages of the run (all of it if `n` is larger).
     pub(crate) fn take(&self, n: usize) -> PageRun<'a> {
-        // INVARIANT: a non-empty prefix of a contiguous run is contiguous.
+        // INVARIANT: A non-empty prefix of a contiguous run is contiguous.
         Self {
             first: self.first,
             count: n.clamp(1, self.count),
@@ -204,7 +204,7 @@ impl BuddyPages {
         let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         ledger::BUDDY.took(1 << order);
-        // INVARIANT: the allocator returned these pages for `order`, and
+        // INVARIANT: The allocator returned these pages for `order`, and
         // they are counted just above.
         Ok(Self { page, order })
     }

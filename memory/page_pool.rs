@@ -186,12 +186,12 @@ impl<C: PoolChunk> Lists<C> {
         pool.len -= 1;
         let chunk = pool.slots.get_mut(pool.len)?.take()?;
         let room = if pool.len == 0 {
-            // INVARIANT: no chunk is left, so no room is needed either.
+            // INVARIANT: No chunk is left, so no room is needed either.
             compat::take_kvvec(&mut pool.slots)
         } else {
             KVVec::new()
         };
-        // INVARIANT: one chunk of `order` left the pools.
+        // INVARIANT: One chunk of `order` left the pools.
         self.pooled -= 1 << pool.order;
         Some(Taken { chunk, room })
     }
@@ -361,7 +361,7 @@ impl<C: PoolChunk> Shared<C> {
             for (old, new) in pool.slots.iter_mut().zip(bigger.iter_mut()) {
                 core::mem::swap(old, new);
             }
-            // INVARIANT: the chunks kept their places, and the new room is
+            // INVARIANT: The chunks kept their places, and the new room is
             // all `None`.
             core::mem::swap(&mut pool.slots, &mut bigger);
             drop(lists);
@@ -588,7 +588,7 @@ impl<C: PoolChunk> PagePools<C> {
                 })
             });
 
-        // INVARIANT: the worker, shrinker and debugfs file were set up above
+        // INVARIANT: The worker, shrinker and debugfs file were set up above
         // with `handle`, which refers to `shared` and is kept as `_handle`.
         Ok(Self {
             shared,

@@ -73,7 +73,7 @@ impl CacheDevice {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: No requirement; NULL on failure.
         let dev = unsafe { ffi::rdh_maint_device_create() };
-        // INVARIANT: the reference `rdh_maint_device_create()` returned.
+        // INVARIANT: The reference `rdh_maint_device_create()` returned.
         let this = Self {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
         };
@@ -226,7 +226,7 @@ impl WcChunk {
                 }
             }
         }
-        // INVARIANT: switched (x86) and written back just above.
+        // INVARIANT: Switched (x86) and written back just above.
         Ok(out)
     }
 }
@@ -290,7 +290,7 @@ impl PoolChunk for WcChunk {
         // back and invalidated.
         BuddyPages::zero(&mut self.pages);
         if !cfg!(target_arch = "x86_64") {
-            // INVARIANT: a chunk whose lines could not be written back is
+            // INVARIANT: A chunk whose lines could not be written back is
             // dropped here, so that it is in no buffer again.
             self.cache.writeback_invalidate(self.pages.run()).ok()?;
         }

@@ -173,7 +173,7 @@ impl Charge {
 
 impl Drop for Charge {
     fn drop(&mut self) {
-        // INVARIANT: removes exactly what `charge()` added.
+        // INVARIANT: Removes exactly what `charge()` added.
         self.stats.bytes.fetch_sub(self.len, Ordering::Relaxed);
         self.stats.buffers.fetch_sub(1, Ordering::Relaxed);
     }

@@ -99,7 +99,7 @@ impl PagesFile {
         // SAFETY: No requirement; the file reads only the counts, which are
         // statics.
         let file = NonNull::new(unsafe { ffi::rdh_pages_debugfs_add() });
-        // INVARIANT: made just above.
+        // INVARIANT: Made just above.
         Self { file }
     }
 }

@@ -83,7 +83,7 @@ impl SeqWriter {
     /// `m` must be the `seq_file` of a read in progress, for as long as the
     /// writer lives.
     pub(crate) unsafe fn from_raw(m: NonNull<ffi::seq_file>) -> Self {
-        // INVARIANT: guaranteed by the caller.
+        // INVARIANT: Guaranteed by the caller.
         Self { m }
     }
 
@@ -376,7 +376,7 @@ impl BuffersFile {
         // SAFETY: `ptr` stays valid while the file exists: `live` keeps the
         // list alive until `drop` has removed the file.
         let file = NonNull::new(unsafe { ffi::rdh_buffers_debugfs_add(ptr) });
-        // INVARIANT: made just above, for `live`.
+        // INVARIANT: Made just above, for `live`.
         Self { live, file }
     }
 
