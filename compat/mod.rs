@@ -54,6 +54,7 @@ use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 
 pub(crate) mod ffi;
+pub(crate) mod pool_hooks;
 
 /// `fmt!`, to build a `CString` from format arguments.
 #[cfg(not(rdh_kernel_7))]

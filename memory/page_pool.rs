@@ -35,22 +35,17 @@
 //! holds any [`PoolChunk`]. A CMA area gets its pages back at once, so that
 //! what a reserved region promises stays available.
 
+use crate::compat;
 use crate::compat::ffi;
-use crate::compat::{self, fmt};
+use crate::compat::pool_hooks::{PoolHooks, PoolWork};
 use crate::memory::buffer::{Backing, InsertableBacking};
 use crate::memory::page::{
     cond_resched, kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE,
 };
-use core::ptr::NonNull;
-use kernel::ffi::{c_int, c_ulong, c_void};
+use kernel::ffi::c_ulong;
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::{Arc, CondVar, SpinLock};
 use kernel::{new_condvar, new_spinlock};
-
-/// The worker's nice value: the lowest priority there is, as zeroing can
-/// always wait for a busy machine.
-const WORKER_NICE: c_int = 19;
 
 /// The pool limit when `pool_max_kb` is negative: RAM / this.
 const DEFAULT_RAM_FRACTION: usize = 16;
@@ -372,20 +367,6 @@ impl<C: PoolChunk> Shared<C> {
     }
 }
 
-/// What the worker thread, the shrinker and the debugfs file do with a
-/// pool, whatever its chunks: the C side holds one pointer for all three,
-/// to a [`PoolHandle`].
-trait PoolWork: Send + Sync {
-    /// The worker's loop, until the pools go away.
-    fn work(&self);
-    /// Pages the shrinker may free.
-    fn reclaimable(&self) -> usize;
-    /// Frees about `nr` pages for the shrinker; how many it freed.
-    fn shrink(&self, nr: usize) -> usize;
-    /// The counters, for debugfs.
-    fn stats(&self, out: &mut ffi::PoolStats);
-}
-
 impl<C: PoolChunk> PoolWork for Shared<C> {
     /// The worker's loop: zero queued chunks into the pools until told to
     /// stop.
@@ -416,6 +397,13 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
             }
             self.pending.lock().in_flight = 0;
         }
+    }
+
+    /// Tells the worker's loop to return.
+    fn stop(&self) {
+        let mut pending = self.pending.lock();
+        pending.stopping = true;
+        self.work.notify_all();
     }
 
     /// Pages the shrinker may free.
@@ -483,31 +471,11 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
     }
 }
 
-/// The pointer the C side is given: a thin one, to this.
-struct PoolHandle(Arc<dyn PoolWork>);
-
 /// A heap's page pools, with their worker, shrinker and debugfs file.
-///
-/// # Invariants
-///
-/// `worker` is the started worker thread, running [`PoolWork::work`] on a
-/// pointer to `_handle`; `shrinker` is registered with a pointer to
-/// `_handle`, as is `debugfs` (a file) if it is not `None`. Each is removed
-/// only in `drop`. `_handle` refers to `shared`.
 pub(crate) struct PagePools<C: PoolChunk = BuddyPages> {
     shared: Arc<Shared<C>>,
-    /// Read only by C, through the pointer the three were given.
-    _handle: KBox<PoolHandle>,
-    worker: NonNull<ffi::task_struct>,
-    shrinker: NonNull<ffi::shrinker>,
-    debugfs: Option<NonNull<ffi::dentry>>,
+    _hooks: PoolHooks,
 }
-
-// SAFETY: The pointers are handles to C objects that any thread may use and
-// remove; the rest is `Arc<Shared>`, whose contents are behind locks.
-unsafe impl<C: PoolChunk> Send for PagePools<C> {}
-// SAFETY: Shared access only takes the locks in `Shared`.
-unsafe impl<C: PoolChunk> Sync for PagePools<C> {}
 
 impl<C: PoolChunk> PagePools<C> {
     /// Empty pools for chunks of each of `orders` (at most four), named
@@ -549,53 +517,10 @@ impl<C: PoolChunk> PagePools<C> {
             }),
             GFP_KERNEL,
         )?;
-        let handle = KBox::new(PoolHandle(shared.clone()), GFP_KERNEL)?;
-        let shared_ptr: *const c_void = core::ptr::from_ref::<PoolHandle>(&*handle).cast();
-
-        let thread_name = CString::try_from_fmt(fmt!("rdh-pool-{}", name))?;
-        // The worker borrows `handle` rather than owning a reference: a
-        // thread stopped before it first runs never calls its function, so
-        // it could not be relied on to drop one. `handle` outlives it, as
-        // `drop` stops it before the fields go (and a forgotten `PagePools`
-        // leaks its box too).
-        //
-        // SAFETY: `thread_name` is a NUL-terminated string that C copies;
-        // `shared_ptr` stays valid until the worker is stopped (above).
-        let worker = unsafe {
-            ffi::rdh_pool_worker_start(shared_ptr, thread_name.as_char_ptr().cast(), WORKER_NICE)
-        };
-        let worker = NonNull::new(worker).ok_or(ENOMEM)?;
-
-        let shrinker_name = CString::try_from_fmt(fmt!("rdh-{}-pool", name));
-        let shrinker = shrinker_name.ok().and_then(|shrinker_name| {
-            // SAFETY: The name is copied; `shared_ptr` stays valid until the
-            // shrinker is removed in `drop`, as `self._handle` holds it.
-            NonNull::new(unsafe {
-                ffi::rdh_pool_shrinker_add(shared_ptr, shrinker_name.as_char_ptr().cast())
-            })
-        });
-        let Some(shrinker) = shrinker else {
-            stop_worker(&shared, worker);
-            return Err(ENOMEM);
-        };
-
-        let debugfs = CString::try_from_fmt(fmt!("{}", name))
-            .ok()
-            .and_then(|file_name| {
-                // SAFETY: As for the shrinker; debugfs copies the name.
-                NonNull::new(unsafe {
-                    ffi::rdh_pool_debugfs_add(shared_ptr, file_name.as_char_ptr().cast())
-                })
-            });
-
-        // INVARIANT: The worker, shrinker and debugfs file were set up above
-        // with `handle`, which refers to `shared` and is kept as `_handle`.
+        let hooks = PoolHooks::start(shared.clone(), name)?;
         Ok(Self {
             shared,
-            _handle: handle,
-            worker,
-            shrinker,
-            debugfs,
+            _hooks: hooks,
         })
     }
 
@@ -665,34 +590,6 @@ impl<C: PoolChunk> PagePools<C> {
             pools: self.shared.clone(),
             pooled,
         })
-    }
-}
-
-/// Tells the worker to stop and waits until it has.
-fn stop_worker<C: PoolChunk>(shared: &Shared<C>, worker: NonNull<ffi::task_struct>) {
-    {
-        let mut pending = shared.pending.lock();
-        pending.stopping = true;
-        shared.work.notify_all();
-    }
-    // SAFETY: `worker` was started by `rdh_pool_worker_start` and is stopped
-    // only here, once.
-    unsafe { ffi::rdh_pool_worker_stop(worker.as_ptr()) };
-}
-
-impl<C: PoolChunk> Drop for PagePools<C> {
-    fn drop(&mut self) {
-        if let Some(dir) = self.debugfs {
-            // SAFETY: The file was made by `rdh_pool_debugfs_add` and is
-            // removed only here (type invariant).
-            unsafe { ffi::rdh_pool_debugfs_remove(dir.as_ptr()) };
-        }
-        // SAFETY: Registered in `new` and removed only here (type
-        // invariant); once this returns the shrinker no longer runs.
-        unsafe { ffi::rdh_pool_shrinker_remove(self.shrinker.as_ptr()) };
-        stop_worker(&self.shared, self.worker);
-        // The pooled and queued chunks are freed with the last reference to
-        // `shared` (`_handle` holds one).
     }
 }
 
@@ -769,54 +666,6 @@ fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, u
         drop(it.next());
     }
     (it.collect(pool_gfp()), kept)
-}
-
-// The `rdh_rust_pool_*` functions are called by `glue.c`: the worker thread,
-// the shrinker and the debugfs file, each with the pointer to a `PoolHandle`
-// it was started or registered with, which stays valid until
-// `PagePools::drop` has stopped or removed it.
-
-/// # Safety
-///
-/// `pool` points to a `PoolHandle` that stays alive until this returns.
-#[no_mangle]
-unsafe extern "C" fn rdh_rust_pool_worker(pool: *const c_void) {
-    // SAFETY: See the function's safety requirements.
-    let handle = unsafe { &*pool.cast::<PoolHandle>() };
-    handle.0.work();
-}
-
-/// # Safety
-///
-/// `pool` points to a live `PoolHandle`.
-#[no_mangle]
-unsafe extern "C" fn rdh_rust_pool_count(pool: *const c_void) -> c_ulong {
-    // SAFETY: See the function's safety requirements.
-    let handle = unsafe { &*pool.cast::<PoolHandle>() };
-    handle.0.reclaimable() as c_ulong
-}
-
-/// # Safety
-///
-/// `pool` points to a live `PoolHandle`.
-#[no_mangle]
-unsafe extern "C" fn rdh_rust_pool_scan(pool: *const c_void, nr: c_ulong) -> c_ulong {
-    // SAFETY: See the function's safety requirements.
-    let handle = unsafe { &*pool.cast::<PoolHandle>() };
-    handle.0.shrink(nr) as c_ulong
-}
-
-/// # Safety
-///
-/// `pool` points to a live `PoolHandle`, `out` to a writable `PoolStats`.
-#[no_mangle]
-unsafe extern "C" fn rdh_rust_pool_stats(pool: *const c_void, out: *mut ffi::PoolStats) {
-    // SAFETY: See the function's safety requirements.
-    let handle = unsafe { &*pool.cast::<PoolHandle>() };
-    let mut stats = ffi::PoolStats::default();
-    handle.0.stats(&mut stats);
-    // SAFETY: `out` is writable (see the function's safety requirements).
-    unsafe { out.write(stats) };
 }
 
 /// What a pool keeps of a freed buffer, on real pages (7.3's KUnit, run
