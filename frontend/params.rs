@@ -65,20 +65,71 @@ unsafe fn string_param(ptr: *const u8) -> &'static CStr {
     unsafe { compat::cstr_from_ptr(ptr) }
 }
 
-/// Further names of the default CMA area's heap (`cma_aliases=`),
-/// ':'-separated.
+/// A ':'-separated list of names, as `cma_aliases=` and `cma_regions=`
+/// take (device-tree node names never contain ':').
 #[cfg(rdh_cma)]
-pub(crate) fn cma_aliases() -> &'static CStr {
-    // SAFETY: A read-only charp parameter.
-    unsafe { string_param(ffi::rdh_param_cma_aliases()) }
+#[derive(Clone, Copy)]
+pub(crate) struct Names(&'static CStr);
+
+#[cfg(rdh_cma)]
+impl Names {
+    /// Each name, in order (empty ones included).
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'static [u8]> {
+        compat::cstr_bytes(self.0).split(|&b| b == b':')
+    }
+
+    /// Whether `name` is one of them.
+    pub(crate) fn contains(self, name: &CStr) -> bool {
+        self.iter().any(|n| n == compat::cstr_bytes(name))
+    }
 }
 
-/// Which other CMA areas become heaps (`cma_regions=`): `all`, `none`, or
-/// ':'-separated area names.
+/// Further names of the default CMA area's heap (`cma_aliases=`).
 #[cfg(rdh_cma)]
-pub(crate) fn cma_regions() -> &'static CStr {
+pub(crate) fn cma_aliases() -> Names {
     // SAFETY: A read-only charp parameter.
-    unsafe { string_param(ffi::rdh_param_cma_regions()) }
+    Names(unsafe { string_param(ffi::rdh_param_cma_aliases()) })
+}
+
+/// Which CMA areas other than the default one become heaps
+/// (`cma_regions=`).
+#[cfg(rdh_cma)]
+pub(crate) enum CmaRegions {
+    /// `all`: every one that may.
+    All,
+    /// `none`, or empty.
+    None,
+    /// Those named.
+    Named(Names),
+}
+
+#[cfg(rdh_cma)]
+impl CmaRegions {
+    /// Whether the area `name` is to become a heap (if it may).
+    pub(crate) fn selects(&self, name: &CStr) -> bool {
+        match self {
+            Self::All => true,
+            Self::None => false,
+            Self::Named(names) => names.contains(name),
+        }
+    }
+
+    /// Whether the parameter names the area `name` explicitly.
+    pub(crate) fn names(&self, name: &CStr) -> bool {
+        matches!(self, Self::Named(names) if names.contains(name))
+    }
+}
+
+/// `cma_regions=`: `all`, `none`, or ':'-separated area names.
+#[cfg(rdh_cma)]
+pub(crate) fn cma_regions() -> CmaRegions {
+    // SAFETY: A read-only charp parameter.
+    let value = unsafe { string_param(ffi::rdh_param_cma_regions()) };
+    match compat::cstr_bytes(value) {
+        b"all" => CmaRegions::All,
+        b"none" | b"" => CmaRegions::None,
+        _ => CmaRegions::Named(Names(value)),
+    }
 }
 
 /// The carveout heap's region (`carveout=`): a reserved-memory node's name,

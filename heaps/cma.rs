@@ -17,7 +17,7 @@
 
 use crate::compat::cstr_bytes;
 use crate::exporter::dma_buf::{Exporter, MmapRequest};
-use crate::frontend::params;
+use crate::frontend::params::{self, CmaRegions};
 use crate::frontend::registry::Registry;
 use crate::heap::Heap;
 use crate::memory::cma::{buffer_align_order, CmaArea, CmaPages};
@@ -31,7 +31,7 @@ use kernel::str::BStr;
 pub(crate) fn register(registry: &mut Registry) {
     let default = CmaArea::default_area();
     if let Some(area) = default {
-        registry.add_or_warn(heap(area), names(params::cma_aliases()));
+        registry.add_or_warn(Ok(CmaHeap { area }), params::cma_aliases().iter());
     }
     let areas = match CmaArea::all() {
         Ok(areas) => areas,
@@ -40,8 +40,11 @@ pub(crate) fn register(registry: &mut Registry) {
     let wanted = params::cma_regions();
     for area in areas.iter().filter(|a| !default.is_some_and(|d| d.is(a))) {
         let name = area.name();
-        if !is_dma_pool_region(area) {
-            if region_named(wanted, name) {
+        // As mainline: only reusable `shared-dma-pool` regions, the binding
+        // for memory set aside for buffers. Areas without such a node
+        // (hugetlb, per-NUMA, a driver's own) serve their owners only.
+        if !area.is_dma_pool_region() {
+            if wanted.names(name) {
                 pr_warn!(
                     "cma_regions: CMA area {} is not a reusable shared-dma-pool region of the device tree; no heap for it\n",
                     name
@@ -51,51 +54,21 @@ pub(crate) fn register(registry: &mut Registry) {
             }
             continue;
         }
-        if region_selected(wanted, name) {
-            registry.add_or_warn(heap(*area), []);
+        if wanted.selects(name) {
+            registry.add_or_warn(Ok(CmaHeap { area: *area }), []);
         }
     }
-    if !matches!(cstr_bytes(wanted), b"all" | b"none" | b"") {
-        for n in names(wanted).filter(|n| !areas.iter().any(|a| cstr_bytes(a.name()) == *n)) {
+    if let CmaRegions::Named(names) = wanted {
+        for n in names
+            .iter()
+            .filter(|n| !areas.iter().any(|a| cstr_bytes(a.name()) == *n))
+        {
             pr_warn!(
                 "cma_regions: there is no CMA area {}\n",
                 BStr::from_bytes(n)
             );
         }
     }
-}
-
-/// Whether a CMA area other than the default one may become a heap: the
-/// device tree describes it as a reusable `shared-dma-pool` region, the
-/// binding for memory set aside for buffers (mainline makes exactly these
-/// heaps). Areas without such a node (hugetlb, per-NUMA, a driver's own)
-/// serve their owners only.
-fn is_dma_pool_region(area: &CmaArea) -> bool {
-    area.reserved_memory_node()
-        .is_some_and(|node| node.shared_dma_pool && node.reusable)
-}
-
-/// The names in a ':'-separated list (DT node names never contain ':').
-fn names(list: &CStr) -> impl Iterator<Item = &[u8]> {
-    cstr_bytes(list).split(|&b| b == b':')
-}
-
-/// Whether `cma_regions=` (`all`, `none` or a list of names) selects `name`.
-fn region_selected(wanted: &CStr, name: &CStr) -> bool {
-    match cstr_bytes(wanted) {
-        b"all" => true,
-        b"none" | b"" => false,
-        _ => region_named(wanted, name),
-    }
-}
-
-/// Whether `cma_regions=` names `name` explicitly.
-fn region_named(wanted: &CStr, name: &CStr) -> bool {
-    names(wanted).any(|n| n == cstr_bytes(name))
-}
-
-fn heap(area: CmaArea) -> Result<CmaHeap> {
-    Ok(CmaHeap { area })
 }
 
 struct CmaHeap {

@@ -94,7 +94,7 @@ impl CmaArea {
     /// What the device tree says about the `/reserved-memory` region this
     /// area was made from: `None` if no available region has its name
     /// (command-line, hugetlb and per-NUMA areas, areas a driver sets up).
-    pub(crate) fn reserved_memory_node(&self) -> Option<ReservedMemoryNode> {
+    fn reserved_memory_node(&self) -> Option<ReservedMemoryNode> {
         let (mut shared_dma_pool, mut reusable) = (false, false);
         // SAFETY: The name is a valid string (see `name()`) and both flags
         // are writable for the duration of the call.
@@ -109,6 +109,14 @@ impl CmaArea {
             shared_dma_pool,
             reusable,
         })
+    }
+
+    /// Whether the device tree describes the area as a reusable
+    /// `shared-dma-pool` region, the binding for memory set aside for
+    /// buffers.
+    pub(crate) fn is_dma_pool_region(&self) -> bool {
+        self.reserved_memory_node()
+            .is_some_and(|node| node.shared_dma_pool && node.reusable)
     }
 
     /// Whether two handles name the same area.
