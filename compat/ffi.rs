@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What `glue.c` provides to Rust.
+//! What the C glue (`glue/`) provides to Rust.
 //!
-//! 6.12's `bindings` crate lacks these; `glue.c` wraps each in a few lines.
+//! 6.12's `bindings` crate lacks these; `glue/` wraps each in a few lines.
 //! Structs that `bindings` does not describe are only ever handled here as
-//! opaque pointers: their layout is known to C alone. `glue.h` declares the
+//! opaque pointers: their layout is known to C alone. `glue/glue.h` declares the
 //! same functions; `tools/testing/lint` checks that the two agree.
 
 use kernel::bindings;
@@ -39,9 +39,9 @@ pub(crate) struct GfpBits {
     pub(crate) account: bindings::gfp_t,
 }
 
-/// The GFP bits, as `glue.c` defines them.
+/// The GFP bits, as `glue/mm.c` defines them.
 pub(crate) fn gfp() -> &'static GfpBits {
-    // SAFETY: `rdh_gfp` is a `const` object in `glue.c`, initialised at
+    // SAFETY: `rdh_gfp` is a `const` object in `glue/mm.c`, initialised at
     // build time and never written.
     unsafe { &rdh_gfp }
 }

@@ -4,9 +4,9 @@
 //!
 //! The module builds against Linux 6.12 (LTS) and Linux 7.3. `Kbuild` reads
 //! the version of the kernel it builds against and, from 7.0 on, passes
-//! `--cfg rdh_kernel_7` to Rust and `-DRDH_KERNEL_7` to `glue.c`. Everything
-//! that depends on it lives in this file (and in the `#ifdef RDH_KERNEL_7`
-//! blocks of `glue.c`); the rest of `core/` calls the items below, and
+//! `--cfg rdh_kernel_7` to Rust and `-DRDH_KERNEL_7` to the C glue. Everything
+//! that depends on it lives in this file (and, for the C glue, in
+//! `glue/compat.h`); the other layers call the items below, and
 //! `heaps/` never sees a difference.
 //!
 //! What differs, 6.12 → 7.3:
@@ -25,7 +25,8 @@
 //!   `cma_areas()` below);
 //! - `KVVec` is `Default` (so clippy asks for `mem::take()`, which 6.12
 //!   cannot do: [`take_kvvec`]);
-//! - C: `MODULE_IMPORT_NS()` takes a string, and `nth_page()` is gone.
+//! - C (`glue/compat.h`): `MODULE_IMPORT_NS()` takes a string, and
+//!   `nth_page()` is gone, among others.
 //!
 //! 7.3 has Rust abstractions 6.12 lacks. Where one fits, 7.3 uses it:
 //! - `kernel::fs::file::FileDescriptorReservation` reserves and installs
@@ -43,7 +44,7 @@
 //!   `vmf_insert_pfn()`, `VM_PFNMAP` or `vm_pgoff`, which `vma.rs` needs,
 //!   so wrapping it would still leave the raw VMA in use;
 //! - `module!`'s parameters have no string (`charp`) type, and two of the
-//!   four parameters are strings: they stay together in `glue.c`.
+//!   four parameters are strings: they stay together in `glue/params.c`.
 
 #[cfg(any(rdh_cma, all(rdh_kernel_7, not(rdh_hosted))))]
 use core::ptr::NonNull;

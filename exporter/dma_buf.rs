@@ -22,7 +22,7 @@
 //! of times. `Documentation/soundness.rst` goes through every item `heaps/`
 //! can reach.
 //!
-//! `glue.c` has a single `struct dma_buf_ops` for every heap; each of its
+//! `glue/dma_buf.c` has a single `struct dma_buf_ops` for every heap; each of its
 //! entries calls an `rdh_rust_*` function below, which finds the buffer's
 //! [`VTable`] (a `const`, one per exporter type) at the start of the
 //! buffer's object and calls the core's implementation for that type.
@@ -165,7 +165,7 @@ impl FdFlags {
 struct Header {
     vtable: &'static VTable,
     /// The buffer's user mappings now: VMAs with the core's
-    /// `vm_operations` (`glue.c`), counted by their `open` and `close`, so
+    /// `vm_operations` (`glue/vma.c`), counted by their `open` and `close`, so
     /// that the count never needs the buffer's file, which may be gone
     /// before the buffer is released.
     mmaps: AtomicUsize,
@@ -554,7 +554,7 @@ fn errno(r: Result) -> c_int {
     }
 }
 
-// The `rdh_rust_*` functions are called by `glue.c`'s `dma_buf_ops`, only for
+// The `rdh_rust_*` functions are called by `glue/dma_buf.c`'s `dma_buf_ops`, only for
 // buffers exported by `DmaBuf::export`, with the `priv` of that buffer and,
 // for attachment calls, the attachment's `priv`. These are the safety
 // requirements of each.
@@ -674,7 +674,7 @@ unsafe extern "C" fn rdh_rust_mmap(
 }
 
 /// One more user mapping of the buffer: a VMA given the core's
-/// `vm_operations` (`glue.c`'s `rdh_vma_set_ops()`), or a copy of one
+/// `vm_operations` (`glue/vma.c`'s `rdh_vma_set_ops()`), or a copy of one
 /// (fork, split, `mremap()`: its `open`).
 ///
 /// # Safety
@@ -700,7 +700,7 @@ unsafe extern "C" fn rdh_rust_vma_close(buf: *const c_void) {
 
 /// The buffer's page at `index` (in pages from its start), or NULL past
 /// its end: the page a fault in one of its `vm_insert_pages()` mappings
-/// maps again (`glue.c`'s `rdh_vma_fault()`, after `MADV_DONTNEED` emptied
+/// maps again (`glue/vma.c`'s `rdh_vma_fault()`, after `MADV_DONTNEED` emptied
 /// part of such a mapping). The caller takes its own reference on it.
 ///
 /// # Safety

@@ -185,7 +185,7 @@ fn allocate(hosted: &HostedHeap, len: usize, fd_flags: u32, heap_flags: u64) -> 
     heap::allocate(&*hosted.heap, &hosted.stats, request)
 }
 
-/// Called by `glue.c`'s `dma_heap_ops.allocate` for one of our heaps.
+/// Called by `glue/hosted.c`'s `dma_heap_ops.allocate` for one of our heaps.
 ///
 /// # Safety
 ///

@@ -58,7 +58,7 @@ fn heap_ioctl(target: &NodeTarget, cmd: u32, arg: usize) -> Result {
     Ok(())
 }
 
-/// Called by `glue.c` for `unlocked_ioctl` on a heap node.
+/// Called by `glue/chardev.c` for `unlocked_ioctl` on a heap node.
 ///
 /// # Safety
 ///

@@ -3,7 +3,8 @@
 //! Module parameters.
 //!
 //! 6.12's `module!` macro cannot declare parameters, so they are declared
-//! with `module_param()` in `glue.c` and read here.
+//! with `module_param()` in `glue/params.c` (`name_prefix` in
+//! `glue/hosted.c`) and read here.
 
 use crate::compat;
 use crate::compat::ffi;

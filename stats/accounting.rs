@@ -10,7 +10,7 @@
 //! the addition are one atomic step, so racing allocators cannot overshoot
 //! the limit between them.
 //!
-//! The figures are readable in sysfs (`glue.c` lists the files, and
+//! The figures are readable in sysfs (`glue/sysfs.h` lists the files, and
 //! `Documentation/ABI/testing/sysfs-class-dma_heap-rust` says what each one
 //! means); `max_bytes` is the only one that can be written.
 
@@ -179,7 +179,7 @@ impl Drop for Charge {
     }
 }
 
-/// `enum rdh_stat` in `glue.h`: the files `glue.c` shows.
+/// `enum rdh_stat` in `glue/glue.h`: the files `glue/sysfs.h` declares.
 #[derive(Clone, Copy)]
 enum Stat {
     Bytes,
@@ -210,7 +210,7 @@ impl Stat {
     }
 }
 
-/// Called by `glue.c` to show one of a heap's figures.
+/// Called by `glue/sysfs.c` to show one of a heap's figures.
 ///
 /// # Safety
 ///
@@ -232,12 +232,12 @@ unsafe extern "C" fn rdh_rust_stat_read(
             unsafe { *out = value };
             0
         }
-        // This heap has no such figure: glue.c does not show the file.
+        // This heap has no such figure: glue/sysfs.c hides the file.
         None => ENOENT.to_errno(),
     }
 }
 
-/// Called by `glue.c` when root writes a heap's `max_bytes`.
+/// Called by `glue/sysfs.c` when root writes a heap's `max_bytes`.
 ///
 /// # Safety
 ///

@@ -122,7 +122,7 @@ impl Drop for PagesFile {
     }
 }
 
-/// Called by `glue.c` to show the file.
+/// Called by `glue/debugfs.c` to show the file.
 ///
 /// # Safety
 ///

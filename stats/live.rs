@@ -395,7 +395,7 @@ impl Drop for BuffersFile {
     }
 }
 
-/// Called by `glue.c` to show the file.
+/// Called by `glue/debugfs.c` to show the file.
 ///
 /// # Safety
 ///

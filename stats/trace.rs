@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's tracepoints (`rdh_trace.h`, defined by `glue.c`):
+//! The module's tracepoints (`glue/rdh_trace.h`, defined by `glue/trace.c`):
 //! `rust_dma_heap:heap_alloc` for every allocation, with its heap, length,
 //! result (0 or the negative errno) and time taken, and
 //! `rust_dma_heap:heap_free` for every buffer released, with its heap and

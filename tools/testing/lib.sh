@@ -195,7 +195,7 @@ vm_arm64_dtb() {
 copy_module_sources() {
 	local dest=$1 f
 	mkdir -p "$dest"
-	(cd "$REPO_DIR" && find Kconfig Kbuild ./*.rs core compat exporter frontend heaps memory stats uapi -type f \
+	(cd "$REPO_DIR" && find Kconfig Kbuild ./*.rs compat exporter frontend glue heaps memory stats uapi -type f \
 		\( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name Kconfig -o -name Kbuild \)) |
 	while read -r f; do
 		mkdir -p "$dest/$(dirname "$f")"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Hosted mode checks each name against the kernel's heap core before it
-# adds a heap (rdh_dma_heap_name_taken() in core/glue.c, which looks for
+# adds a heap (rdh_dma_heap_name_taken() in glue/hosted.c, which looks for
 # /sys/class/dma_heap/NAME): here it looks in /sys/class/dma-heap, which
 # does not exist, so every name seems free and a name the kernel's own
 # heap has goes to dma_heap_add() as well. 7.3's core cannot be made to
@@ -25,6 +25,6 @@ PROGRAMS="hosted-next-to-c-heaps|sh -c 'modprobe system_heap && modprobe cma_hea
 VMARGS=(--no-module --no-unload)
 EXPECT='hosted-next-to-c-heaps: (the clash on \S+ is reported once|no duplicate registration reached the heap core)'
 mutate() {
-	edit core/glue.c \
+	edit glue/hosted.c \
 		's|kernfs_find_and_get(class, "dma_heap")|kernfs_find_and_get(class, "dma-heap")|'
 }

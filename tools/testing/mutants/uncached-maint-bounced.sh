@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# The uncached heap's cache-maintenance device (core/glue.c,
+# The uncached heap's cache-maintenance device (glue/dma.c,
 # rdh_maint_device_create) keeps swiotlb: under swiotlb=force (and in Arm
 # CCA realms) the write-back after zeroing new pages goes to a bounce slot,
 # not to the pages, so a write-combined mapping could read what the
@@ -12,5 +12,5 @@ PROGRAMS='heap-uncached-swiotlb|./heap-uncached --swiotlb|300|5'
 VMARGS=(--cmdline 'swiotlb=force')
 EXPECT='heap-uncached-swiotlb: system-uncached: their cache maintenance used no swiotlb slot'
 mutate() {
-	edit core/glue.c 's|^\tdev->dma_io_tlb_mem = NULL;$||'
+	edit glue/dma.c 's|^\tdev->dma_io_tlb_mem = NULL;$||'
 }

@@ -2,8 +2,18 @@
 /*
  * The seam between the Rust and C halves of rust_dma_heap.
  *
- * Rust declares the same functions in core/ffi.rs (what C provides) and
- * defines the rdh_rust_* ones (core/ioctl.rs, core/dma_buf.rs).
+ * Linux 6.12's Rust `bindings` crate has no dma-buf, cdev, CMA or vmap API,
+ * and an out-of-tree module cannot extend it. Each function the .c files of
+ * this directory provide does one thing Rust cannot reach on 6.12 (a macro,
+ * an inline function, a struct field absent from `bindings`, or a table of
+ * function pointers that must be a static with .owner = THIS_MODULE), one
+ * kernel subsystem per file, and is called from one Rust wrapper.
+ * No policy lives in C: the Rust side decides, the glue translates.
+ *
+ * Rust declares the same functions in compat/ffi.rs (what C provides) and
+ * defines the rdh_rust_* ones (frontend/ioctl.rs, exporter/dma_buf.rs,
+ * compat/pool_hooks.rs and others);
+ * tools/testing/check-ffi checks that both sides agree on every signature.
  */
 #ifndef RDH_GLUE_H
 #define RDH_GLUE_H
@@ -43,7 +53,7 @@ void rdh_rust_vma_close(const void *buf);
 void rdh_rust_vunmap(const void *buf);
 void rdh_rust_release(const void *buf);
 
-/* Each heap's figures (core/accounting.rs), in the order of its `Stat`. */
+/* Each heap's figures (stats/accounting.rs), in the order of its `Stat`. */
 enum rdh_stat {
 	RDH_STAT_BYTES,
 	RDH_STAT_BUFFERS,
@@ -58,7 +68,7 @@ enum rdh_stat {
 int rdh_rust_stat_read(const void *stats, unsigned int which, u64 *out);
 int rdh_rust_stat_set_max_bytes(const void *stats, u64 max);
 
-/* The system heap's page pools (core/page_pool.rs). */
+/* The system heaps' page pools (memory/page_pool.rs, compat/pool_hooks.rs). */
 #define RDH_POOL_ORDERS 4
 struct rdh_pool_stats {
 	unsigned int nr_orders;
@@ -72,7 +82,7 @@ unsigned long rdh_rust_pool_count(const void *pool);
 unsigned long rdh_rust_pool_scan(const void *pool, unsigned long nr);
 void rdh_rust_pool_stats(const void *pool, struct rdh_pool_stats *stats);
 
-/* Provided by glue.c. */
+/* Provided by the glue's .c files. */
 struct rdh_gfp_bits {
 	gfp_t highuser, zero, nowarn, noretry, retry_mayfail, reclaim, comp, account;
 };
@@ -145,7 +155,7 @@ void rdh_pool_shrinker_remove(struct shrinker *shrinker);
 struct dentry *rdh_pool_debugfs_add(const void *pool, const char *name);
 void rdh_pool_debugfs_remove(struct dentry *file);
 
-/* The live buffers' debugfs file (core/live.rs). */
+/* The live buffers' debugfs file (stats/live.rs). */
 #define RDH_COMM_LEN 16
 int rdh_rust_buffers_show(const void *live, struct seq_file *m);
 struct dentry *rdh_buffers_debugfs_add(const void *live);
@@ -156,15 +166,15 @@ unsigned int rdh_dma_buf_vmaps(struct dma_buf *dmabuf);
 const char *rdh_dev_name(struct device *dev);
 bool rdh_of_reserved_memory_node(const char *name, bool *shared_dma_pool, bool *reusable);
 
-/* The page ledger's debugfs file (core/ledger.rs). */
+/* The page ledger's debugfs file (stats/ledger.rs). */
 int rdh_rust_pages_show(struct seq_file *m);
 struct dentry *rdh_pages_debugfs_add(void);
 void rdh_pages_debugfs_remove(struct dentry *file);
 
-/* Hosted mode only (RDH_HOSTED): implemented in Rust (core/hosted.rs)... */
+/* Hosted mode only (RDH_HOSTED): implemented in Rust (frontend/hosted.rs)... */
 int rdh_rust_hosted_allocate(const void *heap, unsigned long len, u32 fd_flags,
 			     u64 heap_flags, struct dma_buf **out);
-/* ...and provided by glue.c. */
+/* ...and provided by hosted.c. */
 const char *rdh_param_name_prefix(void);
 bool rdh_host_mem_accounting(void);
 int rdh_dma_heap_add(const char *name, const void *heap);

@@ -2,7 +2,7 @@
 /*
  * rust_dma_heap's tracepoints: one per allocation (heap, length, result,
  * time taken) and one per buffer released (heap, length). Emitted through
- * rdh_trace_alloc() and rdh_trace_free() in glue.c, for core/trace.rs.
+ * rdh_trace_alloc() and rdh_trace_free() in trace.c, for stats/trace.rs.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM rust_dma_heap
