@@ -30,6 +30,8 @@ opaque!(cma);
 #[repr(C)]
 pub(crate) struct GfpBits {
     pub(crate) highuser: bindings::gfp_t,
+    pub(crate) user: bindings::gfp_t,
+    pub(crate) dma32: bindings::gfp_t,
     pub(crate) zero: bindings::gfp_t,
     pub(crate) nowarn: bindings::gfp_t,
     pub(crate) noretry: bindings::gfp_t,
@@ -55,6 +57,7 @@ extern "C" {
 
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_system_uncached() -> bool;
+    pub(crate) fn rdh_param_system_dma32() -> bool;
     pub(crate) fn rdh_param_carveout() -> *const u8;
     pub(crate) fn rdh_param_carveout_base() -> u64;
     pub(crate) fn rdh_param_carveout_size() -> u64;

@@ -23,6 +23,13 @@ pub(crate) fn system_uncached_heap_enabled() -> bool {
     unsafe { ffi::rdh_param_system_uncached() }
 }
 
+/// Whether the system-dma32 heap is registered (`system_dma32=`, default
+/// off).
+pub(crate) fn system_dma32_heap_enabled() -> bool {
+    // SAFETY: `rdh_param_system_dma32` only reads a module parameter.
+    unsafe { ffi::rdh_param_system_dma32() }
+}
+
 /// Whether CMA heaps are registered (`cma=`, default on).
 pub(crate) fn cma_heaps_enabled() -> bool {
     // SAFETY: `rdh_param_cma` only reads a module parameter.

@@ -84,12 +84,13 @@ void rdh_rust_pool_stats(const void *pool, struct rdh_pool_stats *stats);
 
 /* Provided by the glue's .c files. */
 struct rdh_gfp_bits {
-	gfp_t highuser, zero, nowarn, noretry, retry_mayfail, reclaim, comp, account;
+	gfp_t highuser, user, dma32, zero, nowarn, noretry, retry_mayfail, reclaim, comp, account;
 };
 extern const struct rdh_gfp_bits rdh_gfp;
 
 bool rdh_param_system(void);
 bool rdh_param_system_uncached(void);
+bool rdh_param_system_dma32(void);
 const char *rdh_param_carveout(void);
 u64 rdh_param_carveout_base(void);
 u64 rdh_param_carveout_size(void);

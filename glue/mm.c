@@ -26,6 +26,8 @@
  */
 const struct rdh_gfp_bits rdh_gfp = {
 	.highuser = GFP_HIGHUSER,
+	.user = GFP_USER,
+	.dma32 = __GFP_DMA32,
 	.zero = __GFP_ZERO,
 	.nowarn = __GFP_NOWARN,
 	.noretry = __GFP_NORETRY,

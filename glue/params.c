@@ -39,6 +39,21 @@ bool rdh_param_system_uncached(void)
 	return system_uncached;
 }
 
+static bool system_dma32;
+module_param(system_dma32, bool, 0444);
+MODULE_PARM_DESC(system_dma32,
+		 "Register the system-dma32 heap (pages below 4 GiB, for 32-bit DMA devices, default: N)");
+
+/**
+ * rdh_param_system_dma32() - Read the system_dma32 parameter.
+ *
+ * Return: whether the system-dma32 heap is to be registered.
+ */
+bool rdh_param_system_dma32(void)
+{
+	return system_dma32;
+}
+
 static bool cma = true;
 module_param(cma, bool, 0444);
 MODULE_PARM_DESC(cma, "Register CMA heaps, where the kernel exports its CMA allocator (default: Y)");

@@ -21,6 +21,9 @@ pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
         registry.add_or_warn(system::heap(), []);
     }
+    if params::system_dma32_heap_enabled() {
+        registry.add_or_warn(system::dma32_heap(), []);
+    }
     if params::system_uncached_heap_enabled() {
         registry.add_or_warn(system_uncached::heap(), []);
     }

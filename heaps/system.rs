@@ -17,6 +17,12 @@
 //! `ENOMEM` instead of calling the OOM killer: the buffer would be charged
 //! to no process, so the killer would pick an innocent one.
 //!
+//! `system-dma32` (`system_dma32=1`) is the same heap on the memory below
+//! 4 GiB, with pools of its own: for devices with a 32-bit DMA mask and no
+//! IOMMU, which would otherwise see their buffers through bounce buffers
+//! (a copy on every sync) or not at all. Rockchip's and NXP's vendor kernels
+//! carry a heap of that name.
+//!
 //! With `mem_accounting=1` (upstream's parameter of that name, 7.0), the
 //! pages are charged to the allocating task's memory cgroup until they are
 //! freed, and an allocation past the cgroup's limit fails with `ENOMEM`.
@@ -27,7 +33,7 @@ use crate::exporter::dma_buf::{Exporter, MmapRequest};
 use crate::frontend::params;
 use crate::heap::Heap;
 use crate::memory::chunks::alloc_pooled;
-use crate::memory::page::Memcg;
+use crate::memory::page::{Memcg, Zone};
 use crate::memory::page_pool::{PagePools, PooledPages};
 use crate::stats::accounting::Figure;
 use kernel::c_str;
@@ -39,20 +45,38 @@ pub(super) const ORDERS: [u32; 3] = [8, 4, 0];
 /// The system heap, ready to register.
 pub(crate) fn heap() -> Result<SystemHeap> {
     let pools = PagePools::new("system", &ORDERS)?;
-    Ok(SystemHeap { pools })
+    Ok(SystemHeap {
+        name: c_str!("system"),
+        zone: Zone::Any,
+        pools,
+    })
 }
 
+/// The system-dma32 heap, ready to register.
+pub(crate) fn dma32_heap() -> Result<SystemHeap> {
+    let pools = PagePools::new("system-dma32", &ORDERS)?;
+    Ok(SystemHeap {
+        name: c_str!("system-dma32"),
+        zone: Zone::Dma32,
+        pools,
+    })
+}
+
+/// A system heap on the pages of `zone`, whose chunks alone its `pools`
+/// keep.
 pub(crate) struct SystemHeap {
+    name: &'static CStr,
+    zone: Zone,
     pools: PagePools,
 }
 
 impl Heap for SystemHeap {
     fn name(&self) -> &'static CStr {
-        c_str!("system")
+        self.name
     }
 
     fn allocate(&self, len: usize) -> Result<PooledPages> {
-        alloc_pooled(&self.pools, len, &ORDERS, memcg())
+        alloc_pooled(&self.pools, len, &ORDERS, memcg(), self.zone)
     }
 
     fn figure(&self, which: Figure) -> Option<u64> {

@@ -13,29 +13,31 @@
 //! enter a pool: an allocation charged to a cgroup bypasses the pools.
 
 use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, Memcg, PAGE_SIZE,
+    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, Memcg, Zone, PAGE_SIZE,
 };
 use crate::memory::page_pool::{PagePools, PooledPages};
 use kernel::prelude::*;
 
-/// Allocates `len` bytes (a multiple of the page size) in chunks of
-/// `orders` (largest first, the last 0), taking pooled ones from `pools`
-/// where it can, charged as `memcg` says; a buffer's backing whose chunks
-/// go back to `pools` when it is released, unless they are charged.
+/// Allocates `len` bytes (a multiple of the page size) from `zone` in
+/// chunks of `orders` (largest first, the last 0), taking pooled ones from
+/// `pools` (which must hold chunks of `zone` only) where it can, charged as
+/// `memcg` says; a buffer's backing whose chunks go back to `pools` when it
+/// is released, unless they are charged.
 pub(crate) fn alloc_pooled(
     pools: &PagePools,
     len: usize,
     orders: &[u32],
     memcg: Memcg,
+    zone: Zone,
 ) -> Result<PooledPages> {
-    let chunks = alloc_chunks(Some(pools), len, orders, memcg)?;
+    let chunks = alloc_chunks(Some(pools), len, orders, memcg, zone)?;
     pools.backing(chunks, memcg == Memcg::Uncharged)
 }
 
-/// Allocates `len` bytes (a multiple of the page size) in chunks of
-/// `orders` (largest first, the last 0), charged as `memcg` says, each from
-/// its pool in `pools` if there is one and the chunks are charged to
-/// nobody. Stops with `EINTR` if the caller is killed meanwhile; on any
+/// Allocates `len` bytes (a multiple of the page size) from `zone` in
+/// chunks of `orders` (largest first, the last 0), charged as `memcg` says,
+/// each from its pool in `pools` if there is one and the chunks are charged
+/// to nobody. Stops with `EINTR` if the caller is killed meanwhile; on any
 /// failure every chunk already allocated is freed.
 ///
 /// The list of chunks gets room for the worst case (every chunk a single
@@ -48,6 +50,7 @@ pub(crate) fn alloc_chunks(
     len: usize,
     orders: &[u32],
     memcg: Memcg,
+    zone: Zone,
 ) -> Result<KVVec<BuddyPages>> {
     let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;
     let mut remaining = len;
@@ -58,7 +61,7 @@ pub(crate) fn alloc_chunks(
         if fatal_signal_pending() {
             return Err(EINTR);
         }
-        let chunk = alloc_largest(pools, remaining, max_order, orders, memcg)?;
+        let chunk = alloc_largest(pools, remaining, max_order, orders, memcg, zone)?;
         remaining -= chunk.run().bytes();
         // Once an order has failed, larger ones will not succeed now.
         max_order = chunk.order();
@@ -76,6 +79,7 @@ fn alloc_largest(
     max_order: u32,
     orders: &[u32],
     memcg: Memcg,
+    zone: Zone,
 ) -> Result<BuddyPages> {
     for &order in orders {
         if order > max_order || PAGE_SIZE << order > remaining {
@@ -91,7 +95,7 @@ fn alloc_largest(
         } else {
             Effort::MayFail
         };
-        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort, memcg) {
+        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort, memcg, zone) {
             return Ok(chunk);
         }
     }

@@ -122,10 +122,25 @@ pub(crate) enum Memcg {
     Caller,
 }
 
+/// Which memory a heap's pages may come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Zone {
+    /// Any, highmem included.
+    Any,
+    /// Below 4 GiB (`ZONE_DMA32`, and `ZONE_DMA` under it), where a device
+    /// with a 32-bit DMA mask reaches it without bounce buffers or an
+    /// IOMMU. Where the kernel has no `ZONE_DMA32`, any low memory.
+    Dma32,
+}
+
 /// The GFP flags the allocator gets for a heap's pages.
-fn gfp(order: u32, effort: Effort, memcg: Memcg) -> bindings::gfp_t {
+fn gfp(order: u32, effort: Effort, memcg: Memcg, zone: Zone) -> bindings::gfp_t {
     let f = ffi::gfp();
-    let mut gfp = f.highuser | f.zero | f.nowarn;
+    let mut gfp = match zone {
+        Zone::Any => f.highuser,
+        Zone::Dma32 => f.user | f.dma32,
+    } | f.zero
+        | f.nowarn;
     if memcg == Memcg::Caller {
         gfp |= f.account;
     }
@@ -193,15 +208,20 @@ impl BuddyPages {
     /// The largest order the buddy allocator hands out.
     pub(crate) const MAX_ORDER: u32 = bindings::MAX_PAGE_ORDER;
 
-    /// Allocates `2^order` zeroed pages (from highmem too, where it exists),
-    /// charged as `memcg` says.
-    pub(crate) fn alloc_zeroed(order: u32, effort: Effort, memcg: Memcg) -> Result<Self> {
+    /// Allocates `2^order` zeroed pages from `zone`, charged as `memcg`
+    /// says.
+    pub(crate) fn alloc_zeroed(
+        order: u32,
+        effort: Effort,
+        memcg: Memcg,
+        zone: Zone,
+    ) -> Result<Self> {
         if order > Self::MAX_ORDER {
             return Err(EINVAL);
         }
         // SAFETY: Any order up to MAX_PAGE_ORDER may be requested, with any
         // combination of GFP flags.
-        let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg), order) };
+        let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg, zone), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         ledger::BUDDY.took(1 << order);
         // INVARIANT: The allocator returned these pages for `order`, and

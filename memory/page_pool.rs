@@ -674,7 +674,7 @@ fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, u
 #[kernel::macros::kunit_tests(rust_dma_heap_pool)]
 mod tests {
     use super::keep_at_most;
-    use crate::memory::page::{BuddyPages, Effort, Memcg};
+    use crate::memory::page::{BuddyPages, Effort, Memcg, Zone};
     use kernel::prelude::*;
 
     /// A chunk of each order, in this order.
@@ -682,7 +682,7 @@ mod tests {
         let mut out = KVVec::new();
         for &order in orders {
             out.push(
-                BuddyPages::alloc_zeroed(order, Effort::MayFail, Memcg::Uncharged)?,
+                BuddyPages::alloc_zeroed(order, Effort::MayFail, Memcg::Uncharged, Zone::Any)?,
                 GFP_KERNEL,
             )?;
         }

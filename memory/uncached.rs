@@ -38,7 +38,7 @@
 use crate::compat::ffi;
 use crate::memory::chunks::alloc_chunks;
 use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Memcg, PageRun, PAGE_SIZE,
+    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Memcg, PageRun, Zone, PAGE_SIZE,
 };
 use crate::memory::page_pool::{BufferChunk, PagePools, PoolChunk, PooledPages};
 use core::mem::ManuallyDrop;
@@ -250,7 +250,7 @@ pub(crate) fn alloc_write_combined(
         (kvvec_may_fail(len / PAGE_SIZE)?, 0)
     };
     if taken < len {
-        let fresh = alloc_chunks(None, len - taken, orders, memcg)
+        let fresh = alloc_chunks(None, len - taken, orders, memcg, Zone::Any)
             .and_then(|fresh| WcChunk::from_zeroed(fresh, cache));
         match fresh {
             Ok(fresh) => {
