@@ -242,7 +242,7 @@ extern "C" {
     pub(crate) fn cma_get_name(cma: *const cma) -> *const u8;
 }
 
-// How the CMA areas are found and measured differs (see `compat.rs`).
+// How the CMA areas are found and measured differs (see `compat/mod.rs`).
 #[cfg(all(rdh_cma, not(rdh_kernel_7)))]
 #[allow(improper_ctypes)]
 extern "C" {

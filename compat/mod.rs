@@ -10,7 +10,7 @@
 //! `heaps/` never sees a difference.
 //!
 //! What differs, 6.12 → 7.3:
-//! - `module!` takes `authors: [..]` instead of `author:` (in `dma_heap.rs`,
+//! - `module!` takes `authors: [..]` instead of `author:` (in `rust_dma_heap_main.rs`,
 //!   which must hold the macro);
 //! - `CStr` is `core::ffi::CStr` (bytes through `to_bytes()`, not
 //!   `as_bytes()`) and `fmt!` is a procedural macro in the prelude;

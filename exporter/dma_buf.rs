@@ -71,8 +71,8 @@ use kernel::sync::Arc;
 
 /// A buffer's policy: what a heap decides about its buffers.
 ///
-/// `Self` is the heap's per-buffer state, dropped at the buffer's release
-/// (before its pages). Every hook has a default that does what a buffer of
+/// `Self` is the heap (`heap.rs`): each buffer holds a reference to it,
+/// dropped at the buffer's release (before its pages). Every hook has a default that does what a buffer of
 /// ordinary cached pages needs; a heap overrides what it does differently.
 pub(crate) trait Exporter: Send + Sync + Sized + 'static {
     /// The owner of the buffer's pages.
@@ -445,7 +445,7 @@ impl DmaBuf {
         flags: FdFlags,
         backing: E::Backing,
         // Infallible: 7.3's pin-init makes a plain value an initialiser only
-        // of that kind (see `compat.rs`).
+        // of that kind (see `compat/mod.rs`).
         exporter: impl PinInit<E>,
         charge: Charge,
     ) -> Result<Self> {

@@ -14,7 +14,7 @@ use kernel::prelude::*;
 /// `Send` nor `Sync`. Released on drop unless installed.
 ///
 /// On 7.3 this is the kernel's `FileDescriptorReservation`, on 6.12 this
-/// module's own equivalent (see `compat.rs`).
+/// module's own equivalent (see `compat/mod.rs`).
 pub(crate) struct FdReservation(compat::FdSlot);
 
 impl FdReservation {

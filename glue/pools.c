@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What drives the system heap's page pools: a worker thread and a shrinker.
+ * What drives the system heaps' page pools: a worker thread and a shrinker.
  * 6.12 has no Rust kthread or shrinker API; the pools themselves, and every
  * decision about them, are Rust's (memory/page_pool.rs, which owns these
  * objects through compat/pool_hooks.rs). Their debugfs file

@@ -56,7 +56,7 @@ impl CmaArea {
     }
 
     /// Every CMA area a heap may be made of, the default one included, in
-    /// creation order (which ones differs by kernel: see `compat.rs`).
+    /// creation order (which ones differs by kernel: see `compat/mod.rs`).
     pub(crate) fn all() -> Result<KVec<Self>> {
         let mut areas = KVec::new();
         for ptr in compat::cma_areas()? {

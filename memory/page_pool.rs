@@ -551,7 +551,7 @@ impl<C: PoolChunk> PagePools<C> {
     /// (`orders` in that order), and the bytes they hold. The vector has
     /// room for `len` bytes of single pages, so that the rest of a buffer's
     /// chunks fit in it without growing it (made without calling the OOM
-    /// killer, as `alloc_chunks` in the system heap does).
+    /// killer, as `chunks::alloc_chunks` does).
     pub(crate) fn take_up_to(&self, len: usize, orders: &[u32]) -> Result<(KVVec<C>, usize)> {
         let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;
         let mut taken = 0;
