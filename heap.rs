@@ -11,12 +11,15 @@
 //! the tracepoint ([`allocate`]). The front end holds heaps of every type
 //! as [`DynHeap`]s.
 
+use crate::compat::dmem::DmemRegion;
+use crate::compat::fmt;
 use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags};
-use crate::memory::page::PAGE_SIZE;
+use crate::memory::page::{total_ram_pages, PAGE_SIZE};
 use crate::stats::accounting::{Charge, Figure, Figures, HeapStats};
 use crate::stats::live::LiveBuffers;
 use crate::stats::trace;
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::Arc;
 
 /// A source of dma-bufs, exposed as one or more `/dev/dma_heap/<name>` nodes.
@@ -84,9 +87,24 @@ pub(crate) fn into_dyn<H: Heap>(heap: H) -> Result<Arc<dyn DynHeap>> {
 }
 
 /// A heap's figures and limit, for all its names; its buffers join `live`.
-pub(crate) fn stats(heap: &Arc<dyn DynHeap>, live: &Arc<LiveBuffers>) -> Result<Arc<HeapStats>> {
+/// With `dmem`, the heap is also a region of the dmem cgroup controller,
+/// `dma_heap/<name>`, of the size of its memory region (or of RAM).
+pub(crate) fn stats(
+    heap: &Arc<dyn DynHeap>,
+    live: &Arc<LiveBuffers>,
+    dmem: bool,
+) -> Result<Arc<HeapStats>> {
+    let region = if dmem {
+        let name = CString::try_from_fmt(fmt!("dma_heap/{}", heap.name()))?;
+        let size = heap
+            .figure(Figure::RegionBytes)
+            .unwrap_or((total_ram_pages() * PAGE_SIZE) as u64);
+        Some(DmemRegion::new(&name, size)?)
+    } else {
+        None
+    };
     let figures: Arc<dyn Figures> = Arc::new(HeapFigures(heap.clone()), GFP_KERNEL)?;
-    HeapStats::new(figures, live.clone())
+    HeapStats::new(figures, live.clone(), region)
 }
 
 /// A heap as the source of its own figures.

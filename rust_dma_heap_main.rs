@@ -72,6 +72,13 @@ impl kernel::Module for RustDmaHeaps {
             );
             return Err(EBUSY);
         }
+        if frontend::params::cgroup_dmem() && !cfg!(CONFIG_CGROUP_DMEM) {
+            pr_err!(
+                "cgroup_dmem=1, but this kernel has no dmem cgroup controller \
+                 (CONFIG_CGROUP_DMEM, Linux 6.14 and later): no limits could hold\n"
+            );
+            return Err(EINVAL);
+        }
         // First, so that it is dropped last if init fails.
         let pages = ledger::PagesFile::new();
         let mut registry = registry::Registry::new()?;

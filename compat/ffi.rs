@@ -25,6 +25,8 @@ opaque!(dma_buf, dentry, seq_file, shrinker, task_struct);
 opaque!(rdh_node, class);
 #[cfg(rdh_cma)]
 opaque!(cma);
+#[cfg(CONFIG_CGROUP_DMEM)]
+opaque!(dmem_cgroup_region, dmem_cgroup_pool_state);
 
 /// `struct rdh_gfp_bits` in `glue.h`: GFP bits the bindings lack.
 #[repr(C)]
@@ -58,6 +60,7 @@ extern "C" {
     pub(crate) fn rdh_param_system() -> bool;
     pub(crate) fn rdh_param_system_uncached() -> bool;
     pub(crate) fn rdh_param_system_dma32() -> bool;
+    pub(crate) fn rdh_param_cgroup_dmem() -> bool;
     pub(crate) fn rdh_param_carveout() -> *const u8;
     pub(crate) fn rdh_param_carveout_base() -> u64;
     pub(crate) fn rdh_param_carveout_size() -> u64;
@@ -219,6 +222,19 @@ extern "C" {
 // The CMA allocator, exported to modules by the project's kernel patch
 // (0001-mm-cma-export-the-CMA-allocator-to-modules), Android's GKI and
 // mainline 7.2 and later, and the glue only the CMA heaps use.
+// The dmem cgroup controller (`glue/dmem.c`), where the kernel has it.
+#[cfg(CONFIG_CGROUP_DMEM)]
+extern "C" {
+    pub(crate) fn rdh_dmem_region_register(name: *const u8, size: u64) -> *mut dmem_cgroup_region;
+    pub(crate) fn rdh_dmem_region_unregister(region: *mut dmem_cgroup_region);
+    pub(crate) fn rdh_dmem_try_charge(
+        region: *mut dmem_cgroup_region,
+        size: u64,
+        pool: *mut *mut dmem_cgroup_pool_state,
+    ) -> c_int;
+    pub(crate) fn rdh_dmem_uncharge(pool: *mut dmem_cgroup_pool_state, size: u64);
+}
+
 #[cfg(rdh_cma)]
 #[allow(improper_ctypes)]
 extern "C" {

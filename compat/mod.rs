@@ -54,6 +54,7 @@ use kernel::ffi::c_void;
 use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 
+pub(crate) mod dmem;
 pub(crate) mod ffi;
 pub(crate) mod pool_hooks;
 

@@ -66,7 +66,7 @@ impl Registry {
             Ok(heap) => heap,
             Err(e) => return pr_err!("a heap failed to initialise ({:?})\n", e),
         };
-        let stats = match heap::stats(&heap, self.buffers.live()) {
+        let stats = match heap::stats(&heap, self.buffers.live(), params::cgroup_dmem()) {
             Ok(stats) => stats,
             Err(e) => return pr_err!("heap {}: not added ({:?})\n", heap.name(), e),
         };

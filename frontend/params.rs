@@ -30,6 +30,13 @@ pub(crate) fn system_dma32_heap_enabled() -> bool {
     unsafe { ffi::rdh_param_system_dma32() }
 }
 
+/// Whether each heap is a region of the dmem cgroup controller
+/// (`cgroup_dmem=`, default off; `compat/dmem.rs`).
+pub(crate) fn cgroup_dmem() -> bool {
+    // SAFETY: `rdh_param_cgroup_dmem` only reads a module parameter.
+    unsafe { ffi::rdh_param_cgroup_dmem() }
+}
+
 /// Whether CMA heaps are registered (`cma=`, default on).
 pub(crate) fn cma_heaps_enabled() -> bool {
     // SAFETY: `rdh_param_cma` only reads a module parameter.

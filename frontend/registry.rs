@@ -4,6 +4,7 @@
 
 use crate::compat::{cstr_bytes, fmt};
 use crate::frontend::chardev::{DevtRegion, HeapClass, HeapNode};
+use crate::frontend::params;
 use crate::heap::{self, DynHeap, Heap};
 use crate::stats::accounting::HeapStats;
 use crate::stats::live::{BuffersFile, LiveBuffers};
@@ -72,7 +73,7 @@ impl Registry {
             pr_err!("heap name {} registered twice\n", name);
             return Err(EEXIST);
         }
-        let stats = heap::stats(&heap, self.buffers.live())?;
+        let stats = heap::stats(&heap, self.buffers.live(), params::cgroup_dmem())?;
         self.add_node(cstr_bytes(name), &heap, &stats)?;
         for alias in aliases {
             if alias.is_empty() || alias == cstr_bytes(name) {

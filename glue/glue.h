@@ -91,6 +91,7 @@ extern const struct rdh_gfp_bits rdh_gfp;
 bool rdh_param_system(void);
 bool rdh_param_system_uncached(void);
 bool rdh_param_system_dma32(void);
+bool rdh_param_cgroup_dmem(void);
 const char *rdh_param_carveout(void);
 u64 rdh_param_carveout_base(void);
 u64 rdh_param_carveout_size(void);
@@ -155,6 +156,15 @@ struct shrinker *rdh_pool_shrinker_add(const void *pool, const char *name);
 void rdh_pool_shrinker_remove(struct shrinker *shrinker);
 struct dentry *rdh_pool_debugfs_add(const void *pool, const char *name);
 void rdh_pool_debugfs_remove(struct dentry *file);
+
+/* The dmem cgroup controller (dmem.c, where the kernel has it). */
+struct dmem_cgroup_region;
+struct dmem_cgroup_pool_state;
+struct dmem_cgroup_region *rdh_dmem_region_register(const char *name, u64 size);
+void rdh_dmem_region_unregister(struct dmem_cgroup_region *region);
+int rdh_dmem_try_charge(struct dmem_cgroup_region *region, u64 size,
+			struct dmem_cgroup_pool_state **pool);
+void rdh_dmem_uncharge(struct dmem_cgroup_pool_state *pool, u64 size);
 
 /* The live buffers' debugfs file (stats/live.rs). */
 #define RDH_COMM_LEN 16

@@ -54,6 +54,21 @@ bool rdh_param_system_dma32(void)
 	return system_dma32;
 }
 
+static bool cgroup_dmem;
+module_param(cgroup_dmem, bool, 0444);
+MODULE_PARM_DESC(cgroup_dmem,
+		 "Make each heap a region of the dmem cgroup controller, so that dmem.max limits each cgroup's share (default: N)");
+
+/**
+ * rdh_param_cgroup_dmem() - Read the cgroup_dmem parameter.
+ *
+ * Return: whether each heap is to be a region of the dmem controller.
+ */
+bool rdh_param_cgroup_dmem(void)
+{
+	return cgroup_dmem;
+}
+
 static bool cma = true;
 module_param(cma, bool, 0444);
 MODULE_PARM_DESC(cma, "Register CMA heaps, where the kernel exports its CMA allocator (default: Y)");

@@ -10,10 +10,15 @@
 //! the addition are one atomic step, so racing allocators cannot overshoot
 //! the limit between them.
 //!
+//! With `cgroup_dmem=1` the heap is also a region of the dmem cgroup
+//! controller (`compat/dmem.rs`), and a charge is refused as well when it
+//! would take the allocating task's cgroup past its `dmem.max` for it.
+//!
 //! The figures are readable in sysfs (`glue/sysfs.h` lists the files, and
 //! `Documentation/ABI/testing/sysfs-class-dma_heap-rust` says what each one
 //! means); `max_bytes` is the only one that can be written.
 
+use crate::compat::dmem::{DmemCharge, DmemRegion};
 use crate::stats::live::LiveBuffers;
 use crate::stats::trace;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -62,14 +67,21 @@ pub(crate) struct HeapStats {
     failed: [AtomicU64; 3],
     /// The module's list of live buffers, which its buffers join.
     live: Arc<LiveBuffers>,
+    /// The heap as a region of the dmem cgroup controller, if it is one.
+    dmem: Option<DmemRegion>,
 }
 
 impl HeapStats {
-    pub(crate) fn new(heap: Arc<dyn Figures>, live: Arc<LiveBuffers>) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        heap: Arc<dyn Figures>,
+        live: Arc<LiveBuffers>,
+        dmem: Option<DmemRegion>,
+    ) -> Result<Arc<Self>> {
         Ok(Arc::new(
             Self {
                 heap,
                 live,
+                dmem,
                 bytes: AtomicUsize::new(0),
                 buffers: AtomicUsize::new(0),
                 peak: AtomicUsize::new(0),
@@ -80,8 +92,9 @@ impl HeapStats {
         )?)
     }
 
-    /// Charges `len` bytes to the heap, or fails with `ENOMEM` (and counts
-    /// the failure) if that would take it past its limit.
+    /// Charges `len` bytes to the heap (and to the current task's cgroup,
+    /// if the heap is a dmem region), or fails with `ENOMEM` (and counts
+    /// the failure) if that would take either past its limit.
     pub(crate) fn charge(self: &Arc<Self>, len: usize) -> Result<Charge> {
         let max = self.max_bytes.load(Ordering::Relaxed);
         let updated = self
@@ -92,11 +105,23 @@ impl HeapStats {
             });
         match updated {
             Ok(before) => {
+                let dmem = match self.dmem.as_ref().map(|r| r.try_charge(len as u64)) {
+                    Some(Err(_)) => {
+                        // (Past the cgroup's dmem.max, or no memory to
+                        // track the charge with: ENOMEM either way.)
+                        self.bytes.fetch_sub(len, Ordering::Relaxed);
+                        self.count(Failure::Limit);
+                        return Err(ENOMEM);
+                    }
+                    Some(Ok(charge)) => Some(charge),
+                    None => None,
+                };
                 self.peak.fetch_max(before + len, Ordering::Relaxed);
                 self.buffers.fetch_add(1, Ordering::Relaxed);
                 Ok(Charge {
                     stats: self.clone(),
                     len,
+                    _dmem: dmem,
                 })
             }
             Err(_) => {
@@ -156,6 +181,8 @@ impl HeapStats {
 pub(crate) struct Charge {
     stats: Arc<HeapStats>,
     len: usize,
+    /// The cgroup's share of it, given back with it.
+    _dmem: Option<DmemCharge>,
 }
 
 impl Charge {

@@ -110,7 +110,7 @@ flavour_fragments() {
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
 	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;
 	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
-	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/memcg.config $k/kunit.config" ;;
+	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/memcg.config $k/dmem.config $k/kunit.config" ;;
 	mainline-standalone) echo "$k/base.config $k/x86_64.config" ;;
 	mainline-debug) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/debug.config" ;;
 	esac
