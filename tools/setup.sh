@@ -177,9 +177,38 @@ LCC_PACKAGES=(libcamera-tools libcamera0.4 libc6 libgcc-s1 libstdc++6 libbz2-1.0
 	libgnutls30t64 liblttng-ust-common1t64 libnuma1 liblttng-ust-ctl5t64
 	liblttng-ust1t64 libcap2 libudev1 libyaml-0-2 libjpeg62-turbo libyuv0
 	libevent-2.1-7t64 libevent-core-2.1-7t64 libevent-pthreads-2.1-7t64)
+# bundle BINARY OUT LOADER LIBDIR...: BINARY in OUT/bin and the closure of
+# its NEEDED libraries, with the dynamic loader, in OUT/lib, to be run
+# as OUT/lib/LOADER --library-path OUT/lib OUT/bin/BINARY. Breadth first;
+# a library none of LIBDIRS has (a dependency a newer package added) stops
+# here, by name.
+bundle() {
+	local bin=$1 out=$2 loader=$3 f n d p seen=" " todo
+	shift 3
+	mkdir -p "$out/bin" "$out/lib"
+	cp "$bin" "$out/bin/"
+	todo=("$bin")
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]} todo=("${todo[@]:1}")
+		for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			case $seen in *" $n "*) continue ;; esac
+			seen+="$n "
+			p=
+			for d in "$@"; do [ -e "$d/$n" ] && { p=$d/$n; break; }; done
+			[ -n "$p" ] || { say "$(basename "$bin") needs $n, which no package fetched for it has"; exit 1; }
+			cp -L "$p" "$out/lib/"
+			todo+=("$p")
+		done
+	done
+	for d in "$@"; do
+		[ -e "$d/$loader" ] && { cp -L "$d/$loader" "$out/lib/"; return; }
+	done
+	say "no $loader for $(basename "$bin")"; exit 1
+}
+
 # fetch_lc_compliance ARCH DEBIAN-ARCH MULTIARCH-TRIPLE LOADER
 fetch_lc_compliance() {
-	local arch=$1 darch=$2 triple=$3 loader=$4 tmp libs out f n seen todo
+	local arch=$1 darch=$2 triple=$3 loader=$4 tmp libs out
 	local dest=$LCC_DIR/$arch
 	[ ! -f "$dest/.done" ] || return 0
 	say "fetching libcamera's lc-compliance ($darch) from trixie (into $dest)"
@@ -188,22 +217,7 @@ fetch_lc_compliance() {
 	download_from_suite trixie "$darch" "$tmp/debs" "${LCC_PACKAGES[@]}"
 	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
 	libs=$tmp/root/usr/lib/$triple out=$tmp/lcc
-	mkdir -p "$out/bin" "$out/lib"
-	cp "$tmp/root/usr/bin/lc-compliance" "$out/bin/"
-	# The NEEDED closure, breadth first; a library the packages above do
-	# not carry (a dependency trixie added since) stops here, by name.
-	todo=("$tmp/root/usr/bin/lc-compliance") seen=" "
-	while [ ${#todo[@]} -gt 0 ]; do
-		f=${todo[0]} todo=("${todo[@]:1}")
-		for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-			case $seen in *" $n "*) continue ;; esac
-			seen+="$n "
-			[ -e "$libs/$n" ] || { say "lc-compliance needs $n, which no package in LCC_PACKAGES has"; exit 1; }
-			cp -L "$libs/$n" "$out/lib/"
-			todo+=("$libs/$n")
-		done
-	done
-	cp -L "$libs/$loader" "$out/lib/"
+	bundle "$tmp/root/usr/bin/lc-compliance" "$out" "$loader" "$libs"
 	dpkg-deb -f "$tmp"/debs/libcamera-tools_*.deb Version >"$out/.version"
 	rm -rf "$dest"; mkdir -p "$dest"
 	mv "$out" "$dest/lcc"
@@ -213,6 +227,31 @@ fetch_lc_compliance() {
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
 	fetch_lc_compliance x86_64 amd64 x86_64-linux-gnu ld-linux-x86-64.so.2
 	fetch_lc_compliance arm64 arm64 aarch64-linux-gnu ld-linux-aarch64.so.1
+fi
+
+# ---- Debian 12's udevadm, to test tools/udev/70-dma-heap.rules ----
+#
+# udev's own matching of the rule a distribution would ship, run in the
+# x86_64 VMs (heap nodes of the module's, the module's parameters): the
+# udevadm of Debian 12 (bookworm) and its libraries, downloaded and
+# unpacked, not installed, into $UDEV_DIR/udev/{bin,lib}.
+UDEV_DIR="$STAMP_DIR/udev-bookworm"
+UDEV_PACKAGES=(udev libc6 libkmod2 libacl1 libblkid1 libcap2 libselinux1 liblzma5
+	libzstd1 libssl3 libpcre2-8-0)
+if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$UDEV_DIR/.done" ]; then
+	say "fetching udevadm from Debian 12 (into $UDEV_DIR)"
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/debs" "$tmp/root"
+	download_from_suite bookworm amd64 "$tmp/debs" "${UDEV_PACKAGES[@]}"
+	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+	bundle "$tmp/root/bin/udevadm" "$tmp/udev" ld-linux-x86-64.so.2 \
+		"$tmp/root/lib/x86_64-linux-gnu" "$tmp/root/usr/lib/x86_64-linux-gnu" \
+		"$tmp/root/lib64"
+	dpkg-deb -f "$tmp"/debs/udev_*.deb Version >"$tmp/udev/.version"
+	rm -rf "$UDEV_DIR"; mkdir -p "$UDEV_DIR"
+	mv "$tmp/udev" "$UDEV_DIR/udev"
+	rm -rf "$tmp"
+	touch "$UDEV_DIR/.done"
 fi
 
 # 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM
