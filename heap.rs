@@ -98,7 +98,7 @@ pub(crate) fn stats(
         let name = CString::try_from_fmt(fmt!("dma_heap/{}", heap.name()))?;
         let size = heap
             .figure(Figure::RegionBytes)
-            .unwrap_or((total_ram_pages() * PAGE_SIZE) as u64);
+            .unwrap_or(total_ram_pages() as u64 * PAGE_SIZE as u64);
         Some(DmemRegion::new(&name, size)?)
     } else {
         None

@@ -75,7 +75,7 @@ impl kernel::Module for RustDmaHeaps {
         if frontend::params::cgroup_dmem() && !cfg!(CONFIG_CGROUP_DMEM) {
             pr_err!(
                 "cgroup_dmem=1, but this kernel has no dmem cgroup controller \
-                 (CONFIG_CGROUP_DMEM, Linux 6.14 and later): no limits could hold\n"
+                 (CONFIG_CGROUP_DMEM, as on 7.3): no limits could hold\n"
             );
             return Err(EINVAL);
         }

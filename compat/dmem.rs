@@ -11,9 +11,11 @@
 //! holds for every kind of heap, CMA and carveouts included, whose memory
 //! the memory controller cannot be charged with by a module.
 //!
-//! The controller exists from Linux 6.14 on, with `CONFIG_CGROUP_DMEM`
-//! (`glue/dmem.c`); on 6.12 there is none, and [`DmemRegion::new`] says so
-//! with `ENODEV`.
+//! The glue (`glue/dmem.c`) is written against 7.3's controller, built
+//! where `CONFIG_CGROUP_DMEM` is: its `struct dmem_cgroup_init`, and pools
+//! that a charge keeps alive, so that a charge may be given back after its
+//! region is unregistered (6.14 had neither). 6.12 has no controller, and
+//! [`DmemRegion::new`] says so with `ENODEV`.
 
 #[cfg(CONFIG_CGROUP_DMEM)]
 use crate::compat::ffi;

@@ -219,9 +219,6 @@ extern "C" {
     pub(crate) fn rdh_dma_buf_file(dmabuf: *mut dma_buf) -> *mut bindings::file;
 }
 
-// The CMA allocator, exported to modules by the project's kernel patch
-// (0001-mm-cma-export-the-CMA-allocator-to-modules), Android's GKI and
-// mainline 7.2 and later, and the glue only the CMA heaps use.
 // The dmem cgroup controller (`glue/dmem.c`), where the kernel has it.
 #[cfg(CONFIG_CGROUP_DMEM)]
 extern "C" {
@@ -235,6 +232,9 @@ extern "C" {
     pub(crate) fn rdh_dmem_uncharge(pool: *mut dmem_cgroup_pool_state, size: u64);
 }
 
+// The CMA allocator, exported to modules by the project's kernel patch
+// (0001-mm-cma-export-the-CMA-allocator-to-modules), Android's GKI and
+// mainline 7.2 and later, and the glue only the CMA heaps use.
 #[cfg(rdh_cma)]
 #[allow(improper_ctypes)]
 extern "C" {

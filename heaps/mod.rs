@@ -21,8 +21,11 @@ pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
         registry.add_or_warn(system::heap(), []);
     }
-    if params::system_dma32_heap_enabled() {
+    // (Without ZONE_DMA32 the kernel would take its pages from anywhere.)
+    if params::system_dma32_heap_enabled() && cfg!(CONFIG_ZONE_DMA32) {
         registry.add_or_warn(system::dma32_heap(), []);
+    } else if params::system_dma32_heap_enabled() {
+        kernel::pr_warn!("system_dma32=1, but this kernel has no ZONE_DMA32: no such heap\n");
     }
     if params::system_uncached_heap_enabled() {
         registry.add_or_warn(system_uncached::heap(), []);

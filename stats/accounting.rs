@@ -106,11 +106,15 @@ impl HeapStats {
         match updated {
             Ok(before) => {
                 let dmem = match self.dmem.as_ref().map(|r| r.try_charge(len as u64)) {
-                    Some(Err(_)) => {
-                        // (Past the cgroup's dmem.max, or no memory to
-                        // track the charge with: ENOMEM either way.)
+                    Some(Err(e)) => {
+                        // Past the cgroup's dmem.max (EAGAIN), or no memory
+                        // to track the charge with: ENOMEM either way.
                         self.bytes.fetch_sub(len, Ordering::Relaxed);
-                        self.count(Failure::Limit);
+                        self.count(if e == EAGAIN {
+                            Failure::Limit
+                        } else {
+                            Failure::NoMemory
+                        });
                         return Err(ENOMEM);
                     }
                     Some(Ok(charge)) => Some(charge),
@@ -119,9 +123,9 @@ impl HeapStats {
                 self.peak.fetch_max(before + len, Ordering::Relaxed);
                 self.buffers.fetch_add(1, Ordering::Relaxed);
                 Ok(Charge {
+                    _dmem: dmem,
                     stats: self.clone(),
                     len,
-                    _dmem: dmem,
                 })
             }
             Err(_) => {
@@ -179,10 +183,11 @@ impl HeapStats {
 ///
 /// `len` bytes and one buffer were added to `stats` when this was made.
 pub(crate) struct Charge {
+    /// The cgroup's share of it, given back with it (first: before `stats`,
+    /// which may hold the region's last reference).
+    _dmem: Option<DmemCharge>,
     stats: Arc<HeapStats>,
     len: usize,
-    /// The cgroup's share of it, given back with it.
-    _dmem: Option<DmemCharge>,
 }
 
 impl Charge {

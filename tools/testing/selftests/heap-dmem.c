@@ -94,9 +94,18 @@ static pid_t haul_in(const char *cg, int heap, long size, long most, int other_h
 	if (pid == 0) {
 		char c;
 
-		if (!cg_enter(cg))
+		h->held = 0;
+		h->err = 0;
+		h->other = 0;
+		/* (The parent waits for the ready byte: it is written on every
+		 * path, a failure to enter the cgroup included.) */
+		if (!cg_enter(cg)) {
+			h->err = -1;
+			if (write(ready[1], "r", 1) != 1)
+				_exit(3);
 			_exit(2);
-		for (h->held = 0; h->held < most; h->held++) {
+		}
+		for (; h->held < most; h->held++) {
 			int fd = heap_alloc(heap, size);
 
 			if (fd < 0) {
@@ -137,12 +146,14 @@ int main(int argc, char **argv)
 		      CG_B))
 		return finish_checks();
 
+	/* (The capacity is the heap's region_bytes where it has one; on 7.3
+	 * a CMA area's size is not exported, and the capacity is RAM's.) */
 	cap = dmem_read(CG_ROOT "/dmem.capacity", limited);
 	check_ok(cap > 0 && (heap_stat(limited, "region_bytes") < 0 ||
 			     cap == heap_stat(limited, "region_bytes")) &&
 		 dmem_read(CG_ROOT "/dmem.capacity", other) > 0,
-		 "dmem.capacity lists dma_heap/%s (%ld bytes, its region_bytes %ld) and dma_heap/%s "
-		 "(%ld)", limited, cap, heap_stat(limited, "region_bytes"), other,
+		 "dmem.capacity lists dma_heap/%s (%ld bytes; region_bytes %ld, or none) and "
+		 "dma_heap/%s (%ld)", limited, cap, heap_stat(limited, "region_bytes"), other,
 		 dmem_read(CG_ROOT "/dmem.capacity", other));
 
 	/* Charged to the cgroup that allocated, and given back by whoever

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # cgroup_dmem=1 on a kernel without the dmem cgroup controller (6.12 has
-# none): the module refuses to load, saying why, rather than load with
+# none, nor 7.3 built without it): the module refuses to load, saying why, rather than load with
 # limits that could never hold.
 #   no-dmem.sh MODULE.ko
 mod=$1

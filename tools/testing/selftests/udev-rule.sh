@@ -4,7 +4,8 @@
 # tools/udev/70-dma-heap.rules, as Debian 12's udevadm matches it against
 # the module's heap devices: with charging on (mem_accounting=1) the system
 # heaps get the "uaccess" tag and a CMA heap does not; with it off, none
-# does. udevadm and its libraries come from tools/setup.sh (run-vm --add).
+# does (nor system-dma32, where it exists). udevadm and its libraries come
+# from tools/setup.sh (run-vm --add).
 #   udev-rule.sh on|off UDEV-DIR RULES-FILE [CMA-HEAP]
 want=$1 udev=$2 rules=$3 cma=${4:-linux,cma}
 . ./ktap_helpers.sh
@@ -37,6 +38,10 @@ else
 	for h in system system-uncached "$cma"; do
 		tagged "$h"; [ $? -eq 1 ]; check $? "$h is not opened to anyone: its memory would be no one's"
 	done
+	if [ -e /sys/class/dma_heap/system-dma32 ]; then
+		tagged system-dma32; [ $? -eq 1 ]
+		check $? "system-dma32 is not either (the rule never opens it)"
+	fi
 fi
 rm -f /etc/udev/rules.d/70-dma-heap.rules
 ktap_set_plan "$((KTAP_TESTNO - 1))"
