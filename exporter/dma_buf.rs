@@ -40,20 +40,18 @@
 //! In 6.12 the dma-buf core calls `map`, `unmap`, `vmap` and `vunmap` with
 //! the buffer's reservation lock held, and `attach`, `detach`, `mmap`,
 //! `begin_cpu_access` and `end_cpu_access` without it (the last two declare
-//! `might_lock()` on it). The core's locks are taken in these orders only:
-//! reservation lock, then an attachment's table lock (`map`, `unmap`);
-//! reservation lock, then the kernel mapping's lock (`vmap`, `vunmap`);
-//! the attachment list lock, then table locks, without the reservation lock
-//! (`attach`, `detach`, CPU-access syncs), and the kernel mapping's lock
-//! alone (CPU-access syncs). None is held while calling back into the
-//! dma-buf core; lockdep checks this in the debug kernel.
+//! `might_lock()` on it). The core has one lock per buffer
+//! (`mappings.rs`), taken inside the reservation lock (`map`, `unmap`,
+//! `vmap`, `vunmap`) or alone (`attach`, `detach`, CPU-access syncs, which
+//! skip it while nothing is mapped), and inside the list lock of live
+//! buffers for a buffer's debugfs line. It is never held while calling back
+//! into the dma-buf core; lockdep checks this in the debug kernel.
 
 pub(crate) use super::sg_table::DataDirection;
 pub(crate) use super::vma::MmapRequest;
 
-use super::attachments::{Attachment, Attachments};
+use super::mappings::{Attachment, Mappings};
 use super::vma::Vma;
-use super::vmap::SharedVmap;
 use crate::compat;
 use crate::compat::ffi;
 use crate::exporter::device::DeviceRef;
@@ -120,8 +118,7 @@ impl<E: Exporter> Exporter for Arc<E> {
 /// Cache maintenance of one buffer for CPU access, handed to the
 /// [`Exporter`] hooks. Syncing is always safe, as often as a heap likes.
 pub(crate) struct CpuAccess<'a, B: Backing> {
-    attachments: &'a Attachments<B>,
-    vmap: &'a SharedVmap<B>,
+    mappings: &'a Mappings<B>,
 }
 
 impl<B: Backing> CpuAccess<'_, B> {
@@ -129,15 +126,13 @@ impl<B: Backing> CpuAccess<'_, B> {
     /// the buffer in direction `dir`: through every mapped table, in that
     /// direction, and through the kernel mapping.
     pub(crate) fn sync_for_cpu(&self, dir: DataDirection) {
-        self.vmap.sync_for_cpu();
-        self.attachments.sync_for_cpu(dir);
+        self.mappings.sync_for_cpu(dir);
     }
 
     /// Makes what the CPU did in direction `dir` visible to devices, through
     /// the kernel mapping and every mapped table.
     pub(crate) fn sync_for_device(&self, dir: DataDirection) {
-        self.vmap.sync_for_device();
-        self.attachments.sync_for_device(dir);
+        self.mappings.sync_for_device(dir);
     }
 }
 
@@ -210,9 +205,7 @@ struct Exported<X: Exporter> {
     #[pin]
     exporter: X,
     #[pin]
-    attachments: Attachments<X::Backing>,
-    #[pin]
-    vmap: SharedVmap<X::Backing>,
+    mappings: Mappings<X::Backing>,
     pages: BufferPages<X::Backing>,
     /// The heap's name (its exporter name), for the release tracepoint
     /// and the buffer's debugfs line.
@@ -226,8 +219,7 @@ struct Exported<X: Exporter> {
 impl<X: Exporter> Exported<X> {
     fn cpu(&self) -> CpuAccess<'_, X::Backing> {
         CpuAccess {
-            attachments: &self.attachments,
-            vmap: &self.vmap,
+            mappings: &self.mappings,
         }
     }
 }
@@ -273,7 +265,7 @@ impl<E: Exporter> Ops<E> {
         // Allocated first: once the attachment is recorded, nothing may
         // fail and leave that record behind.
         let slot = AttachmentBox::<E>::new_uninit(GFP_KERNEL)?;
-        let attachment = this.attachments.attach(&this.pages, dev)?;
+        let attachment = this.mappings.attach(&this.pages, dev)?;
         Ok(compat::into_foreign(slot.write(attachment)))
     }
 
@@ -287,7 +279,7 @@ impl<E: Exporter> Ops<E> {
         // SAFETY: `att` came from `into_foreign` in `attach` and is given
         // back exactly once, here.
         let att = unsafe { compat::from_foreign::<AttachmentBox<E>>(att) };
-        this.attachments.detach(&att);
+        this.mappings.detach(&att);
     }
 
     /// # Safety
@@ -302,7 +294,7 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: Guaranteed by the caller.
         let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
-        this.attachments.map(att, dir)
+        this.mappings.map(att, dir)
     }
 
     /// # Safety
@@ -313,7 +305,7 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: Guaranteed by the caller.
         let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
-        this.attachments.unmap(att);
+        this.mappings.unmap(att);
     }
 
     /// # Safety
@@ -358,7 +350,7 @@ impl<E: Exporter> Ops<E> {
     unsafe fn vmap(buf: *const c_void) -> Result<NonNull<c_void>> {
         // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
-        this.vmap.get(&this.pages)
+        this.mappings.vmap(&this.pages)
     }
 
     /// # Safety
@@ -366,7 +358,7 @@ impl<E: Exporter> Ops<E> {
     /// As [`Ops::buffer`]; pairs with one successful [`Ops::vmap`].
     unsafe fn vunmap(buf: *const c_void) {
         // SAFETY: Guaranteed by the caller.
-        unsafe { Self::buffer(buf) }.vmap.put()
+        unsafe { Self::buffer(buf) }.mappings.vunmap()
     }
 
     /// # Safety
@@ -411,7 +403,7 @@ impl<E: Exporter> Ops<E> {
         this.owner.write(out)?;
         write!(out, " {} {} ", mmaps, vmaps)?;
         let mut devices = 0;
-        this.attachments.for_each_device(|dev| {
+        this.mappings.for_each_device(|dev| {
             out.bytes(if devices == 0 { b"" } else { b"," });
             out.bytes(dev.name());
             devices += 1;
@@ -459,8 +451,7 @@ impl DmaBuf {
                 link: LiveLink::new(),
             },
             exporter <- exporter,
-            attachments <- Attachments::new(),
-            vmap <- SharedVmap::new(),
+            mappings <- Mappings::new(),
             pages,
             heap: name,
             owner: Owner::current(),

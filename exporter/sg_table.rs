@@ -230,29 +230,28 @@ impl<B: Backing> SgTable<B> {
     }
 
     /// Unmaps the table, if it is mapped, and frees the importer's copy.
-    pub(super) fn unmap(&mut self) {
-        if let Some(m) = self.mapping.take() {
-            // SAFETY: By the type invariant the table is mapped for `m.dev`
-            // in `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up
-            // by `sg_alloc_table()`; a bidirectional mapping may be synced in
-            // the importer's direction.
-            unsafe {
-                if m.mapped_dir == DataDirection::Bidirectional {
-                    ffi::rdh_dma_sync_for_cpu(
-                        m.dev.as_raw(),
-                        self.table.get(),
-                        m.importer_dir.as_raw(),
-                    );
-                }
-                ffi::rdh_dma_unmap_sgtable(
-                    m.dev.as_raw(),
-                    self.table.get(),
-                    m.mapped_dir.as_raw(),
-                    MAP_ATTRS,
-                );
-                bindings::sg_free_table(m.export.get());
+    /// Returns whether it was mapped.
+    pub(super) fn unmap(&mut self) -> bool {
+        let Some(m) = self.mapping.take() else {
+            return false;
+        };
+        // SAFETY: By the type invariant the table is mapped for `m.dev` in
+        // `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up by
+        // `sg_alloc_table()`; a bidirectional mapping may be synced in the
+        // importer's direction.
+        unsafe {
+            if m.mapped_dir == DataDirection::Bidirectional {
+                ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), m.importer_dir.as_raw());
             }
+            ffi::rdh_dma_unmap_sgtable(
+                m.dev.as_raw(),
+                self.table.get(),
+                m.mapped_dir.as_raw(),
+                MAP_ATTRS,
+            );
+            bindings::sg_free_table(m.export.get());
         }
+        true
     }
 
     /// Makes the device's writes visible to the CPU, which is about to

@@ -3,16 +3,16 @@
 //! A buffer's mapping into the kernel's address space (`vmap`).
 //!
 //! A child of `dma_buf.rs`: the core counts `vmap`/`vunmap` calls and maps
-//! and unmaps; heaps never see a kernel address.
+//! and unmaps, under the buffer's lock (`mappings.rs`); heaps never see a
+//! kernel address.
 
 use crate::compat::ffi;
 use crate::memory::buffer::{Backing, BufferPages};
 use crate::memory::page::PAGE_SIZE;
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_void};
-use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::Arc;
 
 /// All pages of a buffer mapped contiguously into kernel virtual memory.
 ///
@@ -99,55 +99,47 @@ impl<B: Backing> Drop for KernelMapping<B> {
 }
 
 /// A buffer's kernel mapping, shared by every `vmap` caller and torn down by
-/// the last `vunmap`.
-#[pin_data]
+/// the last `vunmap`; guarded by the buffer's lock (`mappings.rs`).
 pub(super) struct SharedVmap<B: Backing> {
-    #[pin]
-    state: Mutex<VmapState<B>>,
-}
-
-struct VmapState<B: Backing> {
     users: usize,
     mapping: Option<KernelMapping<B>>,
 }
 
 impl<B: Backing> SharedVmap<B> {
-    pub(super) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            state <- new_mutex!(VmapState { users: 0, mapping: None }),
-        })
+    pub(super) const fn new() -> Self {
+        Self {
+            users: 0,
+            mapping: None,
+        }
     }
 
-    /// Maps the buffer on first use; later calls share the mapping. The
-    /// address stays valid until the matching [`SharedVmap::put`].
-    pub(super) fn get(&self, pages: &BufferPages<B>) -> Result<NonNull<c_void>> {
-        let mut state = self.state.lock();
-        let addr = match &state.mapping {
-            Some(m) => m.addr,
+    /// Maps the buffer on first use; later calls share the mapping. Returns
+    /// the address, valid until the matching [`SharedVmap::put`], and
+    /// whether this call made the mapping.
+    pub(super) fn get(&mut self, pages: &BufferPages<B>) -> Result<(NonNull<c_void>, bool)> {
+        let (addr, first) = match &self.mapping {
+            Some(m) => (m.addr, false),
             None => {
                 let m = KernelMapping::new(pages)?;
                 let addr = m.addr;
-                state.mapping = Some(m);
-                addr
+                self.mapping = Some(m);
+                (addr, true)
             }
         };
-        state.users += 1;
-        Ok(addr)
+        self.users += 1;
+        Ok((addr, first))
     }
 
-    /// Drops one user; the last one unmaps.
-    pub(super) fn put(&self) {
-        let mut state = self.state.lock();
-        state.users = state.users.saturating_sub(1);
-        if state.users == 0 {
-            state.mapping = None;
-        }
+    /// Drops one user; the last one unmaps. Returns whether it did.
+    pub(super) fn put(&mut self) -> bool {
+        self.users = self.users.saturating_sub(1);
+        self.users == 0 && self.mapping.take().is_some()
     }
 
     /// Before CPU access: see what devices wrote (as upstream's heaps, in
     /// every direction). Nothing to do when unmapped.
     pub(super) fn sync_for_cpu(&self) {
-        if let Some(m) = &self.state.lock().mapping {
+        if let Some(m) = &self.mapping {
             m.invalidate();
         }
     }
@@ -155,7 +147,7 @@ impl<B: Backing> SharedVmap<B> {
     /// After CPU access: write back what the CPU wrote (in every direction,
     /// as upstream's heaps). Nothing to do when unmapped.
     pub(super) fn sync_for_device(&self) {
-        if let Some(m) = &self.state.lock().mapping {
+        if let Some(m) = &self.mapping {
             m.flush();
         }
     }
