@@ -120,6 +120,7 @@ extern "C" {
         dst: *mut bindings::sg_table,
         src: *mut bindings::sg_table,
     ) -> c_int;
+    pub(crate) fn rdh_dma_buf_mangles_tables() -> bool;
     pub(crate) fn rdh_dma_max_seg_size(dev: *mut bindings::device) -> c_uint;
     pub(crate) fn rdh_dma_bounces(
         dev: *mut bindings::device,

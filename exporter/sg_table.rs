@@ -91,8 +91,9 @@ struct DmaMapping {
     importer_dir: DataDirection,
     /// The direction the table is mapped in: `ToDevice` or `Bidirectional`.
     mapped_dir: DataDirection,
-    /// The importer's copy of the mapped table.
-    export: KBox<Opaque<bindings::sg_table>>,
+    /// The importer's copy of the mapped table, where the dma-buf core
+    /// mangles the table it hands out (see [`SgTable::map`]).
+    export: Option<KBox<Opaque<bindings::sg_table>>>,
 }
 
 /// A scatter-gather table listing a buffer's pages, optionally mapped for
@@ -103,7 +104,8 @@ struct DmaMapping {
 /// `table` was set up by `sg_alloc_table()` and lists pages of `_pages`,
 /// which this value keeps alive. If `mapping` is `Some`, the table is
 /// DMA-mapped for that device in `mapping.mapped_dir` with `MAP_ATTRS`, and
-/// `mapping.export` is a copy of it set up by `rdh_sg_table_mirror()`.
+/// `mapping.export`, if any, is a copy of it set up by
+/// `rdh_sg_table_mirror()`.
 pub(super) struct SgTable<B: Backing> {
     table: KBox<Opaque<bindings::sg_table>>,
     mapping: Option<DmaMapping>,
@@ -167,12 +169,14 @@ impl<B: Backing> SgTable<B> {
     }
 
     /// Maps the table for `dev`, for an importer that asked for `dir`, and
-    /// returns the importer's copy, valid until [`SgTable::unmap`] or drop.
-    /// A table is mapped at most once at a time.
+    /// returns the table the importer gets, valid until [`SgTable::unmap`]
+    /// or drop. A table is mapped at most once at a time.
     ///
-    /// The importer gets a copy of the mapped table, so that what it (or the
-    /// dma-buf core's debug checks) does to its table never reaches the one
-    /// this value syncs and unmaps.
+    /// The importer gets this table, as from upstream's heaps, except on 6.12
+    /// with `CONFIG_DMABUF_DEBUG`, whose dma-buf core scrambles the page
+    /// links of the table it hands out until the unmap: there it gets a
+    /// copy, so that the table this value syncs and unmaps stays intact.
+    /// (7.3's core copies the table itself under that option.)
     pub(super) fn map(
         &mut self,
         dev: &DeviceRef,
@@ -185,7 +189,12 @@ impl<B: Backing> SgTable<B> {
             DataDirection::ToDevice => DataDirection::ToDevice,
             _ => DataDirection::Bidirectional,
         };
-        let export = KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?;
+        // SAFETY: A constant of the kernel's configuration.
+        let export = if unsafe { ffi::rdh_dma_buf_mangles_tables() } {
+            Some(KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?)
+        } else {
+            None
+        };
         // SAFETY: `dev` is a live device; the table is valid (invariant) and
         // not mapped.
         let ret = unsafe {
@@ -202,8 +211,12 @@ impl<B: Backing> SgTable<B> {
         unsafe {
             ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), mapped_dir.as_raw())
         };
-        // SAFETY: `export` is writable memory for a table; ours is mapped.
-        let ret = unsafe { ffi::rdh_sg_table_mirror(export.get(), self.table.get()) };
+        let handed_out = export.as_ref().map_or(self.table.get(), |e| e.get());
+        let ret = match &export {
+            // SAFETY: `e` is writable memory for a table; ours is mapped.
+            Some(e) => unsafe { ffi::rdh_sg_table_mirror(e.get(), self.table.get()) },
+            None => 0,
+        };
         if let Err(e) = kernel::error::to_result(ret) {
             // SAFETY: We just mapped the table for `dev` this way.
             unsafe {
@@ -217,9 +230,9 @@ impl<B: Backing> SgTable<B> {
             return Err(e);
         }
         // SAFETY: `Opaque::get` never returns NULL for a boxed value.
-        let handed_out = unsafe { NonNull::new_unchecked(export.get()) };
+        let handed_out = unsafe { NonNull::new_unchecked(handed_out) };
         // INVARIANT: The table was just mapped for `dev` in `mapped_dir`,
-        // and `export` mirrors it.
+        // and `export`, if any, mirrors it.
         self.mapping = Some(DmaMapping {
             dev: dev.clone(),
             importer_dir: dir,
@@ -236,9 +249,8 @@ impl<B: Backing> SgTable<B> {
             return false;
         };
         // SAFETY: By the type invariant the table is mapped for `m.dev` in
-        // `m.mapped_dir` with `MAP_ATTRS`, and `m.export` was set up by
-        // `sg_alloc_table()`; a bidirectional mapping may be synced in the
-        // importer's direction.
+        // `m.mapped_dir` with `MAP_ATTRS`; a bidirectional mapping may be
+        // synced in the importer's direction.
         unsafe {
             if m.mapped_dir == DataDirection::Bidirectional {
                 ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), m.importer_dir.as_raw());
@@ -249,7 +261,12 @@ impl<B: Backing> SgTable<B> {
                 m.mapped_dir.as_raw(),
                 MAP_ATTRS,
             );
-            bindings::sg_free_table(m.export.get());
+        }
+        if let Some(export) = m.export {
+            // SAFETY: By the type invariant `export` was set up by
+            // `sg_alloc_table()` (in `rdh_sg_table_mirror()`), and the
+            // importer has given it back.
+            unsafe { bindings::sg_free_table(export.get()) };
         }
         true
     }

@@ -35,6 +35,9 @@
  */
 #define rdh_compat_kernfs_fixed_parent(kn) rcu_dereference_protected((kn)->__parent, true)
 
+/* With DMABUF_DEBUG the core hands importers a copy of an exporter's table. */
+#define RDH_DMA_BUF_MANGLES_TABLES false
+
 #else /* Linux 6.12 */
 
 #define RDH_NS(ns) ns
@@ -56,6 +59,12 @@
 #define rdh_compat_e820_raw_has_ram(start, end) e820__mapped_raw_any(start, end, E820_TYPE_RAM)
 
 #define rdh_compat_kernfs_fixed_parent(kn) ((kn)->parent)
+
+/*
+ * With DMABUF_DEBUG the core scrambles the page links of the exporter's
+ * table while an importer holds it.
+ */
+#define RDH_DMA_BUF_MANGLES_TABLES IS_ENABLED(CONFIG_DMABUF_DEBUG)
 
 #endif /* RDH_KERNEL_7 */
 

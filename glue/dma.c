@@ -101,6 +101,17 @@ int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src)
 }
 
 /**
+ * rdh_dma_buf_mangles_tables() - Whether the dma-buf core scrambles the
+ * table it hands an importer, until the importer unmaps it.
+ *
+ * Return: true on 6.12 with CONFIG_DMABUF_DEBUG.
+ */
+bool rdh_dma_buf_mangles_tables(void)
+{
+	return RDH_DMA_BUF_MANGLES_TABLES;
+}
+
+/**
  * rdh_dma_max_seg_size() - The longest DMA segment a device takes.
  * @dev: the device.
  *

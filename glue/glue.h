@@ -131,6 +131,7 @@ bool rdh_dma_bounces(struct device *dev, phys_addr_t phys, size_t size);
 bool rdh_dma_needs_shared_memory(struct device *dev);
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src);
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
+bool rdh_dma_buf_mangles_tables(void);
 void *rdh_vmap(struct page **pages, unsigned int count);
 void *rdh_vmap_wc(struct page **pages, unsigned int count);
 void rdh_vma_set_writecombine(struct vm_area_struct *vma);
