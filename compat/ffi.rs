@@ -147,6 +147,7 @@ extern "C" {
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_fatal_signal_pending() -> bool;
     pub(crate) fn rdh_totalram_pages() -> c_ulong;
+    pub(crate) fn rdh_trace_alloc_enabled() -> bool;
     pub(crate) fn rdh_trace_alloc(heap: *const u8, len: usize, err: c_int, ns: u64);
     pub(crate) fn rdh_trace_free(heap: *const u8, len: usize);
     pub(crate) fn rdh_clear_highpage(page: *mut bindings::page);

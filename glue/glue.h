@@ -115,6 +115,7 @@ int rdh_dma_buf_export(const void *priv, const char *name, size_t size, int flag
 struct file *rdh_dma_buf_file(struct dma_buf *dmabuf);
 struct page *rdh_nth_page(struct page *page, unsigned long n);
 unsigned long rdh_page_to_pfn(struct page *page);
+bool rdh_trace_alloc_enabled(void);
 void rdh_trace_alloc(const char *heap, size_t len, int err, u64 ns);
 void rdh_trace_free(const char *heap, size_t len);
 void rdh_clear_highpage(struct page *page);
@@ -130,8 +131,8 @@ unsigned int rdh_dma_max_seg_size(struct device *dev);
 bool rdh_dma_bounces(struct device *dev, phys_addr_t phys, size_t size);
 bool rdh_dma_needs_shared_memory(struct device *dev);
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src);
-void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 bool rdh_dma_buf_mangles_tables(void);
+void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 void *rdh_vmap(struct page **pages, unsigned int count);
 void *rdh_vmap_wc(struct page **pages, unsigned int count);
 void rdh_vma_set_writecombine(struct vm_area_struct *vma);

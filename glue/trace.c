@@ -15,6 +15,16 @@
 #include "rdh_trace.h"
 
 /**
+ * rdh_trace_alloc_enabled() - Whether the heap_alloc tracepoint is on.
+ *
+ * Return: true while someone traces it.
+ */
+bool rdh_trace_alloc_enabled(void)
+{
+	return trace_heap_alloc_enabled();
+}
+
+/**
  * rdh_trace_alloc() - Emit the heap_alloc tracepoint.
  * @heap: the heap's name.
  * @len: the length asked for, in bytes.

@@ -9,20 +9,31 @@
 use crate::compat::ffi;
 use kernel::prelude::*;
 
-/// A point in time, for [`alloc`]'s duration.
-pub(crate) struct Start(i64);
+/// When an allocation started, for [`alloc`]'s duration: read only while
+/// the tracepoint is on, so that an untraced allocation never reads the
+/// clock.
+pub(crate) struct Start(Option<i64>);
 
 impl Start {
     pub(crate) fn now() -> Self {
-        // SAFETY: Reads the monotonic clock; callable in process context.
-        Self(unsafe { kernel::bindings::ktime_get() })
+        // SAFETY: Reads a static key; callable in any context.
+        let on = unsafe { ffi::rdh_trace_alloc_enabled() };
+        Self(on.then(clock))
     }
 }
 
+fn clock() -> i64 {
+    // SAFETY: Reads the monotonic clock; callable in process context.
+    unsafe { kernel::bindings::ktime_get() }
+}
+
 /// Emits `heap_alloc`: `len` bytes asked of `heap` since `start`, ending in
-/// `result`.
+/// `result`. Nothing, if the tracepoint was off at `start`.
 pub(crate) fn alloc<T>(heap: &CStr, len: usize, result: &Result<T>, start: Start) {
-    let ns = u64::try_from(Start::now().0 - start.0).unwrap_or(0);
+    let Some(start) = start.0 else {
+        return;
+    };
+    let ns = u64::try_from(clock() - start).unwrap_or(0);
     let err = result.as_ref().err().map_or(0, |e| e.to_errno());
     // SAFETY: `heap` is a NUL-terminated string, only read during the call.
     unsafe { ffi::rdh_trace_alloc(heap.as_char_ptr().cast(), len, err, ns) };
