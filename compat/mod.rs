@@ -72,6 +72,23 @@ pub(crate) fn take_kvvec<T>(v: &mut kernel::alloc::KVVec<T>) -> kernel::alloc::K
     return core::mem::replace(v, kernel::alloc::KVVec::new());
 }
 
+/// Removes and returns the last element of `v`: 7.3's `Vec::pop`, which
+/// 6.12 lacks (replaced by it once 6.12 is dropped).
+pub(crate) fn kvvec_pop<T>(v: &mut kernel::alloc::KVVec<T>) -> Option<T> {
+    #[cfg(rdh_kernel_7)]
+    return v.pop();
+    #[cfg(not(rdh_kernel_7))]
+    {
+        let last = v.len().checked_sub(1)?;
+        // SAFETY: Element `last` is initialised. Shortening the vector first
+        // makes it no longer the vector's, so reading it moves it out once.
+        unsafe {
+            v.set_len(last);
+            Some(core::ptr::read(v.as_ptr().add(last)))
+        }
+    }
+}
+
 /// The bytes of a C string, without its NUL.
 pub(crate) fn cstr_bytes(s: &CStr) -> &[u8] {
     #[cfg(not(rdh_kernel_7))]

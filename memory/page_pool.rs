@@ -10,7 +10,11 @@
 //!
 //! When a pooled buffer is released its chunks are queued, and a worker
 //! thread at the lowest priority zeroes them and puts them in the pools, off
-//! every allocation path. A chunk that anyone else still holds a reference
+//! every allocation path. A buffer of a few pages is zeroed and pooled by
+//! the releasing thread instead, which costs less than waking the worker;
+//! and an allocation that finds a pool empty takes a queued chunk the
+//! worker has not reached yet and zeroes it itself, so that no page is
+//! zeroed twice over (a new one here, the queued one there). A chunk that anyone else still holds a reference
 //! to (a pin taken through a mapping, say) is given back to the buddy
 //! allocator instead: its last holder frees it, and it never reaches another
 //! buffer. So does a chunk that would take the pools over their limit
@@ -46,6 +50,15 @@ use kernel::ffi::c_ulong;
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, SpinLock};
 use kernel::{new_condvar, new_spinlock};
+
+/// A released buffer of at most this many pages is zeroed and pooled on the
+/// releasing thread, where its pools have room: zeroing 16 KiB costs less
+/// than waking the worker on another CPU, which takes an interrupt there.
+const INLINE_PAGES: usize = 4;
+
+/// How many of the newest queued batches a pool's miss looks through for a
+/// chunk to zero itself.
+const QUEUED_BATCHES_SEARCHED: usize = 4;
 
 /// The pool limit when `pool_max_kb` is negative: RAM / this.
 const DEFAULT_RAM_FRACTION: usize = 16;
@@ -163,24 +176,28 @@ struct Lists<C> {
     shrunk: usize,
 }
 
-/// A chunk taken out of a pool, with the pool's room if that left it empty:
-/// an empty pool holds no memory. Both are for dropping outside the lock, as
-/// freeing a vmalloc'ed array may sleep.
+/// A chunk taken out of a pool, with the pool's room if that left it empty
+/// and the room was to go (see [`Lists::pop`]). Both are for dropping
+/// outside the lock, as freeing a vmalloc'ed array may sleep.
 struct Taken<C> {
     chunk: C,
     room: KVVec<Option<C>>,
 }
 
 impl<C: PoolChunk> Lists<C> {
-    /// Takes one chunk of the pool at `idx`, if it has one.
-    fn pop(&mut self, idx: usize) -> Option<Taken<C>> {
+    /// Takes one chunk of the pool at `idx`, if it has one. With
+    /// `free_room`, a pool left empty gives up its room too (the shrinker:
+    /// an emptied pool holds no memory); otherwise the room stays, so that a
+    /// buffer taken and given back again and again allocates nothing for
+    /// its pool.
+    fn pop(&mut self, idx: usize, free_room: bool) -> Option<Taken<C>> {
         let pool = self.orders.get_mut(idx)?;
         if pool.len == 0 {
             return None;
         }
         pool.len -= 1;
         let chunk = pool.slots.get_mut(pool.len)?.take()?;
-        let room = if pool.len == 0 {
+        let room = if pool.len == 0 && free_room {
             // INVARIANT: No chunk is left, so no room is needed either.
             compat::take_kvvec(&mut pool.slots)
         } else {
@@ -243,12 +260,20 @@ struct Shared<C> {
 
 impl<C: PoolChunk> Shared<C> {
     /// Queues a released buffer's batch for the worker, or frees its chunks
-    /// if the pools are off or going away. Allocates nothing that could
+    /// if the pools are off or going away; a batch of a few pages goes into
+    /// the pools at once where they have room. Allocates nothing that could
     /// wait (see the module documentation).
     fn give_back(&self, mut batch: KBox<Batch<C>>) {
         let max = max_pages();
         if batch.chunks.is_empty() || max == 0 {
             C::free_all(compat::take_kvvec(&mut batch.chunks));
+            return;
+        }
+        let total: usize = batch.chunks.iter().map(|c| c.run().pages()).sum();
+        if total <= INLINE_PAGES && self.has_room(&batch.chunks) {
+            for chunk in compat::take_kvvec(&mut batch.chunks) {
+                self.recycle(chunk, false);
+            }
             return;
         }
         // Queue no more than the pools could still take: the rest is freed
@@ -259,7 +284,6 @@ impl<C: PoolChunk> Shared<C> {
             let pending = self.pending.lock();
             max.saturating_sub(held + pending.queued + pending.in_flight)
         };
-        let total: usize = batch.chunks.iter().map(|c| c.run().pages()).sum();
         let mut pages = total;
         if total > room {
             let chunks = compat::take_kvvec(&mut batch.chunks);
@@ -284,8 +308,58 @@ impl<C: PoolChunk> Shared<C> {
         self.work.notify_one();
     }
 
-    /// Puts one released chunk in its pool, zeroed, or frees it.
-    fn recycle(&self, chunk: C) {
+    /// On a pool's miss: a queued chunk of `order` that the worker has not
+    /// zeroed yet, zeroed here, on the allocating thread. Its pages are then
+    /// zeroed once, where the worker would otherwise zero them beside an
+    /// allocation that zeroes new ones. Chunks someone else still
+    /// references are left to the worker.
+    fn take_queued(&self, order: u32) -> Option<C> {
+        let chunk = {
+            let mut guard = self.pending.lock();
+            let pending = &mut *guard;
+            let mut cur = pending.head.as_deref_mut();
+            let mut found = None;
+            // The newest batches only: the scan holds a spinlock.
+            for _ in 0..QUEUED_BATCHES_SEARCHED {
+                let Some(batch) = cur else {
+                    break;
+                };
+                let chunks = batch.chunks.as_mut_slice();
+                if let Some(i) = chunks
+                    .iter()
+                    .position(|c| c.order() == order && c.is_exclusive())
+                {
+                    let last = chunks.len() - 1;
+                    chunks.swap(i, last);
+                    found = compat::kvvec_pop(&mut batch.chunks);
+                    let pages = found.as_ref().map_or(0, |c| c.run().pages());
+                    batch.pages -= pages;
+                    pending.queued -= pages;
+                    break;
+                }
+                cur = batch.next.as_deref_mut();
+            }
+            found
+        }?;
+        chunk.zero()
+    }
+
+    /// Whether every one of `chunks` would find room in its pool now,
+    /// without the pool growing it.
+    fn has_room(&self, chunks: &[C]) -> bool {
+        let lists = self.lists.lock();
+        chunks.iter().all(|c| {
+            lists
+                .orders
+                .iter()
+                .find(|p| p.order == c.order())
+                .is_some_and(|p| p.slots.len() - p.len >= chunks.len())
+        })
+    }
+
+    /// Puts one released chunk in its pool, zeroed, or frees it. Only with
+    /// `grow` may the pool's room grow for it, which allocates.
+    fn recycle(&self, chunk: C, grow: bool) {
         let pages = chunk.run().pages();
         if !chunk.is_exclusive() {
             // Someone else still holds these pages; they are theirs until
@@ -302,19 +376,20 @@ impl<C: PoolChunk> Shared<C> {
             self.lists.lock().over_max += pages;
             return;
         };
-        if let Err(chunk) = self.push(chunk) {
+        if let Err(chunk) = self.push(chunk, grow) {
             self.lists.lock().over_max += pages;
             drop(chunk);
         }
     }
 
-    /// Adds a zeroed chunk to its pool, making room first if the pool has
-    /// none left. Gives the chunk back if it would take the pools over their
-    /// limit, if its order is not pooled, or if there is no memory for room.
+    /// Adds a zeroed chunk to its pool, making room first (with `grow`) if
+    /// the pool has none left. Gives the chunk back if it would take the
+    /// pools over their limit, if its order is not pooled, or if there is no
+    /// room (or no memory for room).
     ///
-    /// Only the worker calls this, so only it adds chunks or room: the others
-    /// only take chunks away.
-    fn push(&self, chunk: C) -> core::result::Result<(), C> {
+    /// Only the worker grows a pool's room; the others only take chunks
+    /// away, and a release puts a few pages back where room is left.
+    fn push(&self, chunk: C, grow: bool) -> core::result::Result<(), C> {
         let order = chunk.order();
         let pages = chunk.run().pages();
         loop {
@@ -338,6 +413,9 @@ impl<C: PoolChunk> Shared<C> {
                 return Ok(());
             }
             drop(guard);
+            if !grow {
+                return Err(chunk);
+            }
 
             // Twice the room, made outside the lock: allocating may sleep.
             let want = (room * 2).max(64);
@@ -392,7 +470,7 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
             let chunks = compat::take_kvvec(&mut batch.chunks);
             drop(batch);
             for chunk in chunks {
-                self.recycle(chunk);
+                self.recycle(chunk, true);
                 cond_resched();
             }
             self.pending.lock().in_flight = 0;
@@ -428,7 +506,7 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
             else {
                 break;
             };
-            let Some(taken) = lists.pop(idx) else {
+            let Some(taken) = lists.pop(idx, true) else {
                 break;
             };
             let pages = taken.chunk.run().pages();
@@ -533,18 +611,22 @@ impl<C: PoolChunk> PagePools<C> {
     pub(crate) fn take(&self, order: u32) -> Option<C> {
         let mut lists = self.shared.lists.lock();
         let idx = lists.orders.iter().position(|p| p.order == order)?;
-        let taken = lists.pop(idx);
+        let taken = lists.pop(idx, false);
         if let Some(pool) = lists.orders.get_mut(idx) {
             match taken {
                 Some(_) => pool.hits += 1,
                 None => pool.misses += 1,
             }
         }
-        // (What is taken is dropped, if at all, outside the lock.)
         drop(lists);
-        let Taken { chunk, room } = taken?;
-        drop(room);
-        Some(chunk)
+        match taken {
+            Some(Taken { chunk, room }) => {
+                // (Empty: the pool keeps its room.)
+                drop(room);
+                Some(chunk)
+            }
+            None => self.shared.take_queued(order),
+        }
     }
 
     /// Zeroed chunks from the pools for at most `len` bytes, largest first
