@@ -10,7 +10,9 @@
  * boots both kernels in turns and compares the medians of these medians.
  * Nothing here judges a figure: this is a measurement, not a test.
  *
- *   heap-bench [--zeroing-only] SYSTEM_HEAP CMA_HEAP
+ *   heap-bench [--zeroing-only] [--only ROW,...] SYSTEM_HEAP CMA_HEAP
+ *
+ * --only runs the rows named (as in the BENCH lines) and no other.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +35,7 @@
 #define KiB (1024UL)
 #define MiB (1024UL * 1024)
 #define MAX_SAMPLES 400
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static double now_us(void)
 {
@@ -569,6 +572,21 @@ static void bench_file_read(const char *heap_name, int heap)
 	report("blockdev-read-256M", heap_name, "O_DIRECT", "us", v[1], n[1]);
 }
 
+/* The rows --only names, separated by commas; NULL for every row. */
+static const char *only;
+
+static bool want(const char *row)
+{
+	size_t n = strlen(row);
+
+	for (const char *p = only; p; p = strchr(p, ',')) {
+		p += *p == ',';
+		if (!strncmp(p, row, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	}
+	return !only;
+}
+
 int main(int argc, char **argv)
 {
 	size_t sys_sizes[] = { 4 * KiB, 64 * KiB, MiB, 8 * MiB, 32 * MiB, 128 * MiB };
@@ -576,13 +594,21 @@ int main(int argc, char **argv)
 	bool zeroing_only = false;
 	int sys, cma, vgem;
 
-	if (argc > 1 && !strcmp(argv[1], "--zeroing-only")) {
-		zeroing_only = true;
-		argv++;
-		argc--;
+	for (;;) {
+		if (argc > 1 && !strcmp(argv[1], "--zeroing-only")) {
+			zeroing_only = true;
+			argv++;
+			argc--;
+		} else if (argc > 2 && !strcmp(argv[1], "--only")) {
+			only = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else {
+			break;
+		}
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: heap-bench [--zeroing-only] SYSTEM_HEAP CMA_HEAP\n");
+		fprintf(stderr, "usage: heap-bench [--zeroing-only] [--only ROW,...] SYSTEM_HEAP CMA_HEAP\n");
 		return 2;
 	}
 	sys = heap_open(argv[1]);
@@ -593,32 +619,41 @@ int main(int argc, char **argv)
 	if (sys < 0 || cma < 0)
 		return 1;
 
-	bench_memset();
-	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+	if (want("memset"))
+		bench_memset();
+	for (size_t i = 0; want("alloc+close") && i < ARRAY_SIZE(sys_sizes); i++)
 		bench_alloc_close("system", sys, sys_sizes[i]);
-	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+	for (size_t i = 0; want("alloc+close-cold") && i < ARRAY_SIZE(sys_sizes); i++)
 		bench_alloc_close_pools("system", sys, sys_sizes[i], false);
-	for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+	for (size_t i = 0; want("alloc+close-warm") && i < ARRAY_SIZE(sys_sizes); i++)
 		bench_alloc_close_pools("system", sys, sys_sizes[i], true);
-	for (size_t i = 0; i < sizeof(cma_sizes) / sizeof(cma_sizes[0]); i++)
+	for (size_t i = 0; want("alloc+close") && i < ARRAY_SIZE(cma_sizes); i++)
 		bench_alloc_close("cma", cma, cma_sizes[i]);
-	bench_churn("system", sys, 1);
-	bench_churn("system", sys, 2);
-	bench_camera("cma", cma);
+	if (want("churn")) {
+		bench_churn("system", sys, 1);
+		bench_churn("system", sys, 2);
+	}
+	if (want("camera-4x4M"))
+		bench_camera("cma", cma);
 	if (!zeroing_only) {
-		for (size_t i = 0; i < sizeof(sys_sizes) / sizeof(sys_sizes[0]); i++)
+		for (size_t i = 0; want("mmap+touch") && i < ARRAY_SIZE(sys_sizes); i++)
 			bench_mmap_touch("system", sys, sys_sizes[i]);
-		for (size_t i = 0; i < sizeof(cma_sizes) / sizeof(cma_sizes[0]); i++)
+		for (size_t i = 0; want("mmap+touch") && i < ARRAY_SIZE(cma_sizes); i++)
 			bench_mmap_touch("cma", cma, cma_sizes[i]);
-		bench_import("system", sys, vgem, MiB);
-		bench_import("system", sys, vgem, 32 * MiB);
-		bench_import("cma", cma, vgem, MiB);
-		bench_import("cma", cma, vgem, 32 * MiB);
-		bench_sync("system", sys, vgem, 1);
-		bench_sync("system", sys, vgem, 2);
-		bench_sync("cma", cma, vgem, 1);
-		bench_sync("cma", cma, vgem, 2);
-		bench_file_read("system", sys);
+		if (want("vgem-import+close")) {
+			bench_import("system", sys, vgem, MiB);
+			bench_import("system", sys, vgem, 32 * MiB);
+			bench_import("cma", cma, vgem, MiB);
+			bench_import("cma", cma, vgem, 32 * MiB);
+		}
+		if (want("sync-start+end")) {
+			bench_sync("system", sys, vgem, 1);
+			bench_sync("system", sys, vgem, 2);
+			bench_sync("cma", cma, vgem, 1);
+			bench_sync("cma", cma, vgem, 2);
+		}
+		if (want("blockdev-read-256M"))
+			bench_file_read("system", sys);
 	}
 	printf("BENCH-DONE\n");
 	return 0;
