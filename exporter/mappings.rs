@@ -137,7 +137,10 @@ impl<B: Backing> Mappings<B> {
         dir: DataDirection,
     ) -> Result<NonNull<bindings::sg_table>> {
         let mut state = self.state.lock();
-        let table = attachment.table.access_mut(&mut state).map(&attachment.dev, dir)?;
+        let table = attachment
+            .table
+            .access_mut(&mut state)
+            .map(&attachment.dev, dir)?;
         // INVARIANT: One more table is mapped; we hold the lock.
         self.mapped.fetch_add(1, Ordering::Relaxed);
         Ok(table)

@@ -1,7 +1,8 @@
-// A heap must not reach the core's unmapping: the attachment and its table
-// are private to the exporter layer. Expected: E0603 (private module).
-use crate::exporter::attachments::Attachment;
+// A heap must not reach the core's unmapping: the buffer's mappings, its
+// attachments and their tables are private to the exporter layer.
+// Expected: E0603 (private module).
+use crate::exporter::mappings::Mappings;
 
-pub(crate) fn evil(a: &Attachment<kernel::alloc::KVVec<crate::memory::page::BuddyPages>>) {
-    a.unmap();
+pub(crate) fn evil(m: &Mappings<kernel::alloc::KVVec<crate::memory::page::BuddyPages>>) {
+    m.vunmap();
 }
