@@ -170,9 +170,9 @@ impl<B: Backing> Mappings<B> {
 
     /// Drops one user of the kernel mapping; the last one unmaps it.
     pub(super) fn vunmap(&self) {
-        if self.state.lock().vmap.put() {
-            // INVARIANT: The kernel mapping is gone; the lock was held for
-            // the whole statement.
+        let mut state = self.state.lock();
+        if state.vmap.put() {
+            // INVARIANT: The kernel mapping is gone; we hold the lock.
             self.mapped.fetch_sub(1, Ordering::Relaxed);
         }
     }
