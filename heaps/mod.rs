@@ -9,6 +9,9 @@
 
 use crate::frontend::params;
 use crate::frontend::registry::Registry;
+use crate::memory::page::Zone;
+use kernel::c_str;
+use system::SystemHeap;
 
 mod carveout;
 #[cfg(rdh_cma)]
@@ -19,11 +22,11 @@ mod system_uncached;
 /// Registers every enabled heap.
 pub(crate) fn register(registry: &mut Registry) {
     if params::system_heap_enabled() {
-        registry.add_or_warn(system::heap(), []);
+        registry.add_or_warn(SystemHeap::new(c_str!("system"), Zone::Any), []);
     }
     // (Without ZONE_DMA32 the kernel would take its pages from anywhere.)
     if params::system_dma32_heap_enabled() && cfg!(CONFIG_ZONE_DMA32) {
-        registry.add_or_warn(system::dma32_heap(), []);
+        registry.add_or_warn(SystemHeap::new(c_str!("system-dma32"), Zone::Dma32), []);
     } else if params::system_dma32_heap_enabled() {
         kernel::pr_warn!("system_dma32=1, but this kernel has no ZONE_DMA32: no such heap\n");
     }

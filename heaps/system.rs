@@ -36,31 +36,10 @@ use crate::memory::chunks::alloc_pooled;
 use crate::memory::page::{Memcg, Zone};
 use crate::memory::page_pool::{PagePools, PooledPages};
 use crate::stats::accounting::Figure;
-use kernel::c_str;
 use kernel::prelude::*;
 
 /// Chunk orders, largest first: 1 MiB, 64 KiB and 4 KiB with 4 KiB pages.
 pub(super) const ORDERS: [u32; 3] = [8, 4, 0];
-
-/// The system heap, ready to register.
-pub(crate) fn heap() -> Result<SystemHeap> {
-    let pools = PagePools::new("system", &ORDERS)?;
-    Ok(SystemHeap {
-        name: c_str!("system"),
-        zone: Zone::Any,
-        pools,
-    })
-}
-
-/// The system-dma32 heap, ready to register.
-pub(crate) fn dma32_heap() -> Result<SystemHeap> {
-    let pools = PagePools::new("system-dma32", &ORDERS)?;
-    Ok(SystemHeap {
-        name: c_str!("system-dma32"),
-        zone: Zone::Dma32,
-        pools,
-    })
-}
 
 /// A system heap on the pages of `zone`, whose chunks alone its `pools`
 /// keep.
@@ -68,6 +47,15 @@ pub(crate) struct SystemHeap {
     name: &'static CStr,
     zone: Zone,
     pools: PagePools,
+}
+
+impl SystemHeap {
+    /// The heap `name` on the pages of `zone`, with pools of its own:
+    /// `system` on any page, `system-dma32` on those below 4 GiB.
+    pub(crate) fn new(name: &'static CStr, zone: Zone) -> Result<Self> {
+        let pools = PagePools::new(name.to_str().map_err(|_| EINVAL)?, &ORDERS)?;
+        Ok(Self { name, zone, pools })
+    }
 }
 
 impl Heap for SystemHeap {
