@@ -56,9 +56,14 @@ use kernel::{new_condvar, new_spinlock};
 /// than waking the worker on another CPU, which takes an interrupt there.
 const INLINE_PAGES: usize = 4;
 
-/// How many of the newest queued batches a pool's miss looks through for a
-/// chunk to zero itself.
+/// How many of the newest queued batches, and at most how many of their
+/// chunks, a pool's miss looks through for a chunk to zero itself.
 const QUEUED_BATCHES_SEARCHED: usize = 4;
+const QUEUED_CHUNKS_SEARCHED: usize = 64;
+
+/// The room a pool keeps when it empties, in chunks; larger room goes
+/// (only the worker grows it, to twice what it was and at least this).
+const KEPT_ROOM: usize = 64;
 
 /// The pool limit when `pool_max_kb` is negative: RAM / this.
 const DEFAULT_RAM_FRACTION: usize = 16;
@@ -185,11 +190,11 @@ struct Taken<C> {
 }
 
 impl<C: PoolChunk> Lists<C> {
-    /// Takes one chunk of the pool at `idx`, if it has one. With
-    /// `free_room`, a pool left empty gives up its room too (the shrinker:
-    /// an emptied pool holds no memory); otherwise the room stays, so that a
-    /// buffer taken and given back again and again allocates nothing for
-    /// its pool.
+    /// Takes one chunk of the pool at `idx`, if it has one. A pool left
+    /// empty gives up its room if `free_room` (the shrinker: an emptied
+    /// pool holds no memory) or if the room is larger than [`KEPT_ROOM`];
+    /// otherwise the room stays, so that a buffer taken and given back
+    /// every frame allocates nothing for its pool.
     fn pop(&mut self, idx: usize, free_room: bool) -> Option<Taken<C>> {
         let pool = self.orders.get_mut(idx)?;
         if pool.len == 0 {
@@ -197,7 +202,7 @@ impl<C: PoolChunk> Lists<C> {
         }
         pool.len -= 1;
         let chunk = pool.slots.get_mut(pool.len)?.take()?;
-        let room = if pool.len == 0 && free_room {
+        let room = if pool.len == 0 && (free_room || pool.slots.len() > KEPT_ROOM) {
             // INVARIANT: No chunk is left, so no room is needed either.
             compat::take_kvvec(&mut pool.slots)
         } else {
@@ -226,6 +231,8 @@ struct Pending<C> {
     in_flight: usize,
     /// Set when the pools go away: the worker stops and nothing is queued.
     stopping: bool,
+    /// Pages allocations took from the queue, zeroing them themselves.
+    taken: usize,
 }
 
 impl<C> Pending<C> {
@@ -319,15 +326,22 @@ impl<C: PoolChunk> Shared<C> {
             let pending = &mut *guard;
             let mut cur = pending.head.as_deref_mut();
             let mut found = None;
-            // The newest batches only: the scan holds a spinlock.
+            // The newest chunks of the newest batches only: the scan holds
+            // a spinlock.
+            let mut budget = QUEUED_CHUNKS_SEARCHED;
             for _ in 0..QUEUED_BATCHES_SEARCHED {
                 let Some(batch) = cur else {
                     break;
                 };
                 let chunks = batch.chunks.as_mut_slice();
+                let look = chunks.len().min(budget);
+                budget -= look;
                 if let Some(i) = chunks
                     .iter()
+                    .rev()
+                    .take(look)
                     .position(|c| c.order() == order && c.is_exclusive())
+                    .map(|back| chunks.len() - 1 - back)
                 {
                     let last = chunks.len() - 1;
                     chunks.swap(i, last);
@@ -335,6 +349,7 @@ impl<C: PoolChunk> Shared<C> {
                     let pages = found.as_ref().map_or(0, |c| c.run().pages());
                     batch.pages -= pages;
                     pending.queued -= pages;
+                    pending.taken += pages;
                     break;
                 }
                 cur = batch.next.as_deref_mut();
@@ -418,7 +433,7 @@ impl<C: PoolChunk> Shared<C> {
             }
 
             // Twice the room, made outside the lock: allocating may sleep.
-            let want = (room * 2).max(64);
+            let want = (room * 2).max(KEPT_ROOM);
             let Ok(mut bigger) = kvvec_may_fail(want) else {
                 return Err(chunk);
             };
@@ -545,6 +560,7 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
         }
         let pending = self.pending.lock();
         out.pending_pages = (pending.queued + pending.in_flight) as c_ulong;
+        out.taken_pending_pages = pending.taken as c_ulong;
         out.max_pages = max_pages() as c_ulong;
     }
 }
@@ -590,6 +606,7 @@ impl<C: PoolChunk> PagePools<C> {
                     queued: 0,
                     in_flight: 0,
                     stopping: false,
+                    taken: 0,
                 }, "rdh_pool_pending"),
                 work <- new_condvar!("rdh_pool_work"),
             }),

@@ -284,8 +284,9 @@ impl PoolChunk for WcChunk {
 
     fn zero(mut self) -> Option<Self> {
         // On x86 through the write-combined linear map, which leaves no
-        // cache line (and the pool's lock, taken next, drains the
-        // write-combining buffers, as every locked instruction does);
+        // cache line (and the next locked instruction drains the
+        // write-combining buffers: the pool's lock on the worker's path,
+        // the buffer's export on an allocation's);
         // elsewhere through the cached one, whose lines are then written
         // back and invalidated.
         BuddyPages::zero(&mut self.pages);

@@ -12,7 +12,7 @@
 # shows the check covers the smallest size class on its own.
 DESCRIPTION="pooled single pages (order 0) not zeroed by the worker"
 FLAVOUR=x86_64
-PROGRAMS='heap-pool|sh ./with-importer.sh ./heap-pool system linux,cma|600|35'
+PROGRAMS='heap-pool|sh ./with-importer.sh ./heap-pool system linux,cma|600|36'
 EXPECT='heap-pool: round \d: a 4 KiB buffer is all zeros'
 mutate() {
 	edit memory/page_pool.rs \

@@ -37,7 +37,7 @@ struct stats {
 	int norders;
 	unsigned int order[NORDERS];
 	long pages[NORDERS], hits[NORDERS], misses[NORDERS];
-	long pooled, pending, max, recycled, referenced, over_max, shrunk;
+	long pooled, pending, max, recycled, referenced, over_max, shrunk, taken;
 };
 
 static bool read_stats(struct stats *s)
@@ -74,6 +74,8 @@ static bool read_stats(struct stats *s)
 				s->over_max = v;
 			else if (!strcmp(key, "shrunk_pages"))
 				s->shrunk = v;
+			else if (!strcmp(key, "taken_pending_pages"))
+				s->taken = v;
 		}
 	}
 	fclose(f);
@@ -201,6 +203,41 @@ static void test_recycling(int heap)
 				close(fds[i]);
 		settle(&s2);
 	}
+}
+
+/*
+ * An allocation whose pool is empty takes the chunks the worker has not
+ * zeroed yet and zeroes them itself: 32 MiB of buffers allocated the moment
+ * 32 MiB was released (with empty pools) must be all zeros, whichever of
+ * the worker and the allocations zeroed each chunk.
+ */
+static void test_queued(int heap)
+{
+	struct stats s0 = { 0 }, s1 = { 0 };
+	int fds[32];
+	bool all = true;
+
+	set_max_kb(64 << 10);
+	drain(&s0);
+	for (int i = 0; i < 32; i++)
+		fds[i] = buffer(heap, 1 << 20, 0xc3, NULL);
+	for (int i = 0; i < 32; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (int i = 0; i < 32; i++) {
+		bool zeros = false;
+
+		fds[i] = buffer(heap, 1 << 20, 0, &zeros);
+		all = all && fds[i] >= 0 && zeros;
+	}
+	read_stats(&s1);
+	check_ok(all, "32 buffers of 1 MiB allocated right after 32 were freed are all zeros "
+		 "(%ld pages taken from the worker's queue and zeroed by the allocation)",
+		 s1.taken - s0.taken);
+	for (int i = 0; i < 32; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	settle(&s1);
 }
 
 static void test_limit(int heap)
@@ -429,6 +466,7 @@ int main(int argc, char **argv)
 		       s.order[2] == 0,
 		 "%s lists pools of orders 8, 4 and 0", POOL_FILE);
 	test_recycling(heap);
+	test_queued(heap);
 	test_limit(heap);
 	test_pinned(heap);
 	test_vmsplice(heap);
