@@ -94,12 +94,12 @@ extern "C" {
 
     pub(crate) fn rdh_nth_page(page: *mut bindings::page, n: c_ulong) -> *mut bindings::page;
     pub(crate) fn rdh_page_to_pfn(page: *mut bindings::page) -> c_ulong;
-    pub(crate) fn rdh_sg_set_page(
-        sg: *mut bindings::scatterlist,
-        page: *mut bindings::page,
-        len: c_uint,
-    );
-    pub(crate) fn rdh_sg_first(table: *mut bindings::sg_table) -> *mut bindings::scatterlist;
+    pub(crate) fn rdh_sg_fill(
+        table: *mut bindings::sg_table,
+        runs: *const c_void,
+        nr_runs: usize,
+        seg_pages: usize,
+    ) -> c_int;
     pub(crate) fn rdh_dma_unmap_sgtable(
         dev: *mut bindings::device,
         table: *mut bindings::sg_table,

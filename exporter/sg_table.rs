@@ -137,28 +137,17 @@ impl<B: Backing> SgTable<B> {
         let ret = unsafe { bindings::sg_alloc_table(table.get(), nents, bindings::GFP_KERNEL) };
         kernel::error::to_result(ret)?;
 
-        // SAFETY: `sg_alloc_table()` succeeded, so the list holds `nents`
-        // entries starting at `sgl`.
-        let mut sg = unsafe { ffi::rdh_sg_first(table.get()) };
-        // `pages` lists its runs once, at export, and returns that list on
-        // every call, so this loop visits exactly the `nents` segments
-        // counted above.
-        for run in pages.runs() {
-            let mut rest = Some(run);
-            while let Some(part) = rest {
-                let take = part.pages().min(seg_pages);
-                let head = part.take(take);
-                rest = part.skip(take);
-                if sg.is_null() {
-                    break;
-                }
-                // SAFETY: `sg` is one of the `nents` entries; `head` is
-                // `head.bytes()` (<= MAX_SEGMENT) bytes of contiguous pages
-                // that `pages` keeps alive.
-                unsafe { ffi::rdh_sg_set_page(sg, head.first().as_ptr(), head.bytes() as u32) };
-                // SAFETY: `sg` is a valid entry; the last call returns NULL.
-                sg = unsafe { bindings::sg_next(sg) };
-            }
+        let runs = pages.raw_runs();
+        // SAFETY: `sg_alloc_table()` succeeded with the `nents` entries that
+        // cutting `runs` (the runs of `pages`, each of contiguous pages that
+        // `pages` keeps alive) into `seg_pages` pages makes, as counted
+        // above; each entry is then at most `MAX_SEGMENT` bytes.
+        let ret =
+            unsafe { ffi::rdh_sg_fill(table.get(), runs.as_ptr().cast(), runs.len(), seg_pages) };
+        if let Err(e) = kernel::error::to_result(ret) {
+            // SAFETY: Set up by `sg_alloc_table()` above, used by nothing.
+            unsafe { bindings::sg_free_table(table.get()) };
+            return Err(e);
         }
         // INVARIANT: The table lists the pages of `pages`, kept alive.
         Ok(Self {
@@ -191,7 +180,10 @@ impl<B: Backing> SgTable<B> {
         };
         // SAFETY: A constant of the kernel's configuration.
         let export = if unsafe { ffi::rdh_dma_buf_mangles_tables() } {
-            Some(KBox::new(Opaque::<bindings::sg_table>::uninit(), GFP_KERNEL)?)
+            Some(KBox::new(
+                Opaque::<bindings::sg_table>::uninit(),
+                GFP_KERNEL,
+            )?)
         } else {
             None
         };
@@ -253,7 +245,11 @@ impl<B: Backing> SgTable<B> {
         // synced in the importer's direction.
         unsafe {
             if m.mapped_dir == DataDirection::Bidirectional {
-                ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), m.importer_dir.as_raw());
+                ffi::rdh_dma_sync_for_cpu(
+                    m.dev.as_raw(),
+                    self.table.get(),
+                    m.importer_dir.as_raw(),
+                );
             }
             ffi::rdh_dma_unmap_sgtable(
                 m.dev.as_raw(),

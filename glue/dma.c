@@ -16,25 +16,37 @@
 #include "glue.h"
 
 /**
- * rdh_sg_set_page() - Point a scatterlist entry at pages.
- * @sg: the entry.
- * @page: the first page.
- * @len: the length in bytes, from the start of @page.
- */
-void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len)
-{
-	sg_set_page(sg, page, len, 0);
-}
-
-/**
- * rdh_sg_first() - The first entry of a table.
- * @table: the table.
+ * rdh_sg_fill() - Point a table's entries at runs of pages.
+ * @table: a table of sg_alloc_table() with one entry per segment.
+ * @runs: the runs, each of physically contiguous pages.
+ * @nr_runs: how many runs there are.
+ * @seg_pages: the most pages one entry may take: a longer run takes
+ *             several entries.
  *
- * Return: the entry.
+ * Return: 0, or -EINVAL if @table has fewer entries than that.
  */
-struct scatterlist *rdh_sg_first(struct sg_table *table)
+int rdh_sg_fill(struct sg_table *table, const struct rdh_page_run *runs, size_t nr_runs,
+		size_t seg_pages)
 {
-	return table->sgl;
+	struct scatterlist *sg = table->sgl;
+
+	for (size_t i = 0; i < nr_runs; i++) {
+		struct page *page = runs[i].first;
+		size_t left = runs[i].count;
+
+		while (left) {
+			size_t n = min(left, seg_pages);
+
+			if (!sg)
+				return -EINVAL;
+			sg_set_page(sg, page, n << PAGE_SHIFT, 0);
+			sg = sg_next(sg);
+			left -= n;
+			if (left)
+				page = rdh_compat_nth_page(page, n);
+		}
+	}
+	return 0;
 }
 
 /**

@@ -121,8 +121,15 @@ void rdh_trace_free(const char *heap, size_t len);
 void rdh_clear_highpage(struct page *page);
 bool rdh_page_is_highmem(struct page *page);
 void rdh_clear_lowmem_pages(struct page *page, unsigned int count);
-void rdh_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len);
-struct scatterlist *rdh_sg_first(struct sg_table *table);
+/* A run of a buffer's pages, as memory/buffer.rs keeps it (struct Run). */
+struct rdh_page_run {
+	struct page *first;
+	size_t count;
+	size_t start;
+};
+
+int rdh_sg_fill(struct sg_table *table, const struct rdh_page_run *runs, size_t nr_runs,
+		size_t seg_pages);
 void rdh_dma_unmap_sgtable(struct device *dev, struct sg_table *table, enum dma_data_direction dir,
 			   unsigned long attrs);
 void rdh_dma_sync_for_cpu(struct device *dev, struct sg_table *table, enum dma_data_direction dir);

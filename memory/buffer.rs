@@ -78,14 +78,19 @@ unsafe impl Backing for KVVec<BuddyPages> {
     }
 }
 
-/// One run of the core's own list.
+/// One run of the core's own list; `struct rdh_page_run` to the C glue.
 #[derive(Clone, Copy)]
-struct Run {
+#[repr(C)]
+pub(crate) struct Run {
     first: NonNull<bindings::page>,
     count: usize,
     /// The buffer's page index of `first`.
     start: usize,
 }
+
+// `struct rdh_page_run` (glue/glue.h) is a page pointer and two `size_t`s,
+// in this order.
+const _: () = assert!(core::mem::size_of::<Run>() == 3 * core::mem::size_of::<usize>());
 
 /// A buffer's pages, from export to release.
 ///
@@ -149,6 +154,13 @@ impl<B: Backing> BufferPages<B> {
             // while `backing` lives, which is at least as long as `self`.
             unsafe { PageRun::from_raw(r.first, r.count) }
         })
+    }
+
+    /// The runs as they are stored, for the C glue to walk
+    /// (`rdh_sg_fill()`): each a first page and a number of pages, the
+    /// same runs [`BufferPages::runs`] gives.
+    pub(crate) fn raw_runs(&self) -> &[Run] {
+        &self.runs
     }
 
     /// The buffer's `index`th page, or `None` past its end: a binary
