@@ -129,6 +129,12 @@ extern "C" {
     ) -> bool;
     pub(crate) fn rdh_dma_needs_shared_memory(dev: *mut bindings::device) -> bool;
     pub(crate) fn rdh_vm_flags_set(vma: *mut bindings::vm_area_struct, flags: c_ulong);
+    pub(crate) fn rdh_vm_insert_run(
+        vma: *mut bindings::vm_area_struct,
+        addr: c_ulong,
+        page: *mut bindings::page,
+        count: c_ulong,
+    ) -> c_int;
     pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vmap_wc(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
     pub(crate) fn rdh_vma_set_writecombine(vma: *mut bindings::vm_area_struct);

@@ -132,52 +132,26 @@ impl Vma {
     }
 
     /// Maps the pages of `run` from `addr` as ordinary pages, each
-    /// referenced by the mapping, `batch.len()` at a time.
+    /// referenced by the mapping.
     ///
     /// # Safety
     ///
     /// The pages must be whole buddy-allocator pages that stay referenced
     /// by their owner while the VMA lives (`InsertableBacking`), and
     /// `[addr, addr + run.bytes())` must lie inside the VMA.
-    unsafe fn insert_pages(
-        &self,
-        addr: usize,
-        run: PageRun<'_>,
-        batch: &mut KVec<*mut bindings::page>,
-    ) -> Result {
-        let mut n = 0;
-        while n < run.pages() {
-            let mut count = 0;
-            for slot in batch.iter_mut() {
-                let Some(page) = run.page_ptr(n + count) else {
-                    break;
-                };
-                *slot = page;
-                count += 1;
-            }
-            let mut left = count as c_ulong;
-            // SAFETY: The VMA is being set up under the mmap lock (type
-            // invariant); the range lies inside it and the pages are ours to
-            // map (the function's safety requirements). The first `count`
-            // entries of `batch` are pages of `run`.
-            let ret = unsafe {
-                bindings::vm_insert_pages(
-                    self.raw(),
-                    (addr + n * PAGE_SIZE) as c_ulong,
-                    batch.as_mut_ptr(),
-                    &mut left,
-                )
-            };
-            kernel::error::to_result(ret)?;
-            if left != 0 || count == 0 {
-                return Err(EFAULT);
-            }
-            n += count;
-            // A 4 GiB buffer is a million pages, mapped under the mmap
-            // lock at mmap() time: give the CPU up between batches.
-            cond_resched();
-        }
-        Ok(())
+    unsafe fn insert_pages(&self, addr: usize, run: PageRun<'_>) -> Result {
+        // SAFETY: The VMA is being set up under the mmap lock (type
+        // invariant); the run's pages lie inside it and are ours to map
+        // (the function's safety requirements).
+        let ret = unsafe {
+            ffi::rdh_vm_insert_run(
+                self.raw(),
+                addr as c_ulong,
+                run.first().as_ptr(),
+                run.pages() as c_ulong,
+            )
+        };
+        kernel::error::to_result(ret)
     }
 
     fn remap_pfn_range(&self, addr: usize, pfn: usize, len: usize) -> Result {
@@ -277,9 +251,6 @@ impl<'a, B: Backing> MmapRequest<'a, B> {
     }
 }
 
-/// Pages mapped at once, per `vm_insert_pages()` call.
-const INSERT_BATCH: usize = 512;
-
 impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
     /// Like [`MmapRequest::map`], but a shared mapping gets the pages as
     /// ordinary, reference-counted pages (`vm_insert_pages()`, all at once:
@@ -297,7 +268,6 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
             return self.map();
         }
         let (start, end) = (vma.start(), vma.end());
-        let mut batch = KVec::from_elem(core::ptr::null_mut(), INSERT_BATCH, GFP_KERNEL)?;
         if B::WRITE_COMBINED {
             vma.set_writecombine();
         }
@@ -311,7 +281,7 @@ impl<'a, B: InsertableBacking> MmapRequest<'a, B> {
             // SAFETY: `B: InsertableBacking`, and the buffer's pages outlive
             // the mapping (type invariant); `run` is cut to what is left of
             // the VMA.
-            unsafe { vma.insert_pages(addr, run, &mut batch)? };
+            unsafe { vma.insert_pages(addr, run)? };
             addr += run.bytes();
         }
         if addr < end {

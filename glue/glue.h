@@ -140,6 +140,8 @@ bool rdh_dma_needs_shared_memory(struct device *dev);
 int rdh_sg_table_mirror(struct sg_table *dst, struct sg_table *src);
 bool rdh_dma_buf_mangles_tables(void);
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
+int rdh_vm_insert_run(struct vm_area_struct *vma, unsigned long addr, struct page *page,
+		      unsigned long count);
 void *rdh_vmap(struct page **pages, unsigned int count);
 void *rdh_vmap_wc(struct page **pages, unsigned int count);
 void rdh_vma_set_writecombine(struct vm_area_struct *vma);

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 
+#include "compat.h"
 #include "glue.h"
 
 /**
@@ -18,6 +19,44 @@
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {
 	vm_flags_set(vma, flags);
+}
+
+/**
+ * rdh_vm_insert_run() - Map contiguous pages into a VMA as ordinary pages.
+ * @vma: the VMA being set up, under the mmap lock.
+ * @addr: where in @vma the first page goes.
+ * @page: the first page.
+ * @count: how many pages follow it, all inside @vma from @addr.
+ *
+ * vm_insert_pages() in batches of an on-stack array, so that mapping a run
+ * takes one call from Rust and no allocation.
+ *
+ * Return: 0, a negative errno, or -EFAULT if a page was not inserted.
+ */
+int rdh_vm_insert_run(struct vm_area_struct *vma, unsigned long addr, struct page *page,
+		      unsigned long count)
+{
+	struct page *batch[128];
+
+	while (count) {
+		unsigned long n = min_t(unsigned long, count, ARRAY_SIZE(batch)), left = n, i;
+		int ret;
+
+		for (i = 0; i < n; i++)
+			batch[i] = rdh_compat_nth_page(page, i);
+		ret = vm_insert_pages(vma, addr, batch, &left);
+		if (ret)
+			return ret;
+		if (left)
+			return -EFAULT;
+		addr += n << PAGE_SHIFT;
+		count -= n;
+		if (count)
+			page = rdh_compat_nth_page(page, n);
+		/* A 4 GiB buffer is a million pages, mapped under the mmap lock. */
+		cond_resched();
+	}
+	return 0;
 }
 
 /**
