@@ -13,7 +13,8 @@
 //! enter a pool: an allocation charged to a cgroup bypasses the pools.
 
 use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Effort, Memcg, Zone, PAGE_SIZE,
+    cond_resched, fatal_signal_pending, kvvec_fit, kvvec_may_fail, BuddyPages, Effort, Memcg, Zone,
+    PAGE_SIZE,
 };
 use crate::memory::page_pool::{PagePools, PooledPages};
 use kernel::prelude::*;
@@ -43,8 +44,9 @@ pub(crate) fn alloc_pooled(
 /// The list of chunks gets room for the worst case (every chunk a single
 /// page) before any page is taken, and without calling the OOM killer:
 /// growing it later, with memory nearly all ours, could only be done with
-/// `GFP_KERNEL`, which may call it. It costs 16 bytes per page of the
-/// buffer.
+/// `GFP_KERNEL`, which may call it. That is 16 bytes per page of the
+/// buffer while it is allocated; the list then keeps only the room its
+/// chunks use (16 bytes per chunk) for the buffer's life.
 pub(crate) fn alloc_chunks(
     pools: Option<&PagePools>,
     len: usize,
@@ -67,7 +69,8 @@ pub(crate) fn alloc_chunks(
         max_order = chunk.order();
         chunks.push(chunk, GFP_KERNEL)?;
     }
-    Ok(chunks)
+    // The list lives as long as the buffer: only the room its chunks use.
+    Ok(kvvec_fit(chunks))
 }
 
 /// The largest chunk of `orders`, of at most `max_order`, that fits in

@@ -183,6 +183,25 @@ pub(crate) fn kvvec_may_fail<T>(capacity: usize) -> Result<KVVec<T>> {
     Ok(unsafe { KVVec::from_raw_parts(ptr, 0, capacity) })
 }
 
+/// `v` moved into a vector of its own length, where the room it does not
+/// use is a page or more and a new vector can be had without calling the
+/// OOM killer; else `v` as it is. For lists sized for the worst case that
+/// then live as long as a buffer.
+pub(crate) fn kvvec_fit<T>(v: KVVec<T>) -> KVVec<T> {
+    if (v.capacity() - v.len()).saturating_mul(core::mem::size_of::<T>()) < PAGE_SIZE {
+        return v;
+    }
+    let Ok(mut fit) = kvvec_may_fail::<T>(v.len()) else {
+        return v;
+    };
+    for x in v {
+        // Within the capacity just made: `push` neither allocates nor
+        // fails, so no element is dropped here.
+        let _ = fit.push(x, GFP_KERNEL);
+    }
+    fit
+}
+
 /// `2^order` zeroed, physically contiguous pages from the buddy allocator,
 /// freed on drop.
 ///

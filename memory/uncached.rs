@@ -38,7 +38,8 @@
 use crate::compat::ffi;
 use crate::memory::chunks::alloc_chunks;
 use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_may_fail, BuddyPages, Memcg, PageRun, Zone, PAGE_SIZE,
+    cond_resched, fatal_signal_pending, kvvec_fit, kvvec_may_fail, BuddyPages, Memcg, PageRun,
+    Zone, PAGE_SIZE,
 };
 use crate::memory::page_pool::{BufferChunk, PagePools, PoolChunk, PooledPages};
 use core::mem::ManuallyDrop;
@@ -266,7 +267,7 @@ pub(crate) fn alloc_write_combined(
             }
         }
     }
-    pools.backing(chunks, pooled)
+    pools.backing(kvvec_fit(chunks), pooled)
 }
 
 impl PoolChunk for WcChunk {
