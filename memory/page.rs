@@ -183,12 +183,16 @@ pub(crate) fn kvvec_may_fail<T>(capacity: usize) -> Result<KVVec<T>> {
     Ok(unsafe { KVVec::from_raw_parts(ptr, 0, capacity) })
 }
 
+/// Below this much unused room a list is left as it is: a smaller
+/// allocation would save less than it costs.
+const FIT_MIN_SPARE: usize = 128;
+
 /// `v` moved into a vector of its own length, where the room it does not
-/// use is a page or more and a new vector can be had without calling the
-/// OOM killer; else `v` as it is. For lists sized for the worst case that
-/// then live as long as a buffer.
+/// use is [`FIT_MIN_SPARE`] bytes or more and a new vector can be had
+/// without calling the OOM killer; else `v` as it is. For lists sized for
+/// the worst case that then live as long as a buffer.
 pub(crate) fn kvvec_fit<T>(v: KVVec<T>) -> KVVec<T> {
-    if (v.capacity() - v.len()).saturating_mul(core::mem::size_of::<T>()) < PAGE_SIZE {
+    if (v.capacity() - v.len()).saturating_mul(core::mem::size_of::<T>()) < FIT_MIN_SPARE {
         return v;
     }
     let Ok(mut fit) = kvvec_may_fail::<T>(v.len()) else {
