@@ -58,14 +58,15 @@ mutants:
 check-mainline:
 	@tools/testing/check --mainline
 
-# rust_dma_heap against upstream's C heaps, same source, same machine, same
-# run; ROUNDS= boots of each (default 3). Writes results/bench/ and the
-# table in Documentation/performance.rst.
+# rust_dma_heap against upstream's C heaps, same source and configuration,
+# same machine, same run: ROUNDS= boots of each kernel and as many paired
+# boots (default 5). Writes results/bench/ and the tables in
+# Documentation/performance.rst.
 bench:
-	@tools/testing/bench/run $(or $(ROUNDS),3) --update-doc
+	@tools/testing/bench/run $(or $(ROUNDS),5) --update-doc
 
 # The same on Linux 7.3, against its own C heaps (the mainline flavour).
 bench-mainline:
-	@tools/testing/bench/run $(or $(ROUNDS),3) --mainline --update-doc
+	@tools/testing/bench/run $(or $(ROUNDS),5) --mainline --update-doc
 
 .PHONY: demo check check-all check-quick check-mainline shell stress fuzz mutants bench bench-mainline

@@ -74,19 +74,19 @@ mainline_toolchain_id() {
 # The make flags that select a flavour's architecture and compiler.
 kernel_make_flags() {
 	case $1 in
-	x86_64|upstream) echo "ARCH=x86_64" ;;
+	x86_64|x86_64-c|upstream) echo "ARCH=x86_64" ;;
 	debug)	echo "ARCH=x86_64 LLVM=1" ;;
 	arm64|gki) echo "ARCH=arm64 LLVM=1" ;;
 	# 7.3 needs bindgen >= 0.71.1 with a libclang >= 17.
 	mainline|mainline-standalone) echo "ARCH=x86_64 BINDGEN=$MAINLINE_BINDGEN" ;;
 	# Rust with KASAN needs Clang, and 7.3 a newer one than Debian 12's.
 	mainline-debug) echo "ARCH=x86_64 LLVM=$MAINLINE_LLVM BINDGEN=$MAINLINE_BINDGEN" ;;
-	*)	die "unknown kernel flavour '$1' (x86_64, arm64, debug, upstream, gki, mainline, mainline-standalone, mainline-debug)" ;;
+	*)	die "unknown kernel flavour '$1' (x86_64, x86_64-c, arm64, debug, upstream, gki, mainline, mainline-standalone, mainline-debug)" ;;
 	esac
 }
 
 flavour_arch() {
-	case $1 in x86_64|debug|upstream|mainline*) echo x86_64 ;; arm64|gki) echo arm64 ;; esac
+	case $1 in x86_64|x86_64-c|debug|upstream|mainline*) echo x86_64 ;; arm64|gki) echo arm64 ;; esac
 }
 
 # The kernel command line a flavour's VMs boot with: x86_64 kernels get
@@ -109,6 +109,9 @@ flavour_fragments() {
 	debug)	echo "$k/base.config $k/x86_64.config $k/debug.config" ;;
 	arm64)	echo "$k/base.config $k/arm64.config" ;;
 	upstream) echo "$k/base.config $k/x86_64.config $k/upstream.config" ;;
+	# make bench's paired design on 6.12: the x86_64 kernel (same fragments,
+	# same patches) with upstream's C heaps built in, ours hosted beside them.
+	x86_64-c) echo "$k/base.config $k/x86_64.config $k/intree.config $k/memcg.config $k/uncached.config $k/upstream.config" ;;
 	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
 	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/memcg.config $k/dmem.config $k/kunit.config" ;;
 	mainline-standalone) echo "$k/base.config $k/x86_64.config" ;;

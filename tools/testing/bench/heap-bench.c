@@ -131,6 +131,48 @@ static void bench_alloc_close(const char *heap_name, int heap, size_t len)
 	report("alloc+close", heap_name, size_name(len), "us", v, n);
 }
 
+/* SUnreclaim + VmallocUsed from /proc/meminfo, in kB: the kernel memory a
+ * heap's buffers keep (their lists and tables, the dma-buf, its file). */
+static long kernel_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v, kb = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SUnreclaim: %ld", &v) == 1 || sscanf(line, "VmallocUsed: %ld", &v) == 1)
+			kb += v;
+	fclose(f);
+	return kb;
+}
+
+/* Kernel memory per live buffer: @count buffers of @len held at once. */
+static void bench_kmem(const char *heap_name, int heap, size_t len, int count)
+{
+	double v[MAX_SAMPLES];
+	int fds[1000], n = 0;
+
+	for (int rep = 0; rep < 3 && count <= 1000; rep++) {
+		long before = kernel_kb(), after;
+		int got = 0;
+
+		for (; got < count; got++) {
+			fds[got] = heap_alloc(heap, len);
+			if (fds[got] < 0)
+				break;
+		}
+		after = kernel_kb();
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+		if (got < count || before < 0 || after < 0)
+			break;
+		v[n++] = (after - before) * 1024.0 / count;
+	}
+	report("kmem-per-buffer", heap_name, size_name(len), "B", v, n);
+}
+
 /*
  * rust_dma_heap's system heap keeps freed pages in pools, zeroed by a worker
  * (/sys/kernel/debug/rust_dma_heap/system-pool). Waits until that worker is
@@ -651,6 +693,12 @@ int main(int argc, char **argv)
 			bench_sync("system", sys, vgem, 2);
 			bench_sync("cma", cma, vgem, 1);
 			bench_sync("cma", cma, vgem, 2);
+		}
+		if (want("kmem-per-buffer")) {
+			bench_kmem("system", sys, 4 * KiB, 1000);
+			bench_kmem("system", sys, MiB, 200);
+			bench_kmem("system", sys, 32 * MiB, 16);
+			bench_kmem("cma", cma, MiB, 16);
 		}
 		if (want("blockdev-read-256M"))
 			bench_file_read("system", sys);
