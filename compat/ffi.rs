@@ -28,6 +28,15 @@ opaque!(cma);
 #[cfg(CONFIG_CGROUP_DMEM)]
 opaque!(dmem_cgroup_region, dmem_cgroup_pool_state);
 
+/// `struct rdh_page_run`: a run of contiguous pages, as a buffer keeps its
+/// list of them (`memory/buffer.rs`'s `Run`, which has this layout).
+#[repr(C)]
+pub(crate) struct PageRunRaw {
+    pub(crate) first: *mut bindings::page,
+    pub(crate) count: usize,
+    pub(crate) start: usize,
+}
+
 /// `struct rdh_gfp_bits` in `glue.h`: GFP bits the bindings lack.
 #[repr(C)]
 pub(crate) struct GfpBits {
@@ -96,7 +105,7 @@ extern "C" {
     pub(crate) fn rdh_page_to_pfn(page: *mut bindings::page) -> c_ulong;
     pub(crate) fn rdh_sg_fill(
         table: *mut bindings::sg_table,
-        runs: *const c_void,
+        runs: *const PageRunRaw,
         nr_runs: usize,
         seg_pages: usize,
     ) -> c_int;

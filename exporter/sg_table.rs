@@ -137,13 +137,12 @@ impl<B: Backing> SgTable<B> {
         let ret = unsafe { bindings::sg_alloc_table(table.get(), nents, bindings::GFP_KERNEL) };
         kernel::error::to_result(ret)?;
 
-        let runs = pages.raw_runs();
+        let (runs, nr_runs) = pages.raw_runs();
         // SAFETY: `sg_alloc_table()` succeeded with the `nents` entries that
         // cutting `runs` (the runs of `pages`, each of contiguous pages that
         // `pages` keeps alive) into `seg_pages` pages makes, as counted
         // above; each entry is then at most `MAX_SEGMENT` bytes.
-        let ret =
-            unsafe { ffi::rdh_sg_fill(table.get(), runs.as_ptr().cast(), runs.len(), seg_pages) };
+        let ret = unsafe { ffi::rdh_sg_fill(table.get(), runs, nr_runs, seg_pages) };
         if let Err(e) = kernel::error::to_result(ret) {
             // SAFETY: Set up by `sg_alloc_table()` above, used by nothing.
             unsafe { bindings::sg_free_table(table.get()) };

@@ -13,6 +13,7 @@
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every
 //! table and mapping it builds: what it counts is what it fills.
 
+use crate::compat::ffi;
 use crate::memory::page::{kvvec_may_fail, BuddyPages, PageRun, PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -81,16 +82,16 @@ unsafe impl Backing for KVVec<BuddyPages> {
 /// One run of the core's own list; `struct rdh_page_run` to the C glue.
 #[derive(Clone, Copy)]
 #[repr(C)]
-pub(crate) struct Run {
+struct Run {
     first: NonNull<bindings::page>,
     count: usize,
     /// The buffer's page index of `first`.
     start: usize,
 }
 
-// `struct rdh_page_run` (glue/glue.h) is a page pointer and two `size_t`s,
-// in this order.
-const _: () = assert!(core::mem::size_of::<Run>() == 3 * core::mem::size_of::<usize>());
+// `struct rdh_page_run` (glue/glue.h, `ffi::PageRunRaw`) is a page pointer
+// and two `size_t`s, in this order, as `Run` is.
+const _: () = assert!(core::mem::size_of::<Run>() == core::mem::size_of::<ffi::PageRunRaw>());
 
 /// A buffer's pages, from export to release.
 ///
@@ -157,10 +158,11 @@ impl<B: Backing> BufferPages<B> {
     }
 
     /// The runs as they are stored, for the C glue to walk
-    /// (`rdh_sg_fill()`): each a first page and a number of pages, the
-    /// same runs [`BufferPages::runs`] gives.
-    pub(crate) fn raw_runs(&self) -> &[Run] {
-        &self.runs
+    /// (`rdh_sg_fill()`): a pointer to that many runs laid out as `struct
+    /// rdh_page_run`, valid while `self` lives, the same runs
+    /// [`BufferPages::runs`] gives.
+    pub(crate) fn raw_runs(&self) -> (*const ffi::PageRunRaw, usize) {
+        (self.runs.as_ptr().cast(), self.runs.len())
     }
 
     /// The buffer's `index`th page, or `None` past its end: a binary
