@@ -14,8 +14,10 @@
 //! the releasing thread instead, which costs less than waking the worker;
 //! and an allocation that finds a pool empty takes a queued chunk the
 //! worker has not reached yet and zeroes it itself, so that no page is
-//! zeroed twice over (a new one here, the queued one there). A chunk that anyone else still holds a reference
-//! to (a pin taken through a mapping, say) is given back to the buddy
+//! zeroed twice over (a new one here, the queued one there).
+//!
+//! A chunk that anyone else still holds a reference to (a pin taken through
+//! a mapping, say) is given back to the buddy
 //! allocator instead: its last holder frees it, and it never reaches another
 //! buffer. So does a chunk that would take the pools over their limit
 //! (`pool_max_kb`, a sixteenth of RAM by default, `0` for no pools at all).
@@ -638,7 +640,8 @@ impl<C: PoolChunk> PagePools<C> {
         drop(lists);
         match taken {
             Some(Taken { chunk, room }) => {
-                // (Empty: the pool keeps its room.)
+                // (Dropped outside the lock: a pool that grew its room
+                // past `KEPT_ROOM` gives it up when it empties.)
                 drop(room);
                 Some(chunk)
             }
