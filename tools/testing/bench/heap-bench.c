@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,15 @@ static double median(double *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The value below which a fraction @p of the @n samples lie (sorts @v). */
+static double percentile(double *v, int n, double p)
+{
+	int i = (int)(p * n);
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[i < n ? i : n - 1];
 }
 
 static void report(const char *row, const char *heap, const char *param, const char *unit,
@@ -432,7 +442,8 @@ static void bench_churn(const char *heap_name, int heap, int threads)
 	char param[16];
 
 	for (int rep = 0; rep < 3; rep++) {
-		struct churn c[2] = { { heap, 1.5 }, { heap, 1.5 } };
+		struct churn c[2] = { { .heap = heap, .seconds = 1.5 },
+				      { .heap = heap, .seconds = 1.5 } };
 		pthread_t t[2];
 		double total = 0;
 		bool failed = false;
@@ -614,6 +625,279 @@ static void bench_file_read(const char *heap_name, int heap)
 	report("blockdev-read-256M", heap_name, "O_DIRECT", "us", v[1], n[1]);
 }
 
+/* One figure measured once (already a median or a total). */
+static void report_one(const char *row, const char *heap, const char *param, const char *unit,
+		       double value, bool ok)
+{
+	report(row, heap, param, unit, &value, ok ? 1 : 0);
+}
+
+struct threads_arg {
+	int heap;
+	size_t len;
+	int reps;
+	bool failed;
+};
+
+static void *alloc_close_thread(void *arg)
+{
+	struct threads_arg *t = arg;
+
+	for (int i = 0; i < t->reps; i++) {
+		int fd = heap_alloc(t->heap, t->len);
+
+		if (fd < 0) {
+			t->failed = true;
+			break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * alloc+close from @threads threads at once, each @reps times: the wall
+ * time over the number of buffers, so lower is better and a path that
+ * scales shows its time divided by the threads (this machine has 2 CPUs).
+ */
+static void bench_threads(const char *heap_name, int heap, size_t len, int threads)
+{
+	enum { REPS = 300 };
+	double v[MAX_SAMPLES];
+	int n = 0;
+	char param[64];
+
+	for (int rep = 0; rep < 5; rep++) {
+		struct threads_arg a[4];
+		pthread_t t[4];
+		bool failed = false;
+		double start = now_us();
+
+		for (int i = 0; i < threads; i++) {
+			a[i] = (struct threads_arg){ heap, len, REPS, false };
+			pthread_create(&t[i], NULL, alloc_close_thread, &a[i]);
+		}
+		for (int i = 0; i < threads; i++) {
+			pthread_join(t[i], NULL);
+			failed |= a[i].failed;
+		}
+		if (failed)
+			break;
+		v[n++] = (now_us() - start) / (threads * REPS);
+	}
+	snprintf(param, sizeof(param), "%s-%dthread", size_name(len), threads);
+	report("alloc+close-threads", heap_name, param, "us", v, n);
+}
+
+/*
+ * alloc+close of 4 KiB buffers while @live others are held: what each
+ * buffer the system already has costs a new one (lists, trees, counters).
+ */
+static void bench_live(const char *heap_name, int heap, int live)
+{
+	struct rlimit rl = { live + 256, live + 256 };
+	double v[MAX_SAMPLES];
+	int *fds = calloc(live, sizeof(*fds)), got = 0, n = 0;
+	char param[24];
+
+	if (fds && !setrlimit(RLIMIT_NOFILE, &rl)) {
+		for (; got < live; got++) {
+			fds[got] = heap_alloc(heap, 4 * KiB);
+			if (fds[got] < 0)
+				break;
+		}
+	}
+	for (int i = 0; got == live && i < 200; i++) {
+		double t = now_us();
+		int fd = heap_alloc(heap, 4 * KiB);
+
+		if (fd < 0)
+			break;
+		close(fd);
+		v[n++] = now_us() - t;
+	}
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	free(fds);
+	snprintf(param, sizeof(param), "4K-%dk", live / 1000);
+	report("alloc+close-live", heap_name, param, "us", v, n);
+}
+
+/*
+ * A paced frame loop: the churn row's gralloc mix (three 1080p XRGB8888
+ * buffers and four small ones per frame, each frame's buffers freed three
+ * frames later) at @hz frames a second for 2 s, each allocation timed. A
+ * frame's deadline is what matters there, so the row is the latency of
+ * one allocation at the median and at the 99th percentile.
+ */
+static void bench_frame_loop(const char *heap_name, int heap, int hz)
+{
+	enum { SECONDS = 2, MAX = 240 * SECONDS * FRAME_BUFS };
+	static double v[MAX];
+	size_t sizes[FRAME_BUFS] = { 8294400, 8294400, 8294400,
+				     64 * KiB, 64 * KiB, 16 * KiB, 16 * KiB };
+	int ring[RING][FRAME_BUFS], n = 0, frames = hz * SECONDS;
+	long period_ns = 1000000000L / hz;
+	struct timespec next;
+	bool failed = false;
+	char param[24];
+
+	memset(ring, -1, sizeof(ring));
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (int f = 0; f < frames && !failed; f++) {
+		int *slot = ring[f % RING];
+
+		for (int b = 0; b < FRAME_BUFS; b++) {
+			double t;
+
+			if (slot[b] >= 0)
+				close(slot[b]);
+			t = now_us();
+			slot[b] = heap_alloc(heap, sizes[b]);
+			if (slot[b] < 0) {
+				failed = true;
+				break;
+			}
+			v[n++] = now_us() - t;
+		}
+		next.tv_nsec += period_ns;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+	for (int f = 0; f < RING; f++)
+		for (int b = 0; b < FRAME_BUFS; b++)
+			if (ring[f][b] >= 0)
+				close(ring[f][b]);
+	snprintf(param, sizeof(param), "%dHz-p50", hz);
+	report_one("frame-loop", heap_name, param, "us", failed ? 0 : percentile(v, n, 0.5),
+		   !failed);
+	snprintf(param, sizeof(param), "%dHz-p99", hz);
+	report_one("frame-loop", heap_name, param, "us", failed ? 0 : percentile(v, n, 0.99),
+		   !failed);
+}
+
+/* MemFree from /proc/meminfo, in kB. */
+static long mem_free_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * Memory a heap holds once its buffers are gone: 64 MiB allocated and freed
+ * in 1 MiB buffers, the heap left idle, then what MemFree lacks against
+ * before (held), how long drop_caches (which runs the pools' shrinker)
+ * takes, and what is still lacking after it.
+ */
+static void bench_idle_memory(const char *heap_name, int heap)
+{
+	enum { BUFS = 64 };
+	int fds[BUFS], got = 0, fd;
+	long before, held, after;
+	double t;
+
+	pools_drain();
+	pools_idle();
+	before = mem_free_kb();
+	for (; got < BUFS; got++) {
+		fds[got] = heap_alloc(heap, MiB);
+		if (fds[got] < 0)
+			break;
+	}
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	pools_idle();
+	usleep(200000);
+	held = before - mem_free_kb();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	t = now_us();
+	if (fd < 0 || write(fd, "2", 1) != 1)
+		got = 0;
+	t = now_us() - t;
+	if (fd >= 0)
+		close(fd);
+	after = before - mem_free_kb();
+	report_one("idle-memory", heap_name, "held", "KiB", held, got == BUFS && before > 0);
+	report_one("idle-memory", heap_name, "shrink", "us", t, got == BUFS);
+	report_one("idle-memory", heap_name, "after-shrink", "KiB", after,
+		   got == BUFS && before > 0);
+}
+
+#define IMPORTER_CTL "/sys/kernel/debug/rdh_importer/ctl"
+
+/*
+ * Rows through the test importer (rdh_importer.ko), a driver that maps
+ * what it imports on every kernel: each is one command repeated @reps
+ * times inside the kernel, timed from here and divided by @reps. With no
+ * @setup, @fmt gets the buffer's fd and @reps; else @setup gets the fd
+ * (it attaches the buffer in slot 0) and @fmt only @reps.
+ */
+static void bench_importer(const char *row, const char *heap_name, int heap, size_t len,
+			   const char *param, const char *setup, const char *fmt, int reps)
+{
+	double v[MAX_SAMPLES];
+	int n = 0, fd = heap_alloc(heap, len);
+	char cmd[96];
+	bool ready = fd >= 0;
+
+	if (ready && setup) {
+		snprintf(cmd, sizeof(cmd), setup, fd);
+		ready = !write_str(IMPORTER_CTL, cmd);
+	}
+	for (int rep = 0; ready && rep < 7; rep++) {
+		double t;
+
+		if (setup)
+			snprintf(cmd, sizeof(cmd), fmt, reps);
+		else
+			snprintf(cmd, sizeof(cmd), fmt, fd, reps);
+		t = now_us();
+		if (write_str(IMPORTER_CTL, cmd))
+			break;
+		v[n++] = (now_us() - t) / reps;
+	}
+	if (ready && setup)
+		write_str(IMPORTER_CTL, "detach 0");
+	if (fd >= 0)
+		close(fd);
+	report(row, heap_name, param, "us", v, n);
+}
+
+static void bench_importer_rows(const char *heap_name, int heap)
+{
+	struct { size_t len; int reps; } s[] = { { MiB, 200 }, { 32 * MiB, 20 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(s); i++) {
+		const char *size = size_name(s[i].len);
+		char param[64];
+
+		/* Device 0: no segment limit, 64-bit DMA. */
+		bench_importer("importer-attach+map", heap_name, heap, s[i].len, size, NULL,
+			       "cycle %d 0 %d 0", s[i].reps);
+		/* Device 1: 64 KiB segments, 32-bit DMA (below 4 GiB here). */
+		snprintf(param, sizeof(param), "%s-seg64K", size);
+		bench_importer("importer-attach+map", heap_name, heap, s[i].len, param, NULL,
+			       "cycle %d 1 %d 0", s[i].reps);
+		/* Unmap and map again on an attachment that stays. */
+		bench_importer("unmap+map-attached", heap_name, heap, s[i].len, size,
+			       "attach 0 %d 0", "mapcycle 0 %d", s[i].reps);
+		bench_importer("vmap+vunmap", heap_name, heap, s[i].len, size, NULL,
+			       "vmap %d %d", s[i].reps);
+	}
+}
+
 /* The rows --only names, separated by commas; NULL for every row. */
 static const char *only;
 
@@ -677,6 +961,20 @@ int main(int argc, char **argv)
 	}
 	if (want("camera-4x4M"))
 		bench_camera("cma", cma);
+	for (int t = 1; want("alloc+close-threads") && t <= 4; t *= 2) {
+		bench_threads("system", sys, 4 * KiB, t);
+		bench_threads("system", sys, 64 * KiB, t);
+	}
+	if (want("alloc+close-live")) {
+		bench_live("system", sys, 1000);
+		bench_live("system", sys, 50000);
+	}
+	if (want("frame-loop")) {
+		bench_frame_loop("system", sys, 60);
+		bench_frame_loop("system", sys, 120);
+	}
+	if (want("idle-memory"))
+		bench_idle_memory("system", sys);
 	if (!zeroing_only) {
 		for (size_t i = 0; want("mmap+touch") && i < ARRAY_SIZE(sys_sizes); i++)
 			bench_mmap_touch("system", sys, sys_sizes[i]);
@@ -699,6 +997,10 @@ int main(int argc, char **argv)
 			bench_kmem("system", sys, MiB, 200);
 			bench_kmem("system", sys, 32 * MiB, 16);
 			bench_kmem("cma", cma, MiB, 16);
+		}
+		if (want("importer")) {
+			bench_importer_rows("system", sys);
+			bench_importer_rows("cma", cma);
 		}
 		if (want("blockdev-read-256M"))
 			bench_file_read("system", sys);

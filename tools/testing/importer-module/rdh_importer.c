@@ -24,6 +24,9 @@
  *   detach SLOT            unmap and detach
  *   remap SLOT             map SLOT's attachment a second time while the
  *                          first mapping stands (undone at once if it works)
+ *   mapcycle SLOT N        N times: unmap SLOT's mapping and map its
+ *                          attachment again (the attachment stays); if a
+ *                          map fails, SLOT is detached and emptied
  *   check SLOT SEED        the device sees pattern SEED, else -EIO
  *   fill SLOT SEED         the device writes pattern SEED
  *   cycle FD DEV N SEED    N times: attach, map, check SEED (unless 0),
@@ -403,6 +406,24 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 		if (IS_ERR(sgt))
 			return PTR_ERR(sgt);
 		dma_buf_unmap_attachment_unlocked(slots[slot].att, sgt, DMA_BIDIRECTIONAL);
+	} else if (!strcmp(cmd, "mapcycle")) {
+		for (long long n = nargs >= 2 ? a[1] : 0; n > 0; n--) {
+			struct dma_buf_attachment *att = slots[slot].att;
+
+			dma_buf_unmap_attachment_unlocked(att, slots[slot].sgt, DMA_BIDIRECTIONAL);
+			slots[slot].sgt = dma_buf_map_attachment_unlocked(att, DMA_BIDIRECTIONAL);
+			if (IS_ERR(slots[slot].sgt)) {
+				ret = PTR_ERR(slots[slot].sgt);
+				if (slots[slot].holding)
+					dma_buf_vunmap_unlocked(slots[slot].buf, &slots[slot].held);
+				slots[slot].holding = false;
+				dma_buf_detach(slots[slot].buf, att);
+				dma_buf_put(slots[slot].buf);
+				slots[slot].buf = NULL;
+				break;
+			}
+			cond_resched();
+		}
 	} else if (!strcmp(cmd, "info")) {
 		ret = slot_info(slots[slot].buf, slots[slot].sgt);
 	} else if (!strcmp(cmd, "pin")) {
@@ -479,7 +500,7 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t coun
 		return count;
 	}
 	if (!strcmp(cmd, "attach") || !strcmp(cmd, "detach") || !strcmp(cmd, "remap") ||
-	    !strcmp(cmd, "check") ||
+	    !strcmp(cmd, "mapcycle") || !strcmp(cmd, "check") ||
 	    !strcmp(cmd, "fill") || !strcmp(cmd, "info") || !strcmp(cmd, "pin") ||
 	    !strcmp(cmd, "hold") || !strcmp(cmd, "unhold")) {
 		mutex_lock(&slots_lock);
