@@ -144,8 +144,13 @@ extern "C" {
         page: *mut bindings::page,
         count: c_ulong,
     ) -> c_int;
-    pub(crate) fn rdh_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
-    pub(crate) fn rdh_vmap_wc(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
+    pub(crate) fn rdh_vmap_runs(
+        scratch: *mut *mut bindings::page,
+        runs: *const PageRunRaw,
+        nr_runs: usize,
+        count: c_uint,
+        wc: bool,
+    ) -> *mut c_void;
     pub(crate) fn rdh_vma_set_writecombine(vma: *mut bindings::vm_area_struct);
     pub(crate) fn rdh_vma_set_ops(vma: *mut bindings::vm_area_struct, pages: bool);
     pub(crate) fn rdh_set_pages_wc(pages: *mut *mut bindings::page, count: c_int) -> c_int;

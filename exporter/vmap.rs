@@ -10,6 +10,7 @@ use crate::compat::ffi;
 use crate::memory::buffer::{Backing, BufferPages};
 use crate::memory::page::PAGE_SIZE;
 use core::ptr::NonNull;
+use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -38,31 +39,25 @@ const MAX_MAINTAIN: usize = (i32::MAX as usize) & !(PAGE_SIZE - 1);
 impl<B: Backing> KernelMapping<B> {
     /// Maps every page of `pages`.
     fn new(pages: &BufferPages<B>) -> Result<Self> {
-        let mut array = KVVec::with_capacity(pages.pages(), GFP_KERNEL)?;
-        for run in pages.runs() {
-            for n in 0..run.pages() {
-                if let Some(page) = run.page_ptr(n) {
-                    array.push(page, GFP_KERNEL)?;
-                }
-            }
-        }
-        let nr = u32::try_from(array.len()).map_err(|_| ENOMEM)?;
-        // SAFETY: `array` holds `nr` valid pages, which `pages` keeps alive
-        // for as long as the mapping (we keep a reference); they may be
-        // mapped write-combined if the backing says so (`Backing`'s
-        // contract).
+        let count = pages.pages();
+        let nr = u32::try_from(count).map_err(|_| ENOMEM)?;
+        // Room for the page pointers `vmap()` takes, filled in C from the
+        // runs in one call and dropped once the mapping is made.
+        let mut scratch = KVVec::<*mut bindings::page>::with_capacity(count, GFP_KERNEL)?;
+        let (runs, nr_runs) = pages.raw_runs();
+        // SAFETY: `scratch` has room for `nr` pointers (written, never read
+        // back here); `runs` is the buffer's `nr_runs` runs, `nr` pages in
+        // all, which `pages` keeps alive for as long as the mapping (we keep
+        // a reference); they may be mapped write-combined if the backing
+        // says so (`Backing`'s contract).
         let addr = unsafe {
-            if B::WRITE_COMBINED {
-                ffi::rdh_vmap_wc(array.as_mut_ptr(), nr)
-            } else {
-                ffi::rdh_vmap(array.as_mut_ptr(), nr)
-            }
+            ffi::rdh_vmap_runs(scratch.as_mut_ptr(), runs, nr_runs, nr, B::WRITE_COMBINED)
         };
         let addr = NonNull::new(addr).ok_or(ENOMEM)?;
         // INVARIANT: `addr` maps the `len` bytes of `pages`, kept alive.
         Ok(Self {
             addr,
-            len: array.len() * PAGE_SIZE,
+            len: count * PAGE_SIZE,
             _pages: pages.keep_alive(),
         })
     }

@@ -142,8 +142,8 @@ bool rdh_dma_buf_mangles_tables(void);
 void rdh_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 int rdh_vm_insert_run(struct vm_area_struct *vma, unsigned long addr, struct page *page,
 		      unsigned long count);
-void *rdh_vmap(struct page **pages, unsigned int count);
-void *rdh_vmap_wc(struct page **pages, unsigned int count);
+void *rdh_vmap_runs(struct page **scratch, const struct rdh_page_run *runs, size_t nr_runs,
+		    unsigned int count, bool wc);
 void rdh_vma_set_writecombine(struct vm_area_struct *vma);
 void rdh_vma_set_ops(struct vm_area_struct *vma, bool pages);
 int rdh_set_pages_wc(struct page **pages, int count);

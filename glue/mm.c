@@ -96,31 +96,33 @@ void rdh_clear_lowmem_pages(struct page *page, unsigned int count)
 }
 
 /**
- * rdh_vmap() - Map pages contiguously into the kernel, cached.
- * @pages: the pages.
- * @count: how many.
+ * rdh_vmap_runs() - Map runs of pages contiguously into the kernel.
+ * @scratch: room for @count page pointers, used only during the call.
+ * @runs: the runs, each of physically contiguous pages.
+ * @nr_runs: how many runs there are.
+ * @count: how many pages the runs hold in all.
+ * @wc: map them write-combined rather than cached.
  *
- * Return: the address, or NULL.
+ * Return: the address, or NULL (also if the runs do not hold @count pages).
  */
-void *rdh_vmap(struct page **pages, unsigned int count)
+void *rdh_vmap_runs(struct page **scratch, const struct rdh_page_run *runs, size_t nr_runs,
+		    unsigned int count, bool wc)
 {
-	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < nr_runs; i++) {
+		if (runs[i].count > count - n)
+			return NULL;
+		for (size_t j = 0; j < runs[i].count; j++)
+			scratch[n++] = rdh_compat_nth_page(runs[i].first, j);
+	}
+	if (n != count)
+		return NULL;
+	return vmap(scratch, count, VM_MAP, wc ? pgprot_writecombine(PAGE_KERNEL) : PAGE_KERNEL);
 }
 
 /**
- * rdh_vmap_wc() - Map pages contiguously into the kernel, write-combined.
- * @pages: the pages.
- * @count: how many.
- *
- * Return: the address, or NULL.
- */
-void *rdh_vmap_wc(struct page **pages, unsigned int count)
-{
-	return vmap(pages, count, VM_MAP, pgprot_writecombine(PAGE_KERNEL));
-}
-
-/**
- * rdh_vunmap() - Undo rdh_vmap() or rdh_vmap_wc().
+ * rdh_vunmap() - Undo rdh_vmap_runs().
  * @vaddr: the address they returned.
  */
 void rdh_vunmap(const void *vaddr)
