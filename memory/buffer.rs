@@ -93,6 +93,65 @@ struct Run {
 // and two `size_t`s, in this order, as `Run` is.
 const _: () = assert!(core::mem::size_of::<Run>() == core::mem::size_of::<ffi::PageRunRaw>());
 
+/// How many runs a buffer lists without an allocation of its own: a system
+/// heap buffer of up to 1 MiB is one chunk, and a CMA or carveout buffer
+/// one run.
+const INLINE_RUNS: usize = 2;
+
+/// The core's list of a buffer's runs: inside the buffer for the few runs
+/// of a small or contiguous one, else an array of its own.
+///
+/// # Invariants
+///
+/// `Inline`'s `len` is at most `INLINE_RUNS`; its runs past `len` are
+/// placeholders, never handed out.
+enum RunList {
+    Inline {
+        runs: [Run; INLINE_RUNS],
+        len: usize,
+    },
+    Heap(KVVec<Run>),
+}
+
+impl RunList {
+    /// A list with room for `count` runs.
+    fn with_capacity(count: usize) -> Result<Self> {
+        if count > INLINE_RUNS {
+            return Ok(Self::Heap(kvvec_may_fail(count)?));
+        }
+        let unused = Run {
+            first: NonNull::dangling(),
+            count: 0,
+            start: 0,
+        };
+        // INVARIANT: No run yet.
+        Ok(Self::Inline {
+            runs: [unused; INLINE_RUNS],
+            len: 0,
+        })
+    }
+
+    /// Adds `run`; `EINVAL` past the room asked for, if inline.
+    fn push(&mut self, run: Run) -> Result {
+        match self {
+            Self::Inline { runs, len } => {
+                *runs.get_mut(*len).ok_or(EINVAL)? = run;
+                // INVARIANT: Checked to be below `INLINE_RUNS` just above.
+                *len += 1;
+                Ok(())
+            }
+            Self::Heap(v) => v.push(run, GFP_KERNEL).map_err(Into::into),
+        }
+    }
+
+    fn as_slice(&self) -> &[Run] {
+        match self {
+            Self::Inline { runs, len } => &runs[..*len],
+            Self::Heap(v) => v,
+        }
+    }
+}
+
 /// A buffer's pages, from export to release.
 ///
 /// Only [`BufferPages::new`] makes one, from a [`Backing`] the core then
@@ -108,7 +167,7 @@ const _: () = assert!(core::mem::size_of::<Run>() == core::mem::size_of::<ffi::P
 /// `pages * PAGE_SIZE` does not overflow.
 pub(crate) struct BufferPages<B: Backing> {
     backing: Arc<B>,
-    runs: KVVec<Run>,
+    runs: RunList,
     pages: usize,
 }
 
@@ -122,19 +181,16 @@ impl<B: Backing> BufferPages<B> {
     /// Takes over `backing` and lists its runs.
     pub(crate) fn new(backing: B) -> Result<Self> {
         let backing = Arc::new(backing, GFP_KERNEL)?;
-        let mut runs = kvvec_may_fail(backing.runs().count())?;
+        let mut runs = RunList::with_capacity(backing.runs().count())?;
         let mut pages: usize = 0;
         for run in backing.runs() {
             let start = pages;
             pages = pages.checked_add(run.pages()).ok_or(ENOMEM)?;
-            runs.push(
-                Run {
-                    first: run.first(),
-                    count: run.pages(),
-                    start,
-                },
-                GFP_KERNEL,
-            )?;
+            runs.push(Run {
+                first: run.first(),
+                count: run.pages(),
+                start,
+            })?;
         }
         if pages == 0 {
             return Err(EINVAL);
@@ -150,7 +206,7 @@ impl<B: Backing> BufferPages<B> {
 
     /// The buffer's runs of contiguous pages, in buffer order.
     pub(crate) fn runs(&self) -> impl Iterator<Item = PageRun<'_>> + '_ {
-        self.runs.iter().map(|r| {
+        self.runs.as_slice().iter().map(|r| {
             // SAFETY: By the type invariant the run's pages stay allocated
             // while `backing` lives, which is at least as long as `self`.
             unsafe { PageRun::from_raw(r.first, r.count) }
@@ -162,14 +218,16 @@ impl<B: Backing> BufferPages<B> {
     /// rdh_page_run`, valid while `self` lives, the same runs
     /// [`BufferPages::runs`] gives.
     pub(crate) fn raw_runs(&self) -> (*const ffi::PageRunRaw, usize) {
-        (self.runs.as_ptr().cast(), self.runs.len())
+        let runs = self.runs.as_slice();
+        (runs.as_ptr().cast(), runs.len())
     }
 
     /// The buffer's `index`th page, or `None` past its end: a binary
     /// search of the runs (a 4 GiB buffer of single pages has a million).
     pub(crate) fn page(&self, index: usize) -> Option<NonNull<bindings::page>> {
-        let after = self.runs.partition_point(|r| r.start <= index);
-        let r = self.runs.get(after.checked_sub(1)?)?;
+        let runs = self.runs.as_slice();
+        let after = runs.partition_point(|r| r.start <= index);
+        let r = runs.get(after.checked_sub(1)?)?;
         // SAFETY: By the type invariant the run's pages stay allocated
         // while `backing` lives, which is at least as long as `self`.
         let run = unsafe { PageRun::from_raw(r.first, r.count) };
