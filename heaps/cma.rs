@@ -85,11 +85,7 @@ impl Heap for CmaHeap {
         if !self.area.could_hold(len) {
             return Err(ENOMEM);
         }
-        let mut pages = self.area.alloc(count, buffer_align_order(count))?;
-        // Gives up (and the pages back) with `EINTR` if the caller is killed
-        // meanwhile: a dying process should not wait for gigabytes.
-        pages.zero()?;
-        Ok(pages)
+        self.area.alloc(count, buffer_align_order(count))?.zero()
     }
 
     fn figure(&self, which: Figure) -> Option<u64> {

@@ -128,7 +128,7 @@ impl CmaArea {
     /// (at most `2^MAX_ALIGN_ORDER`: a larger order is clamped, as
     /// `dma_alloc_from_contiguous()` does). The pages are not zeroed. Fails
     /// quietly with `ENOMEM`.
-    pub(crate) fn alloc(&self, count: usize, align_order: u32) -> Result<CmaPages> {
+    pub(crate) fn alloc(&self, count: usize, align_order: u32) -> Result<UnzeroedCmaPages> {
         if count == 0 {
             return Err(EINVAL);
         }
@@ -143,11 +143,29 @@ impl CmaArea {
         ledger::CMA.took(count);
         // INVARIANT: `cma_alloc()` just gave us these pages, counted just
         // above.
-        Ok(CmaPages {
+        Ok(UnzeroedCmaPages(CmaPages {
             area: *self,
             first,
             count,
-        })
+        }))
+    }
+}
+
+/// Pages just taken from a CMA area, still holding whatever their last
+/// user left there (CMA lends its free pages to movable allocations).
+///
+/// Not a [`Backing`]: the only way to a buffer's [`CmaPages`] is
+/// [`UnzeroedCmaPages::zero`], so no heap can export them unzeroed.
+pub(crate) struct UnzeroedCmaPages(CmaPages);
+
+impl UnzeroedCmaPages {
+    /// Zeroes the pages, 1 MiB at a time through the direct map (or a page
+    /// at a time, each mapped for it, if they are highmem). Gives up, and
+    /// the pages back, with `EINTR` when the calling task is killed: a
+    /// dying process should not wait for gigabytes.
+    pub(crate) fn zero(mut self) -> Result<CmaPages> {
+        self.0.zero()?;
+        Ok(self.0)
     }
 }
 
@@ -188,10 +206,8 @@ impl CmaPages {
         unsafe { PageRun::from_raw(self.first, self.count) }
     }
 
-    /// Zeroes the pages, 1 MiB at a time through the direct map (or a page
-    /// at a time, each mapped for it, if they are highmem), stopping with
-    /// `EINTR` when the calling task is killed.
-    pub(crate) fn zero(&mut self) -> Result {
+    /// See [`UnzeroedCmaPages::zero`].
+    fn zero(&mut self) -> Result {
         const STEP: usize = 256;
         let run = self.run();
         // SAFETY: The first page of a run of ours (type invariant); only
