@@ -58,6 +58,14 @@ pub(crate) mod dmem;
 pub(crate) mod ffi;
 pub(crate) mod pool_hooks;
 
+/// Reference-counted handles (`ARef`) and the trait of what they count:
+/// `kernel::sync::aref` on 7.3; on 6.12 `kernel::types` (which 7.3 no
+/// longer re-exports them from). The 6.12 line goes with 6.12.
+#[cfg(rdh_kernel_7)]
+pub(crate) use kernel::sync::aref::{ARef, AlwaysRefCounted};
+#[cfg(not(rdh_kernel_7))]
+pub(crate) use kernel::types::{ARef, AlwaysRefCounted};
+
 /// `fmt!`, to build a `CString` from format arguments.
 #[cfg(not(rdh_kernel_7))]
 pub(crate) use kernel::fmt;

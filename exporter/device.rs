@@ -1,49 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A counted reference to an importer's `struct device`.
+//! An importer's `struct device`, reference-counted as mainline's
+//! `kernel::device::Device` is (`ARef<Device>`).
 //!
-//! 6.12's `kernel::device::Device` keeps its raw pointer crate-private, and
-//! the DMA API needs it, so this module keeps its own small handle.
+//! The kernel crate's `Device` keeps its raw pointer crate-private (6.12
+//! and 7.3), and the DMA API needs it, so this module has its own
+//! transparent wrapper, shaped the same way: replaced by the kernel's once
+//! its `as_raw()` is public.
 
+use crate::compat::{ARef, AlwaysRefCounted};
 use crate::memory::page::PageRun;
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::types::Opaque;
 
-/// A reference to a `struct device`, dropped with `put_device()`.
+/// A `struct device`, only ever reached through a reference a caller holds
+/// or an [`ARef<Device>`] (its `get_device()`/`put_device()` count).
 ///
 /// # Invariants
 ///
-/// `dev` is a valid device on which this value holds one reference.
-pub(crate) struct DeviceRef {
-    dev: NonNull<bindings::device>,
-}
+/// A `&Device` points to a valid device with at least one reference held
+/// for as long as the borrow lasts.
+#[repr(transparent)]
+pub(crate) struct Device(Opaque<bindings::device>);
 
 // SAFETY: Device references may be taken and dropped on any thread.
-unsafe impl Send for DeviceRef {}
-// SAFETY: A shared `DeviceRef` only hands out the pointer.
-unsafe impl Sync for DeviceRef {}
+unsafe impl Send for Device {}
+// SAFETY: Everything `&Device` offers may be called from any thread at
+// once (it reads the device, or takes and drops references).
+unsafe impl Sync for Device {}
 
-impl DeviceRef {
+// SAFETY: A device's lifetime is its embedded kobject's reference count,
+// which `get_device()` and `put_device()` take and drop; the device stays
+// valid while one is held.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: The device is valid (type invariant).
+        unsafe { bindings::get_device(self.as_raw()) };
+    }
+
+    /// # Safety
+    ///
+    /// As [`AlwaysRefCounted::dec_ref`]: the caller owns a reference to
+    /// `obj` and gives it up.
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns one reference, which it gives up here.
+        unsafe { bindings::put_device(obj.cast::<bindings::device>().as_ptr()) };
+    }
+}
+
+impl Device {
     /// Takes a new reference on `dev`.
     ///
     /// # Safety
     ///
     /// `dev` must point to a valid `struct device` for the duration of the call.
-    pub(crate) unsafe fn get(dev: NonNull<bindings::device>) -> Self {
-        // SAFETY: `dev` is valid, as the caller guarantees.
-        unsafe { bindings::get_device(dev.as_ptr()) };
-        // INVARIANT: We just took the reference this value owns.
-        Self { dev }
+    pub(crate) unsafe fn get(dev: NonNull<bindings::device>) -> ARef<Self> {
+        // SAFETY: `Device` is a transparent wrapper of a valid device, as
+        // the caller guarantees for the duration of this call, in which
+        // `ARef::from` takes the reference the result owns.
+        ARef::from(unsafe { dev.cast::<Self>().as_ref() })
     }
 
     pub(crate) fn as_raw(&self) -> *mut bindings::device {
-        self.dev.as_ptr()
+        self.0.get()
     }
 
     /// The device's name, as the kernel logs it (without its NUL).
     pub(crate) fn name(&self) -> &[u8] {
         // SAFETY: A live device (type invariant).
-        let name = unsafe { crate::compat::ffi::rdh_dev_name(self.dev.as_ptr()) };
+        let name = unsafe { crate::compat::ffi::rdh_dev_name(self.as_raw()) };
         if name.is_null() {
             return b"?";
         }
@@ -62,7 +88,7 @@ impl DeviceRef {
         let phys = (run.pfn() as u64) << bindings::PAGE_SHIFT;
         // SAFETY: A live device (type invariant); the range is only
         // compared with what the device can reach.
-        unsafe { crate::compat::ffi::rdh_dma_bounces(self.dev.as_ptr(), phys, run.bytes()) }
+        unsafe { crate::compat::ffi::rdh_dma_bounces(self.as_raw(), phys, run.bytes()) }
     }
 
     /// The longest scatterlist segment the device can take, in bytes: its
@@ -70,23 +96,9 @@ impl DeviceRef {
     /// bounce buffers limit, 256 KiB with swiotlb).
     pub(crate) fn max_segment_size(&self) -> usize {
         // SAFETY: A live device (type invariant).
-        let seg = unsafe { crate::compat::ffi::rdh_dma_max_seg_size(self.dev.as_ptr()) as usize };
+        let seg = unsafe { crate::compat::ffi::rdh_dma_max_seg_size(self.as_raw()) as usize };
         // SAFETY: As above.
-        let mapping = unsafe { bindings::dma_max_mapping_size(self.dev.as_ptr()) };
+        let mapping = unsafe { bindings::dma_max_mapping_size(self.as_raw()) };
         seg.min(mapping)
-    }
-}
-
-impl Clone for DeviceRef {
-    fn clone(&self) -> Self {
-        // SAFETY: We hold a reference, so `dev` is valid (type invariant).
-        unsafe { Self::get(self.dev) }
-    }
-}
-
-impl Drop for DeviceRef {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we own one reference.
-        unsafe { bindings::put_device(self.dev.as_ptr()) };
     }
 }

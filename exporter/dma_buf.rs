@@ -54,7 +54,7 @@ use super::mappings::{Attachment, Mappings};
 use super::vma::Vma;
 use crate::compat;
 use crate::compat::ffi;
-use crate::exporter::device::DeviceRef;
+use crate::exporter::device::Device;
 use crate::memory::buffer::{Backing, BufferPages};
 use crate::stats::accounting::Charge;
 use crate::stats::live::{LiveLink, Owner, SeqWriter};
@@ -261,7 +261,7 @@ impl<E: Exporter> Ops<E> {
         // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `dev` is valid for the call, as the caller guarantees.
-        let dev = unsafe { DeviceRef::get(dev) };
+        let dev = unsafe { Device::get(dev) };
         // Allocated first: once the attachment is recorded, nothing may
         // fail and leave that record behind.
         let slot = AttachmentBox::<E>::new_uninit(GFP_KERNEL)?;

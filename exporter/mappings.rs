@@ -13,7 +13,8 @@
 
 use super::sg_table::{DataDirection, SgTable};
 use super::vmap::SharedVmap;
-use crate::exporter::device::DeviceRef;
+use crate::compat::ARef;
+use crate::exporter::device::Device;
 use crate::memory::buffer::{Backing, BufferPages};
 use core::ffi::c_void;
 use core::ptr::NonNull;
@@ -27,7 +28,7 @@ use kernel::sync::{Arc, LockedBy, Mutex};
 /// device can map the buffer independently. The table is guarded by the
 /// buffer's lock.
 pub(super) struct Attachment<B: Backing> {
-    dev: DeviceRef,
+    dev: ARef<Device>,
     table: LockedBy<SgTable<B>, State<B>>,
 }
 
@@ -84,7 +85,7 @@ impl<B: Backing> Mappings<B> {
     pub(super) fn attach(
         &self,
         pages: &BufferPages<B>,
-        dev: DeviceRef,
+        dev: ARef<Device>,
     ) -> Result<Arc<Attachment<B>>> {
         if !B::LINEAR_MAPPED && pages.runs().any(|run| dev.would_bounce(run)) {
             static LOGGED: AtomicBool = AtomicBool::new(false);
@@ -180,7 +181,7 @@ impl<B: Backing> Mappings<B> {
     /// Calls `f` with each attached device, in attach order, until it fails.
     pub(super) fn for_each_device<E>(
         &self,
-        mut f: impl FnMut(&DeviceRef) -> Result<(), E>,
+        mut f: impl FnMut(&Device) -> Result<(), E>,
     ) -> Result<(), E> {
         for a in self.state.lock().attached.iter().flatten() {
             f(&a.dev)?;

@@ -42,7 +42,8 @@
 
 use crate::compat;
 use crate::compat::ffi;
-use crate::exporter::device::DeviceRef;
+use crate::compat::ARef;
+use crate::exporter::device::Device;
 use crate::memory::buffer::{Backing, BufferPages};
 use crate::memory::page::PAGE_SIZE;
 use core::ptr::NonNull;
@@ -86,7 +87,7 @@ const MAX_SEGMENT: usize = 1 << 31;
 const MAP_ATTRS: usize = bindings::DMA_ATTR_SKIP_CPU_SYNC as usize;
 
 struct DmaMapping {
-    dev: DeviceRef,
+    dev: ARef<Device>,
     /// The direction the importer asked for.
     importer_dir: DataDirection,
     /// The direction the table is mapped in: `ToDevice` or `Bidirectional`.
@@ -167,7 +168,7 @@ impl<B: Backing> SgTable<B> {
     /// (7.3's core copies the table itself under that option.)
     pub(super) fn map(
         &mut self,
-        dev: &DeviceRef,
+        dev: &Device,
         dir: DataDirection,
     ) -> Result<NonNull<bindings::sg_table>> {
         if self.mapping.is_some() {
@@ -225,7 +226,7 @@ impl<B: Backing> SgTable<B> {
         // INVARIANT: The table was just mapped for `dev` in `mapped_dir`,
         // and `export`, if any, mirrors it.
         self.mapping = Some(DmaMapping {
-            dev: dev.clone(),
+            dev: ARef::from(dev),
             importer_dir: dir,
             mapped_dir,
             export,
