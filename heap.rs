@@ -11,16 +11,36 @@
 //! the tracepoint ([`allocate`]). The front end holds heaps of every type
 //! as [`DynHeap`]s.
 
-use crate::compat::dmem::DmemRegion;
-use crate::compat::fmt;
-use crate::exporter::dma_buf::{DmaBuf, Exporter, FdFlags};
-use crate::memory::page::{total_ram_pages, PAGE_SIZE};
-use crate::stats::accounting::{Charge, Figure, Figures, HeapStats};
-use crate::stats::live::LiveBuffers;
-use crate::stats::trace;
-use kernel::prelude::*;
-use kernel::str::CString;
-use kernel::sync::Arc;
+use crate::{
+    compat::{
+        dmem::DmemRegion,
+        fmt, //
+    },
+    exporter::dma_buf::{
+        DmaBuf,
+        Exporter,
+        FdFlags, //
+    },
+    memory::page::{
+        total_ram_pages,
+        PAGE_SIZE, //
+    },
+    stats::{
+        accounting::{
+            Charge,
+            Figure,
+            Figures,
+            HeapStats, //
+        },
+        live::LiveBuffers,
+        trace, //
+    }, //
+};
+use kernel::{
+    prelude::*,
+    str::CString,
+    sync::Arc, //
+};
 
 /// A source of dma-bufs, exposed as one or more `/dev/dma_heap/<name>` nodes.
 ///

@@ -7,8 +7,16 @@
 //! opaque pointers: their layout is known to C alone. `glue/glue.h` declares the
 //! same functions; `tools/testing/lint` checks that the two agree.
 
-use kernel::bindings;
-use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use kernel::{
+    bindings, //
+    ffi::{
+        c_int,
+        c_long,
+        c_uint,
+        c_ulong,
+        c_void, //
+    },
+};
 
 /// Declares an opaque C type that Rust only passes around by pointer.
 macro_rules! opaque {

@@ -14,13 +14,21 @@
 //! reads through a pointer the module keeps, so both kernels use the glue
 //! (`glue/pools.c`, `glue/debugfs.c`).
 
-use crate::compat::ffi;
-use crate::compat::fmt;
+use crate::compat::{
+    ffi,
+    fmt, //
+};
 use core::ptr::NonNull;
-use kernel::ffi::{c_int, c_ulong, c_void};
-use kernel::prelude::*;
-use kernel::str::CString;
-use kernel::sync::Arc;
+use kernel::{
+    ffi::{
+        c_int,
+        c_ulong,
+        c_void, //
+    },
+    prelude::*,
+    str::CString,
+    sync::Arc, //
+};
 
 /// What the worker thread, the shrinker and the debugfs file do with a
 /// heap's pools.

@@ -8,11 +8,18 @@
 //! transparent wrapper, shaped the same way: replaced by the kernel's once
 //! its `as_raw()` is public.
 
-use crate::compat::{ARef, AlwaysRefCounted};
-use crate::memory::page::PageRun;
+use crate::{
+    compat::{
+        ARef,
+        AlwaysRefCounted, //
+    },
+    memory::page::PageRun, //
+};
 use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::types::Opaque;
+use kernel::{
+    bindings,
+    types::Opaque, //
+};
 
 /// A `struct device`, only ever reached through a reference a caller holds
 /// or an [`ARef<Device>`] (its `get_device()`/`put_device()` count).

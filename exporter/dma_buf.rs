@@ -50,22 +50,52 @@
 pub(crate) use super::sg_table::DataDirection;
 pub(crate) use super::vma::MmapRequest;
 
-use super::mappings::{Attachment, Mappings};
-use super::vma::Vma;
-use crate::compat;
-use crate::compat::ffi;
-use crate::exporter::device::Device;
-use crate::memory::buffer::{Backing, BufferPages};
-use crate::stats::accounting::Charge;
-use crate::stats::live::{LiveLink, Owner, SeqWriter};
-use core::fmt::{self, Write};
-use core::marker::PhantomData;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
-use kernel::bindings;
-use kernel::ffi::{c_int, c_ulong, c_void};
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use super::{
+    mappings::{
+        Attachment,
+        Mappings, //
+    },
+    vma::Vma, //
+};
+use crate::{
+    compat,
+    compat::ffi,
+    exporter::device::Device, //
+    memory::buffer::{
+        Backing,
+        BufferPages, //
+    },
+    stats::{
+        accounting::Charge, //
+        live::{
+            LiveLink,
+            Owner,
+            SeqWriter, //
+        },
+    },
+};
+use core::{
+    fmt::{
+        self,
+        Write, //
+    },
+    marker::PhantomData,
+    ptr::NonNull, //
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    },
+};
+use kernel::{
+    bindings,
+    ffi::{
+        c_int,
+        c_ulong,
+        c_void, //
+    },
+    prelude::*,
+    sync::Arc, //
+};
 
 /// A buffer's policy: what a heap decides about its buffers.
 ///

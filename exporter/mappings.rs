@@ -11,18 +11,40 @@
 //! once for the kernel mapping and every table, and takes none at all while
 //! nothing is mapped.
 
-use super::sg_table::{DataDirection, SgTable};
-use super::vmap::SharedVmap;
-use crate::compat::ARef;
-use crate::exporter::device::Device;
-use crate::memory::buffer::{Backing, BufferPages};
-use core::ffi::c_void;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use kernel::bindings;
-use kernel::new_mutex;
-use kernel::prelude::*;
-use kernel::sync::{Arc, LockedBy, Mutex};
+use super::{
+    sg_table::{
+        DataDirection,
+        SgTable, //
+    },
+    vmap::SharedVmap, //
+};
+use crate::{
+    compat::ARef,
+    exporter::device::Device, //
+    memory::buffer::{
+        Backing,
+        BufferPages, //
+    },
+};
+use core::{
+    ffi::c_void,
+    ptr::NonNull, //
+    sync::atomic::{
+        AtomicBool,
+        AtomicUsize,
+        Ordering, //
+    },
+};
+use kernel::{
+    bindings,
+    new_mutex,
+    prelude::*, //
+    sync::{
+        Arc,
+        LockedBy,
+        Mutex, //
+    },
+};
 
 /// One device's attachment: its device and its own table, so that each
 /// device can map the buffer independently. The table is guarded by the

@@ -40,17 +40,28 @@
 //! Segments are cut to the device's maximum segment and mapping sizes, but
 //! not to its segment boundary mask.
 
-use crate::compat;
-use crate::compat::ffi;
-use crate::compat::ARef;
-use crate::exporter::device::Device;
-use crate::memory::buffer::{Backing, BufferPages};
-use crate::memory::page::PAGE_SIZE;
+use crate::{
+    compat,
+    compat::{
+        ffi,
+        ARef, //
+    },
+    exporter::device::Device, //
+    memory::{
+        buffer::{
+            Backing,
+            BufferPages, //
+        },
+        page::PAGE_SIZE, //
+    },
+};
 use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::prelude::*;
-use kernel::sync::Arc;
-use kernel::types::Opaque;
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::Arc,
+    types::Opaque, //
+};
 
 /// The direction of a DMA transfer, as `enum dma_data_direction`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

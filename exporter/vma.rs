@@ -6,13 +6,27 @@
 //! it may look at the request and then either refuse it or map it, once,
 //! with the buffer's own pages.
 
-use crate::compat::ffi;
-use crate::memory::buffer::{Backing, BufferPages, InsertableBacking};
-use crate::memory::page::{cond_resched, PageRun, PAGE_SIZE};
-use kernel::bindings;
-use kernel::ffi::c_ulong;
-use kernel::prelude::*;
-use kernel::types::Opaque;
+use crate::{
+    compat::ffi, //
+    memory::{
+        buffer::{
+            Backing,
+            BufferPages,
+            InsertableBacking, //
+        },
+        page::{
+            cond_resched,
+            PageRun,
+            PAGE_SIZE, //
+        }, //
+    },
+};
+use kernel::{
+    bindings,
+    ffi::c_ulong,
+    prelude::*,
+    types::Opaque, //
+};
 
 /// A process's mapping of a dma-buf, while the buffer's `mmap` runs.
 ///

@@ -6,14 +6,26 @@
 //! and unmaps, under the buffer's lock (`mappings.rs`); heaps never see a
 //! kernel address.
 
-use crate::compat::ffi;
-use crate::memory::buffer::{Backing, BufferPages};
-use crate::memory::page::PAGE_SIZE;
+use crate::{
+    compat::ffi, //
+    memory::{
+        buffer::{
+            Backing,
+            BufferPages, //
+        },
+        page::PAGE_SIZE, //
+    },
+};
 use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::ffi::{c_int, c_void};
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::{
+    bindings,
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
+    sync::Arc, //
+};
 
 /// All pages of a buffer mapped contiguously into kernel virtual memory.
 ///

@@ -2,14 +2,18 @@
 
 //! The `dma_heap` device class and the `/dev/dma_heap/<name>` nodes.
 
-use crate::compat::ffi;
-use crate::heap::DynHeap;
-use crate::stats::accounting::HeapStats;
+use crate::{
+    compat::ffi,
+    heap::DynHeap,
+    stats::accounting::HeapStats, //
+};
 use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::ffi::c_void;
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::{
+    bindings,
+    ffi::c_void,
+    prelude::*,
+    sync::Arc, //
+};
 
 /// The `dma_heap` device class; devtmpfs names its nodes `dma_heap/<name>`.
 ///

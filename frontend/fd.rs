@@ -2,8 +2,10 @@
 
 //! Reserving a file descriptor and installing a buffer's file in it.
 
-use crate::compat;
-use crate::exporter::dma_buf::DmaBuf;
+use crate::{
+    compat,
+    exporter::dma_buf::DmaBuf, //
+};
 use kernel::prelude::*;
 
 /// An unused file descriptor of the current process, reserved for a buffer.

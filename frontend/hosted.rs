@@ -23,18 +23,42 @@
 //! is added, and a name that cannot be added leaves nothing behind; the
 //! names added before it stay, and the log says which they are.
 
-use crate::compat::ffi;
-use crate::compat::{cstr_bytes, fmt};
-use crate::exporter::dma_buf::DmaBuf;
-use crate::frontend::params;
-use crate::heap::{self, DynHeap, Heap, Request};
-use crate::memory::page::total_ram_pages;
-use crate::stats::accounting::HeapStats;
-use crate::stats::live::{BuffersFile, LiveBuffers};
-use kernel::ffi::{c_int, c_ulong, c_void};
-use kernel::prelude::*;
-use kernel::str::{BStr, CString};
-use kernel::sync::Arc;
+use crate::{
+    compat::{
+        cstr_bytes,
+        ffi,
+        fmt, //
+    },
+    exporter::dma_buf::DmaBuf,
+    frontend::params,
+    heap::{
+        self,
+        DynHeap,
+        Heap,
+        Request, //
+    },
+    memory::page::total_ram_pages, //
+    stats::{
+        accounting::HeapStats, //
+        live::{
+            BuffersFile,
+            LiveBuffers, //
+        },
+    },
+};
+use kernel::{
+    ffi::{
+        c_int,
+        c_ulong,
+        c_void, //
+    },
+    prelude::*,
+    str::{
+        BStr,
+        CString, //
+    },
+    sync::Arc, //
+};
 
 /// The heaps this module has added to the kernel's heap core.
 pub(crate) struct Registry {

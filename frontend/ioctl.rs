@@ -4,15 +4,33 @@
 //! argument handling (`ioctl_args.rs`) and request checks
 //! ([`Request::check`]).
 
-use crate::compat;
-use crate::exporter::dma_buf::DmaBuf;
-use crate::frontend::chardev::NodeTarget;
-use crate::frontend::fd::FdReservation;
-use crate::frontend::ioctl_args::{AllocationArgs, ArgSizes, ARG_SIZE};
-use crate::heap::{self, Request};
-use crate::memory::page::total_ram_pages;
-use kernel::ffi::{c_long, c_uint, c_ulong, c_void};
-use kernel::prelude::*;
+use crate::{
+    compat,
+    exporter::dma_buf::DmaBuf,
+    frontend::{
+        chardev::NodeTarget,
+        fd::FdReservation, //
+        ioctl_args::{
+            AllocationArgs,
+            ArgSizes,
+            ARG_SIZE, //
+        },
+    },
+    heap::{
+        self,
+        Request, //
+    },
+    memory::page::total_ram_pages, //
+};
+use kernel::{
+    ffi::{
+        c_long,
+        c_uint,
+        c_ulong,
+        c_void, //
+    },
+    prelude::*, //
+};
 
 /// Validates one allocation request and carries it out, writing the new
 /// descriptor's number into `data`. The descriptor is installed by the

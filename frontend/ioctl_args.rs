@@ -9,9 +9,16 @@
 //! bit, written back only if it has the read bit), zero-extended when
 //! shorter than ours, so older and newer callers both work.
 
-use kernel::bindings;
-use kernel::ioctl::{_IOC_DIR, _IOC_NR, _IOC_SIZE, _IOWR};
-use kernel::prelude::*;
+use kernel::{
+    bindings,
+    ioctl::{
+        _IOC_DIR,
+        _IOC_NR,
+        _IOC_SIZE,
+        _IOWR, //
+    },
+    prelude::*, //
+};
 
 /// `struct dma_heap_allocation_data` from `uapi/dma-heap.h`.
 #[repr(C)]

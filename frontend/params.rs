@@ -6,8 +6,10 @@
 //! with `module_param()` in `glue/params.c` (`name_prefix` in
 //! `glue/hosted.c`) and read here.
 
-use crate::compat;
-use crate::compat::ffi;
+use crate::{
+    compat,
+    compat::ffi, //
+};
 use kernel::str::CStr;
 
 /// Whether the system heap is registered (`system=`, default on).

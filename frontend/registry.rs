@@ -2,16 +2,41 @@
 
 //! The set of registered heaps and their device nodes.
 
-use crate::compat::{cstr_bytes, fmt};
-use crate::frontend::chardev::{DevtRegion, HeapClass, HeapNode};
-use crate::frontend::params;
-use crate::heap::{self, DynHeap, Heap};
-use crate::stats::accounting::HeapStats;
-use crate::stats::live::{BuffersFile, LiveBuffers};
-use kernel::c_str;
-use kernel::prelude::*;
-use kernel::str::{BStr, CString};
-use kernel::sync::Arc;
+use crate::{
+    compat::{
+        cstr_bytes,
+        fmt, //
+    },
+    frontend::{
+        chardev::{
+            DevtRegion,
+            HeapClass,
+            HeapNode, //
+        },
+        params, //
+    },
+    heap::{
+        self,
+        DynHeap,
+        Heap, //
+    },
+    stats::{
+        accounting::HeapStats, //
+        live::{
+            BuffersFile,
+            LiveBuffers, //
+        },
+    }, //
+};
+use kernel::{
+    c_str,
+    prelude::*,
+    str::{
+        BStr,
+        CString, //
+    },
+    sync::Arc, //
+};
 
 /// Device numbers reserved for heap nodes (upstream reserves 128).
 const MAX_NODES: u32 = 64;

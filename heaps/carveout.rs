@@ -17,15 +17,29 @@
 //! aligned like the CMA heaps' (to their size rounded up to a power of two,
 //! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
 
-use crate::exporter::dma_buf::{Exporter, MmapRequest};
-use crate::frontend::params;
-use crate::frontend::registry::Registry;
-use crate::heap::Heap;
-use crate::memory::carveout::{Carveout, CarveoutPages};
-use crate::memory::page::PAGE_SIZE;
-use crate::stats::accounting::Figure;
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use crate::{
+    exporter::dma_buf::{
+        Exporter,
+        MmapRequest, //
+    },
+    frontend::{
+        params,
+        registry::Registry, //
+    },
+    heap::Heap,
+    memory::{
+        carveout::{
+            Carveout,
+            CarveoutPages, //
+        },
+        page::PAGE_SIZE, //
+    },
+    stats::accounting::Figure, //
+};
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
 
 /// The largest alignment, in pages, as `CONFIG_CMA_ALIGNMENT`'s default.
 const MAX_ALIGN: usize = 256;

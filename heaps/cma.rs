@@ -15,16 +15,34 @@
 //! each named after its node (`cma_regions=` chooses among them): never the
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
-use crate::compat::cstr_bytes;
-use crate::exporter::dma_buf::{Exporter, MmapRequest};
-use crate::frontend::params::{self, CmaRegions};
-use crate::frontend::registry::Registry;
-use crate::heap::Heap;
-use crate::memory::cma::{buffer_align_order, CmaArea, CmaPages};
-use crate::memory::page::PAGE_SIZE;
-use crate::stats::accounting::Figure;
-use kernel::prelude::*;
-use kernel::str::BStr;
+use crate::{
+    compat::cstr_bytes,
+    exporter::dma_buf::{
+        Exporter,
+        MmapRequest, //
+    },
+    frontend::{
+        params::{
+            self,
+            CmaRegions, //
+        },
+        registry::Registry, //
+    },
+    heap::Heap,
+    memory::{
+        cma::{
+            buffer_align_order,
+            CmaArea,
+            CmaPages, //
+        },
+        page::PAGE_SIZE, //
+    },
+    stats::accounting::Figure, //
+};
+use kernel::{
+    prelude::*,
+    str::BStr, //
+};
 
 /// Registers the default area's heap (with its aliases) and a heap for each
 /// device-tree region that `cma_regions=` selects.

@@ -7,9 +7,13 @@
 
 #![forbid(unsafe_code)]
 
-use crate::frontend::params;
-use crate::frontend::registry::Registry;
-use crate::memory::page::Zone;
+use crate::{
+    frontend::{
+        params,
+        registry::Registry, //
+    },
+    memory::page::Zone, //
+};
 use kernel::c_str;
 use system::SystemHeap;
 

@@ -29,13 +29,26 @@
 //! The pools are bypassed then: a pooled page is charged to nobody, and a
 //! charged one would keep its charge while pooled.
 
-use crate::exporter::dma_buf::{Exporter, MmapRequest};
-use crate::frontend::params;
-use crate::heap::Heap;
-use crate::memory::chunks::alloc_pooled;
-use crate::memory::page::{Memcg, Zone};
-use crate::memory::page_pool::{PagePools, PooledPages};
-use crate::stats::accounting::Figure;
+use crate::{
+    exporter::dma_buf::{
+        Exporter,
+        MmapRequest, //
+    },
+    frontend::params,
+    heap::Heap,
+    memory::{
+        chunks::alloc_pooled, //
+        page::{
+            Memcg,
+            Zone, //
+        },
+        page_pool::{
+            PagePools,
+            PooledPages, //
+        },
+    },
+    stats::accounting::Figure, //
+};
 use kernel::prelude::*;
 
 /// Chunk orders, largest first: 1 MiB, 64 KiB and 4 KiB with 4 KiB pages.

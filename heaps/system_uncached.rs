@@ -20,15 +20,34 @@
 //! name. With `mem_accounting=1` the pages are charged to the allocating
 //! task's memory cgroup as the system heap's, and the pools are bypassed.
 
-use super::system::{memcg, ORDERS};
-use crate::exporter::dma_buf::{CpuAccess, DataDirection, Exporter, MmapRequest};
-use crate::heap::Heap;
-use crate::memory::page_pool::PagePools;
-use crate::memory::uncached::{alloc_write_combined, CacheDevice, WcChunk, WriteCombined};
-use crate::stats::accounting::Figure;
-use kernel::c_str;
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use super::system::{
+    memcg,
+    ORDERS, //
+};
+use crate::{
+    exporter::dma_buf::{
+        CpuAccess,
+        DataDirection,
+        Exporter,
+        MmapRequest, //
+    },
+    heap::Heap,
+    memory::{
+        page_pool::PagePools, //
+        uncached::{
+            alloc_write_combined,
+            CacheDevice,
+            WcChunk,
+            WriteCombined, //
+        },
+    },
+    stats::accounting::Figure, //
+};
+use kernel::{
+    c_str,
+    prelude::*,
+    sync::Arc, //
+};
 
 /// The system-uncached heap, ready to register.
 pub(crate) fn heap() -> Result<SystemUncachedHeap> {

@@ -13,12 +13,21 @@
 //! ([`BufferPages::new`]) and uses that list, never the backing, for every
 //! table and mapping it builds: what it counts is what it fills.
 
-use crate::compat::ffi;
-use crate::memory::page::{kvvec_may_fail, BuddyPages, PageRun, PAGE_SIZE};
+use crate::{
+    compat::ffi, //
+    memory::page::{
+        kvvec_may_fail,
+        BuddyPages,
+        PageRun,
+        PAGE_SIZE, //
+    },
+};
 use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::Arc, //
+};
 
 /// An owner of a buffer's pages.
 ///

@@ -25,17 +25,38 @@
 //! Within a region, buffers are first-fit runs of pages kept in a bitmap.
 //! Each is zeroed through a mapping of the whole region the core keeps.
 
-use crate::compat::ffi;
-use crate::memory::buffer::Backing;
-use crate::memory::page::{cond_resched, PageRun, PAGE_SIZE};
-use crate::stats::ledger;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
-use kernel::bindings;
-use kernel::ffi::{c_ulong, c_void};
-use kernel::new_mutex;
-use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use crate::{
+    compat::ffi,
+    memory::{
+        buffer::Backing, //
+        page::{
+            cond_resched,
+            PageRun,
+            PAGE_SIZE, //
+        },
+    },
+    stats::ledger, //
+};
+use core::{
+    ptr::NonNull, //
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    },
+};
+use kernel::{
+    bindings,
+    ffi::{
+        c_ulong,
+        c_void, //
+    },
+    new_mutex,
+    prelude::*, //
+    sync::{
+        Arc,
+        Mutex, //
+    },
+};
 
 /// Pages zeroed between two chances to reschedule.
 const ZERO_STEP: usize = 256;

@@ -12,11 +12,23 @@
 //! Pooled chunks are charged to no memory cgroup, and charged ones never
 //! enter a pool: an allocation charged to a cgroup bypasses the pools.
 
-use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_fit, kvvec_may_fail, BuddyPages, Effort, Memcg, Zone,
-    PAGE_SIZE,
+use crate::memory::{
+    page::{
+        cond_resched,
+        fatal_signal_pending,
+        kvvec_fit,
+        kvvec_may_fail,
+        BuddyPages,
+        Effort,
+        Memcg,
+        Zone,
+        PAGE_SIZE, //
+    },
+    page_pool::{
+        PagePools,
+        PooledPages, //
+    }, //
 };
-use crate::memory::page_pool::{PagePools, PooledPages};
 use kernel::prelude::*;
 
 /// Allocates `len` bytes (a multiple of the page size) from `zone` in

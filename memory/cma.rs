@@ -5,16 +5,26 @@
 //! Available when the kernel exports its CMA allocator to modules (see
 //! `Kbuild`); the module is then built with `--cfg rdh_cma`.
 
-use crate::compat;
-use crate::compat::ffi;
-use crate::memory::buffer::Backing;
-use crate::memory::page::{cond_resched, fatal_signal_pending, PageRun};
-use crate::stats::ledger;
+use crate::{
+    compat,
+    compat::ffi,
+    memory::{
+        buffer::Backing, //
+        page::{
+            cond_resched,
+            fatal_signal_pending,
+            PageRun, //
+        },
+    },
+    stats::ledger, //
+};
 use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::ffi::c_uint;
-use kernel::prelude::*;
-use kernel::str::CStr;
+use kernel::{
+    bindings,
+    ffi::c_uint,
+    prelude::*,
+    str::CStr, //
+};
 
 /// The largest alignment, as a page order, CMA gives an allocation
 /// (`CONFIG_CMA_ALIGNMENT`).

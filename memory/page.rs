@@ -2,12 +2,18 @@
 
 //! Pages from the buddy allocator, and runs of contiguous pages.
 
-use crate::compat::ffi;
-use crate::stats::ledger;
-use core::marker::PhantomData;
-use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::prelude::*;
+use crate::{
+    compat::ffi,
+    stats::ledger, //
+};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
+use kernel::{
+    bindings,
+    prelude::*, //
+};
 
 /// The size of a page, in bytes.
 pub(crate) const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;

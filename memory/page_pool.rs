@@ -41,17 +41,41 @@
 //! holds any [`PoolChunk`]. A CMA area gets its pages back at once, so that
 //! what a reserved region promises stays available.
 
-use crate::compat;
-use crate::compat::ffi;
-use crate::compat::pool_hooks::{PoolHooks, PoolWork};
-use crate::memory::buffer::{Backing, InsertableBacking};
-use crate::memory::page::{
-    cond_resched, kvvec_may_fail, total_ram_pages, BuddyPages, PageRun, PAGE_SIZE,
+use crate::{
+    compat, //
+    compat::{
+        ffi, //
+        pool_hooks::{
+            PoolHooks,
+            PoolWork, //
+        },
+    },
+    memory::{
+        buffer::{
+            Backing,
+            InsertableBacking, //
+        },
+        page::{
+            cond_resched,
+            kvvec_may_fail,
+            total_ram_pages,
+            BuddyPages,
+            PageRun,
+            PAGE_SIZE, //
+        }, //
+    },
 };
-use kernel::ffi::c_ulong;
-use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, SpinLock};
-use kernel::{new_condvar, new_spinlock};
+use kernel::{
+    ffi::c_ulong,
+    new_condvar,
+    new_spinlock, //
+    prelude::*,
+    sync::{
+        Arc,
+        CondVar,
+        SpinLock, //
+    },
+};
 
 /// A released buffer of at most this many pages is zeroed and pooled on the
 /// releasing thread, where its pools have room: zeroing 16 KiB costs less

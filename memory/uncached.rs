@@ -35,19 +35,39 @@
 //! architecture maps the pages into processes as `VM_PFNMAP` only, which
 //! no pin gets past (see the end of this file).
 
-use crate::compat::ffi;
-use crate::memory::chunks::alloc_chunks;
-use crate::memory::page::{
-    cond_resched, fatal_signal_pending, kvvec_fit, kvvec_may_fail, BuddyPages, Memcg, PageRun,
-    Zone, PAGE_SIZE,
+use crate::{
+    compat::ffi, //
+    memory::{
+        chunks::alloc_chunks, //
+        page::{
+            cond_resched,
+            fatal_signal_pending,
+            kvvec_fit,
+            kvvec_may_fail,
+            BuddyPages,
+            Memcg,
+            PageRun,
+            Zone,
+            PAGE_SIZE, //
+        },
+        page_pool::{
+            BufferChunk,
+            PagePools,
+            PoolChunk,
+            PooledPages, //
+        },
+    },
 };
-use crate::memory::page_pool::{BufferChunk, PagePools, PoolChunk, PooledPages};
-use core::mem::ManuallyDrop;
-use core::ptr::NonNull;
-use kernel::bindings;
-use kernel::ffi::c_int;
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use core::{
+    mem::ManuallyDrop,
+    ptr::NonNull, //
+};
+use kernel::{
+    bindings,
+    ffi::c_int,
+    prelude::*,
+    sync::Arc, //
+};
 
 /// A device of the module's own, never registered, that the DMA API does
 /// cache maintenance for: not coherent wherever devices are not by default,

@@ -18,13 +18,30 @@
 //! `Documentation/ABI/testing/sysfs-class-dma_heap-rust` says what each one
 //! means); `max_bytes` is the only one that can be written.
 
-use crate::compat::dmem::{DmemCharge, DmemRegion};
-use crate::stats::live::LiveBuffers;
-use crate::stats::trace;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::prelude::*;
-use kernel::sync::Arc;
+use crate::{
+    compat::dmem::{
+        DmemCharge,
+        DmemRegion, //
+    },
+    stats::{
+        live::LiveBuffers,
+        trace, //
+    }, //
+};
+use core::sync::atomic::{
+    AtomicU64,
+    AtomicUsize,
+    Ordering, //
+};
+use kernel::{
+    ffi::{
+        c_int,
+        c_uint,
+        c_void, //
+    },
+    prelude::*,
+    sync::Arc, //
+};
 
 /// Why an allocation failed, for the failure counters.
 #[derive(Clone, Copy)]

@@ -19,13 +19,22 @@
 //! count is 0. The tests check that exactly; and the module says, when it
 //! is unloaded, if any page was never given back.
 
-use crate::compat::ffi;
-use crate::stats::live::SeqWriter;
-use core::fmt;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
-use kernel::ffi::c_int;
-use kernel::prelude::*;
+use crate::{
+    compat::ffi,
+    stats::live::SeqWriter, //
+};
+use core::{
+    fmt,
+    ptr::NonNull, //
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    },
+};
+use kernel::{
+    ffi::c_int,
+    prelude::*, //
+};
 
 /// The pages held that came from one source.
 pub(crate) struct Held {

@@ -16,13 +16,25 @@
 //! description takes a buffer's locks, and nothing waits for a whole read.
 
 use crate::compat::ffi;
-use core::cell::UnsafeCell;
-use core::fmt;
-use core::ptr::NonNull;
-use kernel::ffi::{c_int, c_void};
-use kernel::new_mutex;
-use kernel::prelude::*;
-use kernel::sync::{new_condvar, Arc, CondVar, Mutex};
+use core::{
+    cell::UnsafeCell,
+    fmt,
+    ptr::NonNull, //
+};
+use kernel::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    new_mutex,
+    prelude::*, //
+    sync::{
+        new_condvar,
+        Arc,
+        CondVar,
+        Mutex, //
+    },
+};
 
 /// The process that allocated a buffer: its ID and its task's name.
 pub(crate) struct Owner {
