@@ -30,7 +30,8 @@
 //!
 //! 7.3 has Rust abstractions 6.12 lacks. Where one fits, 7.3 uses it:
 //! - `kernel::fs::file::FileDescriptorReservation` reserves and installs
-//!   the descriptor of a new buffer ([`FdSlot`]);
+//!   the descriptor of a new buffer ([`FileDescriptorReservation`], which
+//!   6.12 gets as a stand-in of that name);
 //!
 //! and the others do not fit:
 //! - `kernel::scatterlist::SGTable` builds and maps a table from pages it
@@ -257,54 +258,51 @@ mod dma_dir {
 }
 pub(crate) use dma_dir::{DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE};
 
-/// A reserved, not yet installed descriptor of the current task, released
-/// on drop; not `Send`, as it acts on the current task's table.
+/// A reserved, not yet installed descriptor of the current task: 7.3's
+/// own type. On 6.12 the type of that name below stands in for it.
 #[cfg(all(rdh_kernel_7, not(rdh_hosted)))]
-pub(crate) struct FdSlot(kernel::fs::file::FileDescriptorReservation);
+pub(crate) use kernel::fs::file::FileDescriptorReservation;
 
+/// Installs `file` in the reserved descriptor, taking over the reference the
+/// caller owns on it (7.3's `fd_install()` takes an `ARef<File>`, which 6.12
+/// has no type for).
+///
+/// # Safety
+///
+/// `file` must be a valid file on which the caller owns a reference, which
+/// it hands over, and which nobody uses through `fdget_pos()`.
 #[cfg(all(rdh_kernel_7, not(rdh_hosted)))]
-impl FdSlot {
-    pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
-        kernel::fs::file::FileDescriptorReservation::get_unused_fd_flags(flags).map(Self)
-    }
-
-    pub(crate) fn number(&self) -> u32 {
-        self.0.reserved_fd()
-    }
-
-    /// Installs `file`, taking over the reference the caller owns on it.
-    ///
-    /// # Safety
-    ///
-    /// `file` must be a valid file on which the caller owns a reference,
-    /// which it hands over, and which nobody uses through `fdget_pos()`.
-    pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
-        use kernel::fs::File;
-        use kernel::sync::aref::ARef;
-        // SAFETY: The caller hands over its reference on the valid `file`,
-        // which nobody uses through `fdget_pos()` (the function's safety
-        // requirements); `ARef` now owns that reference.
-        let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
-        self.0.fd_install(file);
-    }
+pub(crate) unsafe fn fd_install_raw(
+    reservation: FileDescriptorReservation,
+    file: *mut kernel::bindings::file,
+) {
+    use kernel::fs::File;
+    use kernel::sync::aref::ARef;
+    // SAFETY: The caller hands over its reference on the valid `file`,
+    // which nobody uses through `fdget_pos()` (the function's safety
+    // requirements); `ARef` now owns that reference.
+    let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
+    reservation.fd_install(file);
 }
 
-/// A reserved, not yet installed descriptor of the current task, released
-/// on drop; not `Send`, as it acts on the current task's table.
+/// 6.12's stand-in for 7.3's `kernel::fs::file::FileDescriptorReservation`
+/// (same names, the part this module uses); goes with 6.12. A reserved, not
+/// yet installed descriptor of the current task, released on drop; not
+/// `Send`, as it acts on the current task's table.
 ///
 /// # Invariants
 ///
 /// `fd` was returned by `get_unused_fd_flags()` in the current task and is
 /// neither installed nor released yet.
 #[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
-pub(crate) struct FdSlot {
+pub(crate) struct FileDescriptorReservation {
     fd: u32,
     _not_send: core::marker::PhantomData<*mut ()>,
 }
 
 #[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
-impl FdSlot {
-    pub(crate) fn reserve(flags: u32) -> kernel::error::Result<Self> {
+impl FileDescriptorReservation {
+    pub(crate) fn get_unused_fd_flags(flags: u32) -> kernel::error::Result<Self> {
         // SAFETY: Only touches the current task's descriptor table.
         let fd = unsafe { kernel::bindings::get_unused_fd_flags(flags) };
         let fd = u32::try_from(fd).map_err(|_| kernel::error::Error::from_errno(fd))?;
@@ -316,29 +314,33 @@ impl FdSlot {
         })
     }
 
-    pub(crate) fn number(&self) -> u32 {
+    pub(crate) fn reserved_fd(&self) -> u32 {
         self.fd
-    }
-
-    /// Installs `file`, taking over the reference the caller owns on it.
-    ///
-    /// # Safety
-    ///
-    /// `file` must be a valid file on which the caller owns a reference,
-    /// which it hands over, and which nobody uses through `fdget_pos()`.
-    pub(crate) unsafe fn install(self, file: *mut kernel::bindings::file) {
-        // SAFETY: `fd` is reserved and not installed (type invariant);
-        // `fd_install()` takes over the caller's reference on the valid
-        // `file` (the function's safety requirements).
-        unsafe { kernel::bindings::fd_install(self.fd, file) };
-        core::mem::forget(self);
     }
 }
 
 #[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
-impl Drop for FdSlot {
+impl Drop for FileDescriptorReservation {
     fn drop(&mut self) {
         // SAFETY: Reserved and not installed (type invariant).
         unsafe { kernel::bindings::put_unused_fd(self.fd) };
     }
+}
+
+/// As the 7.3 function of this name above, for 6.12's stand-in.
+///
+/// # Safety
+///
+/// `file` must be a valid file on which the caller owns a reference, which
+/// it hands over, and which nobody uses through `fdget_pos()`.
+#[cfg(all(not(rdh_kernel_7), not(rdh_hosted)))]
+pub(crate) unsafe fn fd_install_raw(
+    reservation: FileDescriptorReservation,
+    file: *mut kernel::bindings::file,
+) {
+    // SAFETY: `fd` is reserved and not installed (type invariant);
+    // `fd_install()` takes over the caller's reference on the valid `file`
+    // (the function's safety requirements).
+    unsafe { kernel::bindings::fd_install(reservation.fd, file) };
+    core::mem::forget(reservation);
 }

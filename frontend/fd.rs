@@ -15,27 +15,27 @@ use kernel::prelude::*;
 /// table), so, like mainline's `FileDescriptorReservation`, it is neither
 /// `Send` nor `Sync`. Released on drop unless installed.
 ///
-/// On 7.3 this is the kernel's `FileDescriptorReservation`, on 6.12 this
-/// module's own equivalent (see `compat/mod.rs`).
-pub(crate) struct FdReservation(compat::FdSlot);
+/// On 7.3 this is the kernel's `FileDescriptorReservation`, on 6.12 a
+/// stand-in of that name (see `compat/mod.rs`).
+pub(crate) struct FdReservation(compat::FileDescriptorReservation);
 
 impl FdReservation {
     /// Reserves a descriptor with `flags` (`O_CLOEXEC` is the one that
     /// matters). Fails with `EMFILE` when the process has none left.
     pub(crate) fn new(flags: u32) -> Result<Self> {
-        compat::FdSlot::reserve(flags).map(Self)
+        compat::FileDescriptorReservation::get_unused_fd_flags(flags).map(Self)
     }
 
     /// The descriptor's number, as userspace will see it.
     pub(crate) fn number(&self) -> u32 {
-        self.0.number()
+        self.0.reserved_fd()
     }
 
     /// Makes the descriptor refer to `buf`'s file, consuming both.
     pub(crate) fn install(self, buf: DmaBuf) {
         // SAFETY: `into_file()` hands over the buffer's reference on its
         // file, a new dma-buf file nobody uses through `fdget_pos()` yet.
-        unsafe { self.0.install(buf.into_file()) };
+        unsafe { compat::fd_install_raw(self.0, buf.into_file()) };
     }
 }
 
