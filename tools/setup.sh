@@ -4,7 +4,20 @@
 # Install, once, everything the build and the test VMs need on Debian 12.
 # Idempotent: a second run checks and does nothing.  Both `make demo` and
 # `make check` call this first, so a fresh machine needs no manual step.
+#
+#   tools/setup.sh [perf]
+#
+# With perf, also Debian 12's perf for the x86_64 VMs (see below), which
+# only tools/testing/bench/profile asks for: make check never fetches it.
 set -euo pipefail
+
+want_perf=
+for a in "$@"; do
+	case $a in
+	perf) want_perf=1 ;;
+	*) echo "setup: unknown argument $a (usage: tools/setup.sh [perf])" >&2; exit 1 ;;
+	esac
+done
 
 BINDGEN_VERSION=0.70.1
 STAMP_DIR="${RDH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust-dma-heaps}"
@@ -252,6 +265,42 @@ if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$UDEV_DIR/.done" ]; the
 	mv "$tmp/udev" "$UDEV_DIR/udev"
 	rm -rf "$tmp"
 	touch "$UDEV_DIR/.done"
+fi
+
+# ---- Debian 12's perf, for profiling heap-bench in the x86_64 VMs ----
+#
+# On request only (tools/setup.sh perf, as tools/testing/bench/profile
+# asks): nothing make check or make bench runs needs it. linux-perf of
+# Debian 12 (bookworm) and its libraries, downloaded and unpacked, not
+# installed, and perf with the closure of its NEEDED libraries bundled as
+# lc-compliance is, into $PERF_DIR/x86_64/perf/{bin,lib}, to be run in
+# the guest as perf/lib/ld-linux-x86-64.so.2 --library-path perf/lib
+# perf/bin/perf.
+PERF_DIR="$STAMP_DIR/perf"
+PERF_PACKAGES=(linux-perf libc6 libbabeltrace1 libbz2-1.0 libcap2 libcrypt1 libdw1
+	libelf1 libexpat1 libgcc-s1 libglib2.0-0 liblzma5 libnuma1 libopencsd1
+	libpcre2-8-0 libperl5.36 libpython3.11 libslang2 libstdc++6 libunwind8
+	libuuid1 libzstd1 zlib1g)
+fetch_perf() {
+	local dest=$PERF_DIR/x86_64 tmp deb
+	[ ! -f "$dest/.done" ] || return 0
+	say "fetching perf (linux-perf) from Debian 12 (into $dest)"
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/debs" "$tmp/root"
+	download_from_suite bookworm amd64 "$tmp/debs" "${PERF_PACKAGES[@]}"
+	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+	bundle "$tmp/root/usr/bin/perf" "$tmp/perf" ld-linux-x86-64.so.2 \
+		"$tmp/root/lib/x86_64-linux-gnu" "$tmp/root/usr/lib/x86_64-linux-gnu" \
+		"$tmp/root/lib64"
+	dpkg-deb -f "$tmp"/debs/linux-perf_*.deb Version >"$tmp/perf/.version"
+	rm -rf "$dest"; mkdir -p "$dest"
+	mv "$tmp/perf" "$dest/perf"
+	rm -rf "$tmp"
+	touch "$dest/.done"
+}
+if [ -n "$want_perf" ]; then
+	[ "$(dpkg --print-architecture)" = amd64 ] || { say "perf for the VMs: amd64 hosts only"; exit 1; }
+	fetch_perf
 fi
 
 # 7.3's minimum bindgen is 0.71.1, and its libclang must be at least LLVM
