@@ -101,6 +101,11 @@ struct Run {
 // `struct rdh_page_run` (glue/glue.h, `ffi::PageRunRaw`) is a page pointer
 // and two `size_t`s, in this order, as `Run` is.
 const _: () = assert!(core::mem::size_of::<Run>() == core::mem::size_of::<ffi::PageRunRaw>());
+const _: () = assert!(
+    core::mem::offset_of!(Run, first) == core::mem::offset_of!(ffi::PageRunRaw, first)
+        && core::mem::offset_of!(Run, count) == core::mem::offset_of!(ffi::PageRunRaw, count)
+        && core::mem::offset_of!(Run, start) == core::mem::offset_of!(ffi::PageRunRaw, start)
+);
 
 /// How many runs a buffer lists without an allocation of its own: a system
 /// heap buffer of up to 1 MiB is one chunk, and a CMA or carveout buffer
@@ -223,9 +228,11 @@ impl<B: Backing> BufferPages<B> {
     }
 
     /// The runs as they are stored, for the C glue to walk
-    /// (`rdh_sg_fill()`): a pointer to that many runs laid out as `struct
-    /// rdh_page_run`, valid while `self` lives, the same runs
-    /// [`BufferPages::runs`] gives.
+    /// (`rdh_sg_fill()`, `rdh_vmap_runs()`): a pointer to that many runs
+    /// laid out as `struct rdh_page_run`, the same runs
+    /// [`BufferPages::runs`] gives. The first runs may be stored inside
+    /// `self`, so the pointer is valid only while `self` stays borrowed
+    /// (which also keeps it from moving): for the C call it is taken for.
     pub(crate) fn raw_runs(&self) -> (*const ffi::PageRunRaw, usize) {
         let runs = self.runs.as_slice();
         (runs.as_ptr().cast(), runs.len())

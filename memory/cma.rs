@@ -231,18 +231,18 @@ impl CmaPages {
                 return Err(EINTR);
             }
             let count = STEP.min(run.pages() - n);
-            let Some(page) = run.page_ptr(n) else {
-                break;
-            };
+            // `n` is below the run's length, so there is a page: an error,
+            // not a silent stop, if there were not, since the pages must
+            // come out zeroed or not at all.
+            let page = run.page_ptr(n).ok_or(EINVAL)?;
             if highmem {
                 for i in n..n + count {
-                    if let Some(page) = run.page_ptr(i) {
-                        // SAFETY: A page of ours (type invariant) that nobody
-                        // else uses yet: we hold `&mut self`, and pages are
-                        // only shared once they are exported, which takes
-                        // `self` by value.
-                        unsafe { ffi::rdh_clear_highpage(page) };
-                    }
+                    let page = run.page_ptr(i).ok_or(EINVAL)?;
+                    // SAFETY: A page of ours (type invariant) that nobody
+                    // else uses yet: we hold `&mut self`, and pages are
+                    // only shared once they are exported, which takes
+                    // `self` by value.
+                    unsafe { ffi::rdh_clear_highpage(page) };
                 }
             } else {
                 // SAFETY: `count` pages of ours from `page`, as above;
