@@ -625,6 +625,21 @@ static void bench_file_read(const char *heap_name, int heap)
 	report("blockdev-read-256M", heap_name, "O_DIRECT", "us", v[1], n[1]);
 }
 
+/* The rows --only names, separated by commas; NULL for every row. */
+static const char *only;
+
+static bool want(const char *row)
+{
+	size_t n = strlen(row);
+
+	for (const char *p = only; p; p = strchr(p, ',')) {
+		p += *p == ',';
+		if (!strncmp(p, row, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	}
+	return !only;
+}
+
 /* One figure measured once (already a median or a total). */
 static void report_one(const char *row, const char *heap, const char *param, const char *unit,
 		       double value, bool ok)
@@ -673,11 +688,15 @@ static void bench_threads(const char *heap_name, int heap, size_t len, int threa
 		bool failed = false;
 		double start = now_us();
 
-		for (int i = 0; i < threads; i++) {
-			a[i] = (struct threads_arg){ heap, len, REPS, false };
-			pthread_create(&t[i], NULL, alloc_close_thread, &a[i]);
+		int started = 0;
+
+		for (; started < threads && started < 4; started++) {
+			a[started] = (struct threads_arg){ heap, len, REPS, false };
+			if (pthread_create(&t[started], NULL, alloc_close_thread, &a[started]))
+				break;
 		}
-		for (int i = 0; i < threads; i++) {
+		failed = started < threads;
+		for (int i = 0; i < started; i++) {
 			pthread_join(t[i], NULL);
 			failed |= a[i].failed;
 		}
@@ -695,12 +714,18 @@ static void bench_threads(const char *heap_name, int heap, size_t len, int threa
  */
 static void bench_live(const char *heap_name, int heap, int live)
 {
-	struct rlimit rl = { live + 256, live + 256 };
+	struct rlimit old, rl = { live + 256, live + 256 };
 	double v[MAX_SAMPLES];
 	int *fds = calloc(live, sizeof(*fds)), got = 0, n = 0;
+	bool raised = false;
 	char param[24];
 
-	if (fds && !setrlimit(RLIMIT_NOFILE, &rl)) {
+	if (fds && !getrlimit(RLIMIT_NOFILE, &old)) {
+		if (old.rlim_max > rl.rlim_max)
+			rl.rlim_max = old.rlim_max;
+		raised = !setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (raised) {
 		for (; got < live; got++) {
 			fds[got] = heap_alloc(heap, 4 * KiB);
 			if (fds[got] < 0)
@@ -719,6 +744,8 @@ static void bench_live(const char *heap_name, int heap, int live)
 	for (int i = 0; i < got; i++)
 		close(fds[i]);
 	free(fds);
+	if (raised)
+		setrlimit(RLIMIT_NOFILE, &old);
 	snprintf(param, sizeof(param), "4K-%dk", live / 1000);
 	report("alloc+close-live", heap_name, param, "us", v, n);
 }
@@ -728,7 +755,9 @@ static void bench_live(const char *heap_name, int heap, int live)
  * buffers and four small ones per frame, each frame's buffers freed three
  * frames later) at @hz frames a second for 2 s, each allocation timed. A
  * frame's deadline is what matters there, so the row is the latency of
- * one allocation at the median and at the 99th percentile.
+ * one allocation at the median and at the 99th percentile, and how many of
+ * the frames overran their period (the next one then starts late, not
+ * early: a loop that cannot keep the pace is not measured as churn).
  */
 static void bench_frame_loop(const char *heap_name, int heap, int hz)
 {
@@ -738,7 +767,8 @@ static void bench_frame_loop(const char *heap_name, int heap, int hz)
 				     64 * KiB, 64 * KiB, 16 * KiB, 16 * KiB };
 	int ring[RING][FRAME_BUFS], n = 0, frames = hz * SECONDS;
 	long period_ns = 1000000000L / hz;
-	struct timespec next;
+	struct timespec next, now;
+	int missed = 0;
 	bool failed = false;
 	char param[24];
 
@@ -765,7 +795,16 @@ static void bench_frame_loop(const char *heap_name, int heap, int hz)
 			next.tv_sec++;
 			next.tv_nsec -= 1000000000L;
 		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		/* A frame that overran its period missed its deadline: the next
+		 * starts now, not early to catch up (which would be churn). */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec)) {
+			missed++;
+			next = now;
+		} else {
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		}
 	}
 	for (int f = 0; f < RING; f++)
 		for (int b = 0; b < FRAME_BUFS; b++)
@@ -777,6 +816,8 @@ static void bench_frame_loop(const char *heap_name, int heap, int hz)
 	snprintf(param, sizeof(param), "%dHz-p99", hz);
 	report_one("frame-loop", heap_name, param, "us", failed ? 0 : percentile(v, n, 0.99),
 		   !failed);
+	snprintf(param, sizeof(param), "%dHz-missed", hz);
+	report_one("frame-loop", heap_name, param, "frames", missed, !failed);
 }
 
 /* MemFree from /proc/meminfo, in kB. */
@@ -806,6 +847,7 @@ static void bench_idle_memory(const char *heap_name, int heap)
 	enum { BUFS = 64 };
 	int fds[BUFS], got = 0, fd;
 	long before, held, after;
+	bool shrunk;
 	double t;
 
 	pools_drain();
@@ -823,16 +865,15 @@ static void bench_idle_memory(const char *heap_name, int heap)
 	held = before - mem_free_kb();
 	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 	t = now_us();
-	if (fd < 0 || write(fd, "2", 1) != 1)
-		got = 0;
+	shrunk = fd >= 0 && write(fd, "2", 1) == 1;
 	t = now_us() - t;
 	if (fd >= 0)
 		close(fd);
 	after = before - mem_free_kb();
 	report_one("idle-memory", heap_name, "held", "KiB", held, got == BUFS && before > 0);
-	report_one("idle-memory", heap_name, "shrink", "us", t, got == BUFS);
+	report_one("idle-memory", heap_name, "shrink", "us", t, got == BUFS && shrunk);
 	report_one("idle-memory", heap_name, "after-shrink", "KiB", after,
-		   got == BUFS && before > 0);
+		   got == BUFS && before > 0 && shrunk);
 }
 
 #define IMPORTER_CTL "/sys/kernel/debug/rdh_importer/ctl"
@@ -848,10 +889,14 @@ static void bench_importer(const char *row, const char *heap_name, int heap, siz
 			   const char *param, const char *setup, const char *fmt, int reps)
 {
 	double v[MAX_SAMPLES];
-	int n = 0, fd = heap_alloc(heap, len);
+	int n = 0, fd;
 	char cmd[96];
-	bool ready = fd >= 0;
+	bool ready;
 
+	if (!want(row))
+		return;
+	fd = heap_alloc(heap, len);
+	ready = fd >= 0;
 	if (ready && setup) {
 		snprintf(cmd, sizeof(cmd), setup, fd);
 		ready = !write_str(IMPORTER_CTL, cmd);
@@ -896,21 +941,6 @@ static void bench_importer_rows(const char *heap_name, int heap)
 		bench_importer("vmap+vunmap", heap_name, heap, s[i].len, size, NULL,
 			       "vmap %d %d", s[i].reps);
 	}
-}
-
-/* The rows --only names, separated by commas; NULL for every row. */
-static const char *only;
-
-static bool want(const char *row)
-{
-	size_t n = strlen(row);
-
-	for (const char *p = only; p; p = strchr(p, ',')) {
-		p += *p == ',';
-		if (!strncmp(p, row, n) && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	}
-	return !only;
 }
 
 int main(int argc, char **argv)
@@ -965,16 +995,10 @@ int main(int argc, char **argv)
 		bench_threads("system", sys, 4 * KiB, t);
 		bench_threads("system", sys, 64 * KiB, t);
 	}
-	if (want("alloc+close-live")) {
-		bench_live("system", sys, 1000);
-		bench_live("system", sys, 50000);
-	}
 	if (want("frame-loop")) {
 		bench_frame_loop("system", sys, 60);
 		bench_frame_loop("system", sys, 120);
 	}
-	if (want("idle-memory"))
-		bench_idle_memory("system", sys);
 	if (!zeroing_only) {
 		for (size_t i = 0; want("mmap+touch") && i < ARRAY_SIZE(sys_sizes); i++)
 			bench_mmap_touch("system", sys, sys_sizes[i]);
@@ -998,10 +1022,14 @@ int main(int argc, char **argv)
 			bench_kmem("system", sys, 32 * MiB, 16);
 			bench_kmem("cma", cma, MiB, 16);
 		}
-		if (want("importer")) {
-			bench_importer_rows("system", sys);
-			bench_importer_rows("cma", cma);
+		bench_importer_rows("system", sys);
+		bench_importer_rows("cma", cma);
+		if (want("alloc+close-live")) {
+			bench_live("system", sys, 1000);
+			bench_live("system", sys, 50000);
 		}
+		if (want("idle-memory"))
+			bench_idle_memory("system", sys);
 		if (want("blockdev-read-256M"))
 			bench_file_read("system", sys);
 	}

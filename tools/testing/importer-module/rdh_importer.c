@@ -407,7 +407,9 @@ static int cmd_slot(const char *cmd, long long *a, int nargs)
 			return PTR_ERR(sgt);
 		dma_buf_unmap_attachment_unlocked(slots[slot].att, sgt, DMA_BIDIRECTIONAL);
 	} else if (!strcmp(cmd, "mapcycle")) {
-		for (long long n = nargs >= 2 ? a[1] : 0; n > 0; n--) {
+		if (nargs < 2 || a[1] < 1)
+			return -EINVAL;
+		for (long long n = a[1]; n > 0; n--) {
 			struct dma_buf_attachment *att = slots[slot].att;
 
 			dma_buf_unmap_attachment_unlocked(att, slots[slot].sgt, DMA_BIDIRECTIONAL);
