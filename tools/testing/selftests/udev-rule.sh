@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tools/udev/70-dma-heap.rules, as Debian 12's udevadm matches it against
-# the module's heap devices: with charging on (mem_accounting=1) the system
-# heaps get the "uaccess" tag and a CMA heap does not; with it off, none
-# does (nor system-dma32, where it exists). udevadm and its libraries come
-# from tools/setup.sh (run-vm --add).
+# the module's heap devices: with charging on (the module's mem_accounting=1,
+# or, hosted, the heap core's dma_heap.mem_accounting=1) the system heaps
+# get the "uaccess" tag and a CMA heap does not; with it off, none does (nor
+# system-dma32, where it exists). udevadm and its libraries come from
+# tools/setup.sh (run-vm --add).
 #   udev-rule.sh on|off UDEV-DIR RULES-FILE [CMA-HEAP]
 want=$1 udev=$2 rules=$3 cma=${4:-linux,cma}
 . ./ktap_helpers.sh
@@ -26,15 +27,21 @@ tagged() {
 	echo "$out" | grep -qE '^(CURRENT_)?TAGS=.*:uaccess:'
 }
 
-charging=$(cat /sys/module/rust_dma_heap/parameters/mem_accounting)
+# Hosted, the heap core's switch charges the module's heaps too.
+own=$(cat /sys/module/rust_dma_heap/parameters/mem_accounting)
+core=$(cat /sys/module/dma_heap/parameters/mem_accounting 2>/dev/null || echo none)
+charging=N
+if [ "$own" = Y ] || [ "$core" = Y ]; then charging=Y; fi
 if [ "$want" = on ]; then
-	[ "$charging" = Y ]; check $? "the module charges its pages (mem_accounting=$charging)"
+	[ "$charging" = Y ]
+	check $? "the module charges its pages (mem_accounting=$own, dma_heap.mem_accounting=$core)"
 	for h in system system-uncached; do
 		tagged "$h"; check $? "$h is opened to the seat's user (uaccess)"
 	done
 	tagged "$cma"; [ $? -eq 1 ]; check $? "$cma is not: a CMA area is charged to no memory cgroup"
 else
-	[ "$charging" = N ]; check $? "the module does not charge its pages (mem_accounting=$charging)"
+	[ "$charging" = N ]
+	check $? "the module does not charge its pages (mem_accounting=$own, dma_heap.mem_accounting=$core)"
 	for h in system system-uncached "$cma"; do
 		tagged "$h"; [ $? -eq 1 ]; check $? "$h is not opened to anyone: its memory would be no one's"
 	done
