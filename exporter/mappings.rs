@@ -46,11 +46,10 @@ use kernel::{
     },
 };
 
-/// One device's attachment: its device and its own table, so that each
-/// device can map the buffer independently. The table is guarded by the
-/// buffer's lock.
+/// One device's attachment: its own table, which holds the device, so
+/// that each device can map the buffer independently. The table is guarded
+/// by the buffer's lock.
 pub(super) struct Attachment<B: Backing> {
-    dev: ARef<Device>,
     table: LockedBy<SgTable<B>, State<B>>,
 }
 
@@ -120,10 +119,9 @@ impl<B: Backing> Mappings<B> {
             // (6.12's kernel crate names no EOPNOTSUPP.)
             return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
         }
-        let table = SgTable::new(pages, dev.max_segment_size())?;
+        let table = SgTable::new(pages, dev)?;
         let attachment = Arc::new(
             Attachment {
-                dev,
                 table: LockedBy::new(&self.state, table),
             },
             GFP_KERNEL,
@@ -160,10 +158,7 @@ impl<B: Backing> Mappings<B> {
         dir: DataDirection,
     ) -> Result<NonNull<bindings::sg_table>> {
         let mut state = self.state.lock();
-        let table = attachment
-            .table
-            .access_mut(&mut state)
-            .map(&attachment.dev, dir)?;
+        let table = attachment.table.access_mut(&mut state).map(dir)?;
         // INVARIANT: One more table is mapped; we hold the lock.
         self.mapped.fetch_add(1, Ordering::Relaxed);
         Ok(table)
@@ -205,8 +200,9 @@ impl<B: Backing> Mappings<B> {
         &self,
         mut f: impl FnMut(&Device) -> Result<(), E>,
     ) -> Result<(), E> {
-        for a in self.state.lock().attached.iter().flatten() {
-            f(&a.dev)?;
+        let state = self.state.lock();
+        for a in state.attached.iter().flatten() {
+            f(a.table.access(&state).dev())?;
         }
         Ok(())
     }

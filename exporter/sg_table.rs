@@ -98,7 +98,6 @@ const MAX_SEGMENT: usize = 1 << 31;
 const MAP_ATTRS: usize = bindings::DMA_ATTR_SKIP_CPU_SYNC as usize;
 
 struct DmaMapping {
-    dev: ARef<Device>,
     /// The direction the importer asked for.
     importer_dir: DataDirection,
     /// The direction the table is mapped in: `ToDevice` or `Bidirectional`.
@@ -108,18 +107,22 @@ struct DmaMapping {
     export: Option<KBox<Opaque<bindings::sg_table>>>,
 }
 
-/// A scatter-gather table listing a buffer's pages, optionally mapped for
-/// one device.
+/// A scatter-gather table listing a buffer's pages for one device, and
+/// optionally mapped for it.
+///
+/// The table holds its device for its whole life, so that mapping and
+/// unmapping it (a driver's steady state) take no reference of their own.
 ///
 /// # Invariants
 ///
 /// `table` was set up by `sg_alloc_table()` and lists pages of `_pages`,
 /// which this value keeps alive. If `mapping` is `Some`, the table is
-/// DMA-mapped for that device in `mapping.mapped_dir` with `MAP_ATTRS`, and
+/// DMA-mapped for `dev` in `mapping.mapped_dir` with `MAP_ATTRS`, and
 /// `mapping.export`, if any, is a copy of it set up by
 /// `rdh_sg_table_mirror()`.
 pub(super) struct SgTable<B: Backing> {
     table: KBox<Opaque<bindings::sg_table>>,
+    dev: ARef<Device>,
     mapping: Option<DmaMapping>,
     _pages: Arc<B>,
 }
@@ -132,12 +135,12 @@ unsafe impl<B: Backing> Send for SgTable<B> {}
 unsafe impl<B: Backing> Sync for SgTable<B> {}
 
 impl<B: Backing> SgTable<B> {
-    /// Builds a table over all of `pages` for a device that takes segments
-    /// of at most `max_segment` bytes: one entry per contiguous run, or
-    /// several where a run is longer than that.
-    pub(super) fn new(pages: &BufferPages<B>, max_segment: usize) -> Result<Self> {
+    /// Builds a table over all of `pages` for `dev`, in the segments it
+    /// takes: one entry per contiguous run, or several where a run is
+    /// longer than its maximum segment size.
+    pub(super) fn new(pages: &BufferPages<B>, dev: ARef<Device>) -> Result<Self> {
         // Whole pages, at least one; no arithmetic here can overflow.
-        let seg_pages = (max_segment.min(MAX_SEGMENT) / PAGE_SIZE).max(1);
+        let seg_pages = (dev.max_segment_size().min(MAX_SEGMENT) / PAGE_SIZE).max(1);
         let mut nents: u32 = 0;
         for run in pages.runs() {
             let n = u32::try_from(run.pages().div_ceil(seg_pages)).map_err(|_| ENOMEM)?;
@@ -163,12 +166,18 @@ impl<B: Backing> SgTable<B> {
         // INVARIANT: The table lists the pages of `pages`, kept alive.
         Ok(Self {
             table,
+            dev,
             mapping: None,
             _pages: pages.keep_alive(),
         })
     }
 
-    /// Maps the table for `dev`, for an importer that asked for `dir`, and
+    /// The device the table is for.
+    pub(super) fn dev(&self) -> &Device {
+        &self.dev
+    }
+
+    /// Maps the table for its device, for an importer that asked for `dir`, and
     /// returns the table the importer gets, valid until [`SgTable::unmap`]
     /// or drop. A table is mapped at most once at a time.
     ///
@@ -177,11 +186,8 @@ impl<B: Backing> SgTable<B> {
     /// links of the table it hands out until the unmap: there it gets a
     /// copy, so that the table this value syncs and unmaps stays intact.
     /// (7.3's core copies the table itself under that option.)
-    pub(super) fn map(
-        &mut self,
-        dev: &Device,
-        dir: DataDirection,
-    ) -> Result<NonNull<bindings::sg_table>> {
+    pub(super) fn map(&mut self, dir: DataDirection) -> Result<NonNull<bindings::sg_table>> {
+        let dev = &self.dev;
         if self.mapping.is_some() {
             return Err(EBUSY);
         }
@@ -237,7 +243,6 @@ impl<B: Backing> SgTable<B> {
         // INVARIANT: The table was just mapped for `dev` in `mapped_dir`,
         // and `export`, if any, mirrors it.
         self.mapping = Some(DmaMapping {
-            dev: ARef::from(dev),
             importer_dir: dir,
             mapped_dir,
             export,
@@ -251,19 +256,19 @@ impl<B: Backing> SgTable<B> {
         let Some(m) = self.mapping.take() else {
             return false;
         };
-        // SAFETY: By the type invariant the table is mapped for `m.dev` in
+        // SAFETY: By the type invariant the table is mapped for `self.dev` in
         // `m.mapped_dir` with `MAP_ATTRS`; a bidirectional mapping may be
         // synced in the importer's direction.
         unsafe {
             if m.mapped_dir == DataDirection::Bidirectional {
                 ffi::rdh_dma_sync_for_cpu(
-                    m.dev.as_raw(),
+                    self.dev.as_raw(),
                     self.table.get(),
                     m.importer_dir.as_raw(),
                 );
             }
             ffi::rdh_dma_unmap_sgtable(
-                m.dev.as_raw(),
+                self.dev.as_raw(),
                 self.table.get(),
                 m.mapped_dir.as_raw(),
                 MAP_ATTRS,
@@ -284,10 +289,10 @@ impl<B: Backing> SgTable<B> {
     pub(super) fn sync_for_cpu(&self, dir: DataDirection) {
         if let Some(m) = &self.mapping {
             if m.mapped_dir == DataDirection::Bidirectional {
-                // SAFETY: The table is mapped bidirectionally for `m.dev`
+                // SAFETY: The table is mapped bidirectionally for `self.dev`
                 // (type invariant), so any direction may be synced.
                 unsafe {
-                    ffi::rdh_dma_sync_for_cpu(m.dev.as_raw(), self.table.get(), dir.as_raw())
+                    ffi::rdh_dma_sync_for_cpu(self.dev.as_raw(), self.table.get(), dir.as_raw())
                 };
             }
         }
@@ -303,9 +308,11 @@ impl<B: Backing> SgTable<B> {
                 _ if dir == DataDirection::FromDevice => return,
                 mapped => mapped,
             };
-            // SAFETY: The table is mapped for `m.dev` (type invariant), in
+            // SAFETY: The table is mapped for `self.dev` (type invariant), in
             // `m.mapped_dir`, which allows `dir`.
-            unsafe { ffi::rdh_dma_sync_for_device(m.dev.as_raw(), self.table.get(), dir.as_raw()) };
+            unsafe {
+                ffi::rdh_dma_sync_for_device(self.dev.as_raw(), self.table.get(), dir.as_raw())
+            };
         }
     }
 }
