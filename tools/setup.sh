@@ -251,20 +251,29 @@ fi
 UDEV_DIR="$STAMP_DIR/udev-bookworm"
 UDEV_PACKAGES=(udev libc6 libkmod2 libacl1 libblkid1 libcap2 libselinux1 liblzma5
 	libzstd1 libssl3 libpcre2-8-0)
-if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$UDEV_DIR/.done" ]; then
-	say "fetching udevadm from Debian 12 (into $UDEV_DIR)"
+# fetch_bookworm_tool DEST NAME BINARY PACKAGE PACKAGES...: BINARY (a path
+# in the unpacked packages) with the closure of its NEEDED libraries,
+# bundled from PACKAGES of Debian 12 (amd64) into DEST/NAME/{bin,lib}, the
+# version of PACKAGE in DEST/NAME/.version; DEST/.done when complete.
+fetch_bookworm_tool() {
+	local dest=$1 name=$2 bin=$3 vpkg=$4 tmp deb
+	shift 4
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/debs" "$tmp/root"
-	download_from_suite bookworm amd64 "$tmp/debs" "${UDEV_PACKAGES[@]}"
+	download_from_suite bookworm amd64 "$tmp/debs" "$@"
 	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
-	bundle "$tmp/root/bin/udevadm" "$tmp/udev" ld-linux-x86-64.so.2 \
+	bundle "$tmp/root/$bin" "$tmp/$name" ld-linux-x86-64.so.2 \
 		"$tmp/root/lib/x86_64-linux-gnu" "$tmp/root/usr/lib/x86_64-linux-gnu" \
 		"$tmp/root/lib64"
-	dpkg-deb -f "$tmp"/debs/udev_*.deb Version >"$tmp/udev/.version"
-	rm -rf "$UDEV_DIR"; mkdir -p "$UDEV_DIR"
-	mv "$tmp/udev" "$UDEV_DIR/udev"
+	dpkg-deb -f "$tmp"/debs/"$vpkg"_*.deb Version >"$tmp/$name/.version"
+	rm -rf "$dest"; mkdir -p "$dest"
+	mv "$tmp/$name" "$dest/$name"
 	rm -rf "$tmp"
-	touch "$UDEV_DIR/.done"
+	touch "$dest/.done"
+}
+if [ "$(dpkg --print-architecture)" = amd64 ] && [ ! -f "$UDEV_DIR/.done" ]; then
+	say "fetching udevadm from Debian 12 (into $UDEV_DIR)"
+	fetch_bookworm_tool "$UDEV_DIR" udev bin/udevadm udev "${UDEV_PACKAGES[@]}"
 fi
 
 # ---- Debian 12's perf, for profiling heap-bench in the x86_64 VMs ----
@@ -282,21 +291,9 @@ PERF_PACKAGES=(linux-perf libc6 libbabeltrace1 libbz2-1.0 libcap2 libcrypt1 libd
 	libpcre2-8-0 libperl5.36 libpython3.11 libslang2 libstdc++6 libunwind8
 	libuuid1 libzstd1 zlib1g)
 fetch_perf() {
-	local dest=$PERF_DIR/x86_64 tmp deb
-	[ ! -f "$dest/.done" ] || return 0
-	say "fetching perf (linux-perf) from Debian 12 (into $dest)"
-	tmp=$(mktemp -d)
-	mkdir -p "$tmp/debs" "$tmp/root"
-	download_from_suite bookworm amd64 "$tmp/debs" "${PERF_PACKAGES[@]}"
-	for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
-	bundle "$tmp/root/usr/bin/perf" "$tmp/perf" ld-linux-x86-64.so.2 \
-		"$tmp/root/lib/x86_64-linux-gnu" "$tmp/root/usr/lib/x86_64-linux-gnu" \
-		"$tmp/root/lib64"
-	dpkg-deb -f "$tmp"/debs/linux-perf_*.deb Version >"$tmp/perf/.version"
-	rm -rf "$dest"; mkdir -p "$dest"
-	mv "$tmp/perf" "$dest/perf"
-	rm -rf "$tmp"
-	touch "$dest/.done"
+	[ ! -f "$PERF_DIR/x86_64/.done" ] || return 0
+	say "fetching perf (linux-perf) from Debian 12 (into $PERF_DIR/x86_64)"
+	fetch_bookworm_tool "$PERF_DIR/x86_64" perf usr/bin/perf linux-perf "${PERF_PACKAGES[@]}"
 }
 if [ -n "$want_perf" ]; then
 	[ "$(dpkg --print-architecture)" = amd64 ] || { say "perf for the VMs: amd64 hosts only"; exit 1; }
