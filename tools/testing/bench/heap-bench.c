@@ -394,6 +394,8 @@ static void bench_sync(const char *heap_name, int heap, int vgem, int devices)
  * ones per frame, each frame's buffers freed three frames later. */
 #define FRAME_BUFS 7
 #define RING 3
+static const size_t frame_sizes[FRAME_BUFS] = { 8294400, 8294400, 8294400,
+						 64 * KiB, 64 * KiB, 16 * KiB, 16 * KiB };
 struct churn {
 	int heap;
 	double seconds;
@@ -404,8 +406,6 @@ struct churn {
 static void *churn_thread(void *arg)
 {
 	struct churn *c = arg;
-	size_t sizes[FRAME_BUFS] = { 8294400, 8294400, 8294400,
-				     64 * KiB, 64 * KiB, 16 * KiB, 16 * KiB };
 	int ring[RING][FRAME_BUFS];
 	double start = now_us(), bytes = 0;
 	long frame = 0;
@@ -417,12 +417,12 @@ static void *churn_thread(void *arg)
 		for (int b = 0; b < FRAME_BUFS; b++) {
 			if (slot[b] >= 0)
 				close(slot[b]);
-			slot[b] = heap_alloc(c->heap, sizes[b]);
+			slot[b] = heap_alloc(c->heap, frame_sizes[b]);
 			if (slot[b] < 0) {
 				c->failed = true;
 				goto out;
 			}
-			bytes += sizes[b];
+			bytes += frame_sizes[b];
 		}
 		frame++;
 	}
@@ -766,8 +766,6 @@ static void bench_frame_loop(const char *heap_name, int heap, int hz)
 	 * state, and as many allocations as the p99 is made of at 60 Hz. */
 	enum { SECONDS = 2, WARMUP = 2 * RING, MAX = 240 * SECONDS * FRAME_BUFS };
 	static double v[MAX];
-	size_t sizes[FRAME_BUFS] = { 8294400, 8294400, 8294400,
-				     64 * KiB, 64 * KiB, 16 * KiB, 16 * KiB };
 	int ring[RING][FRAME_BUFS], n = 0, frames = hz * SECONDS;
 	long period_ns = 1000000000L / hz;
 	struct timespec next, now;
@@ -786,7 +784,7 @@ static void bench_frame_loop(const char *heap_name, int heap, int hz)
 			if (slot[b] >= 0)
 				close(slot[b]);
 			t = now_us();
-			slot[b] = heap_alloc(heap, sizes[b]);
+			slot[b] = heap_alloc(heap, frame_sizes[b]);
 			if (slot[b] < 0) {
 				failed = true;
 				break;
