@@ -19,6 +19,26 @@ RESULTS_DIR=${RESULTS_DIR:-$REPO_DIR/results}
 BENCH_CLOCK_JOB='cs=/sys/devices/system/clocksource/clocksource0/current_clocksource; i=0;
 while [ "$(cat $cs)" != tsc ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done;
 echo BENCH-CLOCK $(cat $cs);'
+
+# until_tsc WHAT LOG COMMAND...: runs COMMAND, a boot whose job began with
+# BENCH_CLOCK_JOB, until it keeps time with the TSC, three times at most.
+# COMMAND returns 0 if its boot ran on the TSC, 2 if it ran on another
+# clocksource (under TCG the PIT calibration sometimes fails, and the
+# kernel then keeps jiffies: the boot's figures are never used), anything
+# else if it failed; LOG.tests is the boot's test channel. Dies unless a
+# boot ran on the TSC; WHAT names the boot in the messages.
+until_tsc() {
+	local what=$1 log=$2 try st
+	shift 2
+	for try in 1 2 3; do
+		st=0
+		"$@" || st=$?
+		[ "$st" != 0 ] || return 0
+		[ "$st" = 2 ] || die "$what failed (status $st; console $log, test channel $log.tests)"
+		say "$what kept time with $(sed -n 's/^BENCH-CLOCK //p' "$log.tests"), not the TSC: booting again"
+	done
+	die "$what did not keep time with the TSC in three boots"
+}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 # The libclang bindgen uses for 6.12 kernels: Debian 12's own clang 14.

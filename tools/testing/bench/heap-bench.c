@@ -141,21 +141,29 @@ static void bench_alloc_close(const char *heap_name, int heap, size_t len)
 	report("alloc+close", heap_name, size_name(len), "us", v, n);
 }
 
-/* SUnreclaim + VmallocUsed from /proc/meminfo, in kB: the kernel memory a
- * heap's buffers keep (their lists and tables, the dma-buf, its file). */
-static long kernel_kb(void)
+/* A "KEY: N kB" line of /proc/meminfo, in kB; -1 if unreadable. */
+static long meminfo_kb(const char *key)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
 	char line[128];
-	long v, kb = 0;
+	long v = -1;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SUnreclaim: %ld", &v) == 1 || sscanf(line, "VmallocUsed: %ld", &v) == 1)
-			kb += v;
-	fclose(f);
-	return kb;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* SUnreclaim + VmallocUsed, in kB: the kernel memory a heap's buffers keep
+ * (their lists and tables, the dma-buf, its file); -1 if unreadable. */
+static long kernel_kb(void)
+{
+	long slab = meminfo_kb("SUnreclaim"), vmalloc = meminfo_kb("VmallocUsed");
+
+	return slab < 0 || vmalloc < 0 ? -1 : slab + vmalloc;
 }
 
 /* Kernel memory per live buffer: @count buffers of @len held at once. */
@@ -822,22 +830,6 @@ static void bench_frame_loop(const char *heap_name, int heap, int hz)
 	report_one("frame-loop", heap_name, param, "frames", missed, !failed);
 }
 
-/* MemFree from /proc/meminfo, in kB. */
-static long mem_free_kb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemFree: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 /*
  * Memory a heap holds once its buffers are gone: 64 MiB allocated and freed
  * in 1 MiB buffers, the heap left idle, then what MemFree lacks against
@@ -854,7 +846,7 @@ static void bench_idle_memory(const char *heap_name, int heap)
 
 	pools_drain();
 	pools_idle();
-	before = mem_free_kb();
+	before = meminfo_kb("MemFree");
 	for (; got < BUFS; got++) {
 		fds[got] = heap_alloc(heap, MiB);
 		if (fds[got] < 0)
@@ -864,14 +856,14 @@ static void bench_idle_memory(const char *heap_name, int heap)
 		close(fds[i]);
 	pools_idle();
 	usleep(200000);
-	held = before - mem_free_kb();
+	held = before - meminfo_kb("MemFree");
 	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 	t = now_us();
 	shrunk = fd >= 0 && write(fd, "2", 1) == 1;
 	t = now_us() - t;
 	if (fd >= 0)
 		close(fd);
-	after = before - mem_free_kb();
+	after = before - meminfo_kb("MemFree");
 	report_one("idle-memory", heap_name, "held", "KiB", held, got == BUFS && before > 0);
 	report_one("idle-memory", heap_name, "shrink", "us", t, got == BUFS && shrunk);
 	report_one("idle-memory", heap_name, "after-shrink", "KiB", after,
