@@ -255,7 +255,7 @@ impl<X: Exporter> Exported<X> {
 }
 
 type ExportedBox<E> = Pin<KBox<Exported<E>>>;
-type AttachmentBox<E> = KBox<Arc<Attachment<<E as Exporter>::Backing>>>;
+type AttachmentArc<E> = Arc<Attachment<<E as Exporter>::Backing>>;
 
 struct Ops<E: Exporter>(PhantomData<E>);
 
@@ -292,11 +292,10 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `dev` is valid for the call, as the caller guarantees.
         let dev = unsafe { Device::get(dev) };
-        // Allocated first: once the attachment is recorded, nothing may
-        // fail and leave that record behind.
-        let slot = AttachmentBox::<E>::new_uninit(GFP_KERNEL)?;
+        // (Once the attachment is recorded nothing may fail and leave the
+        // record behind: handing the `Arc` to C allocates nothing.)
         let attachment = this.mappings.attach(&this.pages, dev)?;
-        Ok(compat::into_foreign(slot.write(attachment)))
+        Ok(compat::into_foreign(attachment))
     }
 
     /// # Safety
@@ -308,7 +307,7 @@ impl<E: Exporter> Ops<E> {
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: `att` came from `into_foreign` in `attach` and is given
         // back exactly once, here.
-        let att = unsafe { compat::from_foreign::<AttachmentBox<E>>(att) };
+        let att = unsafe { compat::from_foreign::<AttachmentArc<E>>(att) };
         this.mappings.detach(&att);
     }
 
@@ -323,8 +322,8 @@ impl<E: Exporter> Ops<E> {
         // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: Guaranteed by the caller.
-        let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
-        this.mappings.map(att, dir)
+        let att = unsafe { compat::borrow::<AttachmentArc<E>>(att) };
+        this.mappings.map(&att, dir)
     }
 
     /// # Safety
@@ -334,8 +333,8 @@ impl<E: Exporter> Ops<E> {
         // SAFETY: Guaranteed by the caller.
         let this = unsafe { Self::buffer(buf) };
         // SAFETY: Guaranteed by the caller.
-        let att = unsafe { compat::borrow::<AttachmentBox<E>>(att) };
-        this.mappings.unmap(att);
+        let att = unsafe { compat::borrow::<AttachmentArc<E>>(att) };
+        this.mappings.unmap(&att);
     }
 
     /// # Safety
