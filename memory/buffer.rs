@@ -108,9 +108,10 @@ const _: () = assert!(
 );
 
 /// How many runs a buffer lists without an allocation of its own: a system
-/// heap buffer of up to 1 MiB is one chunk, and a CMA or carveout buffer
-/// one run.
-const INLINE_RUNS: usize = 2;
+/// heap buffer of one chunk (4 KiB, 64 KiB, 1 MiB), and a CMA or carveout
+/// buffer. (A second inline run would take the buffer's object past 256
+/// bytes, into a 512-byte slab object.)
+const INLINE_RUNS: usize = 1;
 
 /// The core's list of a buffer's runs: inside the buffer for the few runs
 /// of a small or contiguous one, else an array of its own.
