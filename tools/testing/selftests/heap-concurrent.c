@@ -196,7 +196,7 @@ static void one_heap(const char *name, int n)
 	}
 	close(buf_fd);
 	free_pages_settled(NULL);
-	pages0 = free_pages_settled(NULL);
+	pages0 = free_pages_baseline();
 	buf_fd = heap_alloc(heap, len);
 	map = buf_fd < 0 ? MAP_FAILED :
 	      mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, buf_fd, 0);

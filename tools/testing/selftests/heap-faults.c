@@ -242,7 +242,7 @@ static int random_faults(long ops)
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int heaps[MAX_HEAPS], n = list_heaps(), bufs0 = count_dmabufs(), status = -1;
 	int vgem = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
-	long pages0 = free_pages_settled(NULL), total = 0, enomem = 0, injected;
+	long pages0 = free_pages_baseline(), total = 0, enomem = 0, injected;
 	bool after = true;
 	pid_t pid;
 
@@ -453,7 +453,7 @@ static int step(const char *heap_name, bool vmap)
 	/* Every allocation of the process before it is measured: the helpers
 	 * themselves (opendir, stdio) must not make the first step different. */
 	op_alloc();
-	pages0 = free_pages_settled(NULL);
+	pages0 = free_pages_baseline();
 	buf_fd = heap_alloc(heap_fd, (1 << 20) + (64 << 10) + 4096);
 	tmp = buf_fd;
 	if (!check_ok(buf_fd >= 0, "%s: a buffer to map", heap_name))

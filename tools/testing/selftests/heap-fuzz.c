@@ -377,11 +377,11 @@ static void run_ops(long n, long seconds)
  */
 static long free_pages_after_warmup(void)
 {
-	long prev = free_pages_settled(NULL), now = prev;
+	long prev = free_pages_baseline(), now = prev;
 
 	for (int round = 0; round < 20; round++) {
 		usleep(500000);
-		now = free_pages_settled(NULL);
+		now = free_pages_baseline();
 		if (now <= prev + 2)
 			break;
 		prev = now;

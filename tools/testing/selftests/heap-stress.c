@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	if (!check_ok(nheaps > 0, "%d heaps to stress", nheaps))
 		return finish_checks();
 	free_pages_settled(NULL);
-	pages0 = free_pages_settled(NULL);
+	pages0 = free_pages_baseline();
 	shared = mmap(NULL, sizeof(*shared) * procs, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	memset(shared, 0, sizeof(*shared) * procs);
