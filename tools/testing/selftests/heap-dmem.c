@@ -27,7 +27,6 @@
 
 #include "heaptest.h"
 
-#define CG_ROOT "/sys/fs/cgroup"
 #define CG_A CG_ROOT "/rdh-dmem-a"
 #define CG_B CG_ROOT "/rdh-dmem-b"
 #define MiB (1024L * 1024)
@@ -59,27 +58,6 @@ static int dmem_max(const char *cg, const char *heap, const char *value)
 	return write_sysfs(path, line);
 }
 
-static bool cg_setup(void)
-{
-	mkdir(CG_ROOT, 0755);
-	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
-	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
-		return false;
-	if (write_sysfs(CG_ROOT "/cgroup.subtree_control", "+dmem"))
-		return false;
-	rmdir(CG_A);
-	rmdir(CG_B);
-	return !mkdir(CG_A, 0755) && !mkdir(CG_B, 0755) && !access(CG_A "/dmem.current", F_OK);
-}
-
-static bool cg_enter(const void *cg)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", (const char *)cg);
-	return !write_sysfs(path, "0");
-}
-
 /* What a child in cgroup @cg gets, allocating @size buffers of @heap until
  * ENOMEM or @most of them (it holds them until @release is written to). */
 struct haul {
@@ -99,7 +77,7 @@ static pid_t haul_in(const char *cg, int heap, long size, long most, int other_h
 		h->other = 0;
 		/* (The parent waits for the ready byte: it is written on every
 		 * path, a failure to enter the cgroup included.) */
-		if (!cg_enter(cg)) {
+		if (!cgroup_enter(cg)) {
 			h->err = -1;
 			if (write(ready[1], "r", 1) != 1)
 				_exit(3);
@@ -141,7 +119,8 @@ int main(int argc, char **argv)
 	oth = open_heap(other, O_RDONLY);
 	a = mmap(NULL, 2 * sizeof(*a), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	b = a + 1;
-	if (!check_ok(lim >= 0 && oth >= 0 && a != MAP_FAILED && cg_setup(),
+	if (!check_ok(lim >= 0 && oth >= 0 && a != MAP_FAILED &&
+		      cgroups_setup("dmem", (const char *const[]){ CG_A, CG_B, NULL }, "dmem.current"),
 		      "the heaps are there, and cgroups %s and %s with the dmem controller", CG_A,
 		      CG_B))
 		return finish_checks();
@@ -158,7 +137,7 @@ int main(int argc, char **argv)
 
 	/* Charged to the cgroup that allocated, and given back by whoever
 	 * frees it. */
-	fd = alloc_in_child(lim, 8 * MiB, cg_enter, CG_A, &pa, &status);
+	fd = alloc_in_child(lim, 8 * MiB, cgroup_enter, CG_A, &pa, &status);
 	check_ok(fd >= 0 && dmem_read(CG_A "/dmem.current", limited) == 8 * MiB &&
 		 dmem_read(CG_A "/dmem.current", other) == 0,
 		 "a buffer of %s allocated in A adds 8 MiB to A's dmem.current for it alone "

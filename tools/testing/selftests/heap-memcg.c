@@ -28,7 +28,6 @@
 
 #include "heaptest.h"
 
-#define CG_ROOT "/sys/fs/cgroup"
 #define CG CG_ROOT "/rdh-memcg"
 #define MiB (1024L * 1024)
 
@@ -56,24 +55,6 @@ static long cg_read(const char *file, const char *key)
 	}
 	fclose(f);
 	return v;
-}
-
-static bool cg_setup(void)
-{
-	mkdir(CG_ROOT, 0755);
-	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
-	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
-		return false;
-	if (write_sysfs(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		return false;
-	rmdir(CG);
-	return !mkdir(CG, 0755) && !access(CG "/memory.current", F_OK);
-}
-
-/* Moves the calling process into the test cgroup. */
-static bool cg_enter(const void *unused)
-{
-	return !write_sysfs(CG "/cgroup.procs", "0");
 }
 
 /* Waits up to 5 s for memory.current to be at most @bytes; its value. */
@@ -104,7 +85,7 @@ static void charged_and_uncharged(int heap, bool on)
 	if (pid == 0) {
 		int fd;
 
-		if (!cg_enter(NULL))
+		if (!cgroup_enter(CG))
 			_exit(2);
 		rep->before = cg_read("memory.current", NULL);
 		fd = heap_alloc(heap, 16 * MiB);
@@ -144,7 +125,7 @@ static void limit_holds(int heap)
 		return;
 	pid = fork();
 	if (pid == 0) {
-		if (!cg_enter(NULL))
+		if (!cgroup_enter(CG))
 			_exit(2);
 		for (rep->held = 0; rep->held < 64; rep->held++) {
 			int fd = heap_alloc(heap, 4 * MiB);
@@ -179,7 +160,7 @@ static void charge_follows_pages(int heap)
 	int fd, status;
 	pid_t pid;
 
-	fd = alloc_in_child(heap, 16 * MiB, cg_enter, NULL, &pid, &status);
+	fd = alloc_in_child(heap, 16 * MiB, cgroup_enter, CG, &pid, &status);
 	held = cg_read("memory.current", NULL);
 	/* (The page counter runs a few pages either way of the exact sum:
 	 * the allocator's own pages went with it, per-CPU charge stocks.) */
@@ -213,7 +194,8 @@ int main(int argc, char **argv)
 	rep = mmap(NULL, sizeof(*rep), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	heap = open_heap(heap_name, O_RDONLY);
 	if (!check_ok(heap >= 0 && rep != MAP_FAILED, "%s: heap opens", heap_name) ||
-	    !check_ok(cg_setup(), "cgroup v2 with the memory controller, a cgroup of our own"))
+	    !check_ok(cgroups_setup("memory", (const char *const[]){ CG, NULL }, "memory.current"),
+		      "cgroup v2 with the memory controller, a cgroup of our own"))
 		return finish_checks();
 	/* Empties the pools (their shrinker), so that what follows starts
 	 * from none. */

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
@@ -689,6 +691,45 @@ static inline int alloc_in_child(int heap, unsigned long size, bool (*setup)(con
 	if (*child > 0)
 		waitpid(*child, status, 0);
 	return fd;
+}
+
+/* Where cgroup v2 is (and is mounted, if it is not). */
+#define CG_ROOT "/sys/fs/cgroup"
+
+/*
+ * cgroup v2 with @controller ("memory", "dmem") enabled for the root's
+ * children, and each cgroup of the NULL-terminated @cgroups made afresh;
+ * whether all of that worked and the first one has @file (a file of the
+ * controller's, which shows that it is on).
+ */
+static inline bool cgroups_setup(const char *controller, const char *const *cgroups,
+				 const char *file)
+{
+	char path[256];
+
+	mkdir(CG_ROOT, 0755);
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		return false;
+	snprintf(path, sizeof(path), "+%s", controller);
+	if (write_sysfs(CG_ROOT "/cgroup.subtree_control", path))
+		return false;
+	for (const char *const *cg = cgroups; *cg; cg++) {
+		rmdir(*cg);
+		if (mkdir(*cg, 0755))
+			return false;
+	}
+	snprintf(path, sizeof(path), "%s/%s", cgroups[0], file);
+	return !access(path, F_OK);
+}
+
+/* Moves the calling process into the cgroup at path @cg. */
+static inline bool cgroup_enter(const void *cg)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", (const char *)cg);
+	return !write_sysfs(path, "0");
 }
 
 /* One 64 KiB chunk is 16 pages: a leak of one must not hide in the slack. */
