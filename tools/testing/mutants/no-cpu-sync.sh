@@ -7,6 +7,6 @@ PROGRAMS='heap-dma-bounce|sh ./with-importer.sh ./heap-dma --bounce 204800 syste
 VMARGS=(--cmdline 'cma=64M memmap=48M$0x20000000 tsc=unstable swiotlb=force oops=panic')
 EXPECT='heap-dma-bounce: .*(after SYNC_END the device sees what the CPU wrote|after SYNC_START the CPU sees what the device wrote)'
 mutate() {
-	edit exporter/mappings.rs 's|a\.table\.access(guarded)\.sync_for_cpu(dir);|let _ = (\&a, dir);|'
-	edit exporter/mappings.rs 's|a\.table\.access(guarded)\.sync_for_device(dir);|let _ = (\&a, dir);|'
+	edit exporter/mappings.rs 's|a\.table\.access(guarded)\.sync_for_cpu(dir);|let _ = (\&a, dir, guarded);|'
+	edit exporter/mappings.rs 's|a\.table\.access(guarded)\.sync_for_device(dir);|let _ = (\&a, dir, guarded);|'
 }

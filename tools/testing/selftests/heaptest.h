@@ -274,7 +274,7 @@ static inline int write_sysfs(const char *path, const char *val)
 struct mem_holders {
 	long slab;		/* nr_slab_unreclaimable, kmalloc_large() included */
 	long page_tables;	/* nr_page_table_pages: processes' page tables */
-	long kernel_stack;	/* nr_kernel_stack (kB there) */
+	long kernel_stack;	/* nr_kernel_stack (kB there), unless in vmalloc */
 	long percpu;		/* Percpu (kB there) */
 	long vmalloc;		/* VmallocUsed (kB there): pages vmalloc() took */
 	long file;		/* nr_file_pages: tmpfs and ramfs files stay */
@@ -282,6 +282,31 @@ struct mem_holders {
 };
 
 #define MEM_HOLDERS(X) X(slab) X(page_tables) X(kernel_stack) X(percpu) X(vmalloc) X(file) X(anon)
+
+/*
+ * Whether kernel stacks are vmalloc()ed (CONFIG_VMAP_STACK), and so counted
+ * in VmallocUsed as well as in nr_kernel_stack: /proc/vmallocinfo then
+ * lists every task's stack, made by copy_process(). (The test kernels have
+ * no VMAP_STACK; a kernel that has must not have its stacks counted twice,
+ * which would let a leak of as many pages pass.)
+ */
+static inline bool stacks_in_vmalloc(void)
+{
+	static int known = -1;
+	char line[512];
+	FILE *f;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	f = fopen("/proc/vmallocinfo", "r");
+	while (f && !known && fgets(line, sizeof(line), f))
+		known = strstr(line, "copy_process") || strstr(line, "dup_task_struct") ||
+			strstr(line, "thread_stack");
+	if (f)
+		fclose(f);
+	return known;
+}
 
 /* The holders now; false if one could not be read. */
 static inline bool mem_holders_now(struct mem_holders *h)
@@ -300,7 +325,7 @@ static inline bool mem_holders_now(struct mem_holders *h)
 #define HOLDER_READ(f) if (h->f < 0) return false;
 	MEM_HOLDERS(HOLDER_READ)
 #undef HOLDER_READ
-	h->kernel_stack /= page_kb;
+	h->kernel_stack = stacks_in_vmalloc() ? 0 : h->kernel_stack / page_kb;
 	h->percpu /= page_kb;
 	h->vmalloc /= page_kb;
 	return true;
