@@ -367,6 +367,8 @@ static void run_ops(long n, long seconds)
 		op_munmap();
 	while (nbufs)
 		drop_buf(0);
+	/* (Duplicates and received fds hold buffers too.) */
+	sweep_fds();
 }
 
 /*
