@@ -31,7 +31,7 @@
 #include "heaptest.h"
 
 /* See the check that uses it, at the end of main(). */
-#define STRESS_PAGE_TOLERANCE 64
+#define STRESS_PAGE_TOLERANCE 32
 
 /* What the module logs when it is unloaded holding pages (stats/ledger.rs). */
 #define NEVER_GIVEN_BACK "rust_dma_heap: pages never given back"
@@ -265,14 +265,17 @@ int main(int argc, char **argv)
 		 count_dmabufs());
 	/*
 	 * Loading a module maps it in fresh vmalloc space and builds its sysfs
-	 * and kallsyms anew, which leaves the free-page count up to ~30 pages
-	 * lower after a dozen reloads even without this module's code in the
-	 * way (measured on 2026-12-02: 4 to 31 pages missing over 21 runs,
-	 * before and after the page pools, and with the pools' worker or
-	 * shrinker left out). A leak per operation or per reload (thousands of
-	 * operations, a dozen reloads: hundreds of pages for a 4 KiB one)
-	 * still shows; one 64 KiB chunk lost once is heap-fuzz's and
-	 * heap-faults' to catch, which reload nothing.
+	 * and kallsyms anew: after a dozen reloads the free-page count was up
+	 * to ~30 pages lower even without this module's code in the way
+	 * (2026-12-02: 4 to 31 pages over 21 runs), hence 64 then. Nearly all
+	 * of it is slab and kernel stacks, which pages_missing() now allows
+	 * for: on 2026-12-07 five runs left 0, 1, -15 (arm64) and 0, 0
+	 * (x86_64) pages unaccounted, out of 12 to 41 fewer free. What is
+	 * left (the kernel's page tables for the fresh module space, which
+	 * 6.12 counts nowhere) gets 32. A leak per operation or per reload
+	 * (thousands of operations, a dozen reloads: hundreds of pages for a
+	 * 4 KiB one) still shows; one 64 KiB chunk lost once is heap-fuzz's
+	 * and heap-faults' to catch, which reload nothing.
 	 */
 	check_ok(pages_missing(pages0, STRESS_PAGE_TOLERANCE) == 0,
 		 "every page comes back (within %d pages: module reloads move the count)",
