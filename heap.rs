@@ -23,6 +23,7 @@ use crate::{
     },
     memory::page::{
         total_ram_pages,
+        Memcg,
         PAGE_SIZE, //
     },
     stats::{
@@ -51,14 +52,21 @@ pub(crate) trait Heap: Exporter {
     /// of every buffer it allocates.
     fn name(&self) -> &'static CStr;
 
-    /// Allocates the zeroed memory of a buffer of `len` bytes.
+    /// Whether the heap's pages are main memory that it charges to a memory
+    /// cgroup when [`Heap::allocate`] is given [`Memcg::Caller`]. The
+    /// memory cgroup cannot be charged with the others' by a module.
+    const CHARGES_MEMCG: bool = false;
+
+    /// Allocates the zeroed memory of a buffer of `len` bytes, charging its
+    /// pages to `memcg` if the heap [charges memory
+    /// cgroups](Heap::CHARGES_MEMCG).
     ///
     /// The core has already checked the request: `len` is a non-zero
     /// multiple of the page size, no larger than the machine's RAM, and
     /// within the heap's limit. Fails with `ENOMEM` when memory runs out
-    /// and `EINTR` when the caller is killed; on failure nothing stays
-    /// allocated.
-    fn allocate(&self, len: usize) -> Result<Self::Backing>;
+    /// (or the memory cgroup is at its limit) and `EINTR` when the caller
+    /// is killed; on failure nothing stays allocated.
+    fn allocate(&self, len: usize, memcg: Memcg) -> Result<Self::Backing>;
 
     /// A figure of this kind of heap, for its sysfs files: `None` if the
     /// heap has no such figure (its file is then not shown).
@@ -72,9 +80,10 @@ pub(crate) trait DynHeap: Send + Sync {
     /// [`Heap::name`].
     fn name(&self) -> &'static CStr;
 
-    /// Allocates a buffer of `len` bytes, as [`Heap::allocate`] says, and
-    /// exports it with `flags`, keeping `charge` for as long as it lives.
-    fn export(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf>;
+    /// Allocates a buffer of `len` bytes, as [`Heap::allocate`] says, its
+    /// pages charged to `payer`, and exports it with `flags`, keeping
+    /// `charge` for as long as it lives.
+    fn export(&self, len: usize, flags: FdFlags, charge: Charge, payer: &Payer) -> Result<DmaBuf>;
 
     /// [`Heap::figure`].
     fn figure(&self, which: Figure) -> Option<u64>;
@@ -88,8 +97,18 @@ impl<H: Heap> DynHeap for Registered<H> {
         self.0.name()
     }
 
-    fn export(&self, len: usize, flags: FdFlags, charge: Charge) -> Result<DmaBuf> {
-        let backing = self.0.allocate(len)?;
+    fn export(&self, len: usize, flags: FdFlags, charge: Charge, payer: &Payer) -> Result<DmaBuf> {
+        let backing = match payer {
+            #[cfg(not(rdh_hosted))]
+            Payer::Cgroup(memcg) if H::CHARGES_MEMCG => {
+                memcg.charging(|| self.0.allocate(len, Memcg::Caller))?
+            }
+            // (Whoever asked for it expects a charge that cannot be made.)
+            #[cfg(not(rdh_hosted))]
+            Payer::Cgroup(_) => return Err(crate::compat::eopnotsupp()),
+            Payer::Caller if H::CHARGES_MEMCG => self.0.allocate(len, Memcg::Caller)?,
+            Payer::Caller | Payer::Nobody => self.0.allocate(len, Memcg::Uncharged)?,
+        };
         DmaBuf::export(self.0.name(), flags, backing, self.0.clone(), charge)
     }
 
@@ -133,6 +152,32 @@ struct HeapFigures(Arc<dyn DynHeap>);
 impl Figures for HeapFigures {
     fn figure(&self, which: Figure) -> Option<u64> {
         self.0.figure(which)
+    }
+}
+
+/// Whom a buffer's pages are charged to, on heaps that [charge memory
+/// cgroups](Heap::CHARGES_MEMCG).
+pub(crate) enum Payer {
+    /// Nobody (upstream's default).
+    Nobody,
+    /// The allocating task's memory cgroup (`mem_accounting=1`).
+    Caller,
+    /// The memory cgroup of another process (`charge_pid_fd`), which the
+    /// allocating task has been found allowed to charge. A heap that
+    /// cannot charge memory cgroups refuses the request (`EOPNOTSUPP`).
+    /// (Hosted, the kernel's heap core reads the request, which has none.)
+    #[cfg(not(rdh_hosted))]
+    Cgroup(crate::compat::memcg::MemCgroup),
+}
+
+impl Payer {
+    /// The allocating task's cgroup if `mem_accounting`, else nobody.
+    pub(crate) fn caller_if(mem_accounting: bool) -> Self {
+        if mem_accounting {
+            Self::Caller
+        } else {
+            Self::Nobody
+        }
     }
 }
 
@@ -203,11 +248,12 @@ pub(crate) fn allocate(
     heap: &dyn DynHeap,
     stats: &Arc<HeapStats>,
     request: Request,
+    payer: &Payer,
 ) -> Result<DmaBuf> {
     let (len, flags) = (request.len(), request.flags());
     let start = trace::Start::now();
     let result = stats.charge(len).and_then(|charge| {
-        heap.export(len, flags, charge)
+        heap.export(len, flags, charge, payer)
             .inspect_err(|e| stats.count_error(*e))
     });
     trace::alloc(heap.name(), len, &result, start);

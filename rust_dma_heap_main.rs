@@ -79,6 +79,13 @@ impl kernel::Module for RustDmaHeaps {
             );
             return Err(EINVAL);
         }
+        if cfg!(rdh_hosted) && frontend::params::charge_pid_fd() {
+            pr_err!(
+                "charge_pid_fd=1, but the kernel's heap core reads DMA_HEAP_IOCTL_ALLOC's \
+                 argument in hosted mode, and has no such field\n"
+            );
+            return Err(EINVAL);
+        }
         // First, so that it is dropped last if init fails.
         let pages = ledger::PagesFile::new();
         let mut registry = registry::Registry::new()?;

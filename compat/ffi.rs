@@ -35,6 +35,8 @@ opaque!(rdh_node, class);
 opaque!(cma);
 #[cfg(CONFIG_CGROUP_DMEM)]
 opaque!(dmem_cgroup_region, dmem_cgroup_pool_state);
+#[cfg(all(CONFIG_MEMCG, not(rdh_hosted)))]
+opaque!(mem_cgroup);
 
 /// `struct rdh_page_run`: a run of contiguous pages, as a buffer keeps its
 /// list of them (`memory/buffer.rs`'s `Run`, which has this layout).
@@ -78,6 +80,7 @@ extern "C" {
     pub(crate) fn rdh_param_system_uncached() -> bool;
     pub(crate) fn rdh_param_system_dma32() -> bool;
     pub(crate) fn rdh_param_cgroup_dmem() -> bool;
+    pub(crate) fn rdh_param_charge_pid_fd() -> bool;
     pub(crate) fn rdh_param_carveout() -> *const u8;
     pub(crate) fn rdh_param_carveout_base() -> u64;
     pub(crate) fn rdh_param_carveout_size() -> u64;
@@ -261,6 +264,15 @@ extern "C" {
         pool: *mut *mut dmem_cgroup_pool_state,
     ) -> c_int;
     pub(crate) fn rdh_dmem_uncharge(pool: *mut dmem_cgroup_pool_state, size: u64);
+}
+
+// Memory cgroups (`glue/memcg.c`), for the standalone ioctl.
+#[cfg(all(CONFIG_MEMCG, not(rdh_hosted)))]
+extern "C" {
+    pub(crate) fn rdh_memcg_of_pidfd(fd: c_uint, memcg: *mut *mut mem_cgroup) -> c_int;
+    pub(crate) fn rdh_memcg_put(memcg: *mut mem_cgroup);
+    pub(crate) fn rdh_memcg_in_callers_subtree(memcg: *mut mem_cgroup) -> bool;
+    pub(crate) fn rdh_memcg_set_active(memcg: *mut mem_cgroup) -> *mut mem_cgroup;
 }
 
 // The CMA allocator, exported to modules by the project's kernel patch

@@ -57,6 +57,8 @@ use kernel::types::ForeignOwnable;
 
 pub(crate) mod dmem;
 pub(crate) mod ffi;
+#[cfg(not(rdh_hosted))]
+pub(crate) mod memcg;
 pub(crate) mod pool_hooks;
 
 /// Reference-counted handles (`ARef`) and the trait of what they count:
@@ -226,6 +228,15 @@ pub(crate) fn user_slice(addr: usize, len: usize) -> kernel::uaccess::UserSlice 
     return kernel::uaccess::UserSlice::new(addr, len);
     #[cfg(rdh_kernel_7)]
     return kernel::uaccess::UserSlice::new(kernel::uaccess::UserPtr::from_addr(addr), len);
+}
+
+/// `EOPNOTSUPP`: 7.3's kernel crate names it, 6.12's does not (the 6.12
+/// branch goes with 6.12).
+pub(crate) fn eopnotsupp() -> kernel::error::Error {
+    #[cfg(rdh_kernel_7)]
+    return kernel::error::code::EOPNOTSUPP;
+    #[cfg(not(rdh_kernel_7))]
+    return kernel::error::Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32));
 }
 
 /// A C string the kernel handed out, e.g. a module parameter's value.

@@ -136,8 +136,7 @@ impl<B: Backing> Mappings<B> {
                     core::str::from_utf8(dev.name()).unwrap_or("a device")
                 );
             }
-            // (6.12's kernel crate names no EOPNOTSUPP.)
-            return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
+            return Err(crate::compat::eopnotsupp());
         }
         let table = SgTable::new(pages, dev)?;
         let attachment = Arc::new(

@@ -35,6 +35,7 @@ use crate::{
         self,
         DynHeap,
         Heap,
+        Payer,
         Request, //
     },
     memory::page::total_ram_pages, //
@@ -206,7 +207,8 @@ fn allocate(hosted: &HostedHeap, len: usize, fd_flags: u32, heap_flags: u64) -> 
     // The kernel's core has checked the request; the heaps rely on the
     // checks, so they are made again here (the same as standalone mode's).
     let request = Request::check(len as u64, fd_flags, heap_flags, total_ram_pages())?;
-    heap::allocate(&*hosted.heap, &hosted.stats, request)
+    let payer = Payer::caller_if(params::mem_accounting());
+    heap::allocate(&*hosted.heap, &hosted.stats, request, &payer)
 }
 
 /// Called by `glue/hosted.c`'s `dma_heap_ops.allocate` for one of our heaps.

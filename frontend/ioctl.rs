@@ -3,21 +3,44 @@
 //! `DMA_HEAP_IOCTL_ALLOC` on a heap node, with upstream 6.12's exact
 //! argument handling (`ioctl_args.rs`) and request checks
 //! ([`Request::check`]).
+//!
+//! With `charge_pid_fd=1` it also reads the field of that name that a
+//! series posted in May 2026 (not merged) appends to the argument, so that
+//! an allocator written for it (gralloc allocating for an app whose pid
+//! binder gave it) needs no change: a pidfd whose process's memory cgroup
+//! is charged with the buffer's pages instead of the caller's, until the
+//! buffer is freed. As in the series, 0 means none and the padding after
+//! it must be 0 (the series does not check it; `EINVAL` here). Unlike the
+//! series, which lets any caller charge any cgroup unless a security module
+//! objects, charging a cgroup other than one's own or one below it takes
+//! `CAP_SYS_RESOURCE` (`EPERM`), and only heaps whose pages the memory
+//! cgroup can be charged with take it (`EOPNOTSUPP` from CMA and carveout
+//! heaps, for which the series adds a charge that no kernel exports).
+//! Without the parameter the field is not read, as upstream reads no byte
+//! past its struct.
 
 use crate::{
-    compat,
+    compat::{
+        self,
+        memcg::{
+            capable_sys_resource,
+            MemCgroup, //
+        },
+    },
     exporter::dma_buf::DmaBuf,
     frontend::{
         chardev::NodeTarget,
-        fd::FdReservation, //
+        fd::FdReservation,
         ioctl_args::{
             AllocationArgs,
             ArgSizes,
             ARG_SIZE, //
         },
+        params, //
     },
     heap::{
         self,
+        Payer,
         Request, //
     },
     memory::page::total_ram_pages, //
@@ -42,10 +65,34 @@ fn allocate(target: &NodeTarget, data: &mut [u8; ARG_SIZE]) -> Result<(DmaBuf, F
         return Err(EINVAL);
     }
     let request = Request::check(args.len, args.fd_flags, args.heap_flags, total_ram_pages())?;
-    let buf = heap::allocate(&*target.heap, &target.stats, request)?;
+    let payer = payer(&args)?;
+    let buf = heap::allocate(&*target.heap, &target.stats, request, &payer)?;
     let fd = FdReservation::new(request.flags().raw())?;
     AllocationArgs::write_fd(data, fd.number());
     Ok((buf, fd))
+}
+
+/// Whom the buffer's pages are charged to: the process of `charge_pid_fd`
+/// if the parameter lets it be read and it is set, and the caller may
+/// charge that process's cgroup; else the caller with `mem_accounting=1`,
+/// else nobody.
+fn payer(args: &AllocationArgs) -> Result<Payer> {
+    let own = Payer::caller_if(params::mem_accounting());
+    if !params::charge_pid_fd() {
+        return Ok(own);
+    }
+    if args.padding != 0 {
+        return Err(EINVAL);
+    }
+    if args.charge_pid_fd == 0 {
+        return Ok(own);
+    }
+    let memcg = MemCgroup::of_pidfd(args.charge_pid_fd)?;
+    // (The capability is asked for last: asking is audited as using it.)
+    if !memcg.in_callers_subtree() && !capable_sys_resource() {
+        return Err(EPERM);
+    }
+    Ok(Payer::Cgroup(memcg))
 }
 
 /// Handles an ioctl on a heap node.

@@ -3,6 +3,11 @@
 //! `DMA_HEAP_IOCTL_ALLOC`'s argument: its layout, and how much of it one
 //! call reads and writes, as upstream 6.12's `dma_heap_ioctl()` decides.
 //!
+//! Beyond upstream's fields, the kernel's copy holds the two that a
+//! proposed extension appends (`charge_pid_fd` and padding, posted in May
+//! 2026 and not merged; `frontend/ioctl.rs` reads them only with
+//! `charge_pid_fd=1`). A caller of upstream's size has them zeroed.
+//!
 //! The command is chosen by its number alone (a number past ALLOC's is
 //! `EINVAL`, any type and size are accepted); the caller's struct is copied
 //! in and out at the caller's size (read only if the command has the write
@@ -29,11 +34,20 @@ struct AllocationData {
     heap_flags: u64,
 }
 
-/// `DMA_HEAP_IOCTL_ALLOC`.
+/// [`AllocationData`] with the fields of the proposed extension.
+#[repr(C)]
+struct AllocationDataExt {
+    upstream: AllocationData,
+    charge_pid_fd: u32,
+    padding: u32,
+}
+
+/// `DMA_HEAP_IOCTL_ALLOC`, with upstream's struct.
 pub(crate) const DMA_HEAP_IOCTL_ALLOC: u32 = _IOWR::<AllocationData>(b'H' as u32, 0);
 
-/// The size of the argument as this module knows it.
-pub(crate) const ARG_SIZE: usize = core::mem::size_of::<AllocationData>();
+/// The size of the argument as this module reads it: upstream's fields and
+/// the extension's.
+pub(crate) const ARG_SIZE: usize = core::mem::size_of::<AllocationDataExt>();
 
 /// How much of the caller's argument one call copies, and the size of the
 /// kernel's copy.
@@ -83,12 +97,18 @@ pub(crate) struct AllocationArgs {
     pub(crate) fd: u32,
     pub(crate) fd_flags: u32,
     pub(crate) heap_flags: u64,
+    /// The extension's pidfd of the process to charge, 0 for none.
+    pub(crate) charge_pid_fd: u32,
+    /// The extension's padding, which must be 0.
+    pub(crate) padding: u32,
 }
 
 const OFF_LEN: usize = core::mem::offset_of!(AllocationData, len);
 const OFF_FD: usize = core::mem::offset_of!(AllocationData, fd);
 const OFF_FD_FLAGS: usize = core::mem::offset_of!(AllocationData, fd_flags);
 const OFF_HEAP_FLAGS: usize = core::mem::offset_of!(AllocationData, heap_flags);
+const OFF_CHARGE_PID_FD: usize = core::mem::offset_of!(AllocationDataExt, charge_pid_fd);
+const OFF_PADDING: usize = core::mem::offset_of!(AllocationDataExt, padding);
 
 fn field<const N: usize>(data: &[u8; ARG_SIZE], offset: usize) -> [u8; N] {
     let mut out = [0u8; N];
@@ -104,6 +124,8 @@ impl AllocationArgs {
             fd: u32::from_ne_bytes(field(data, OFF_FD)),
             fd_flags: u32::from_ne_bytes(field(data, OFF_FD_FLAGS)),
             heap_flags: u64::from_ne_bytes(field(data, OFF_HEAP_FLAGS)),
+            charge_pid_fd: u32::from_ne_bytes(field(data, OFF_CHARGE_PID_FD)),
+            padding: u32::from_ne_bytes(field(data, OFF_PADDING)),
         }
     }
 
@@ -133,41 +155,42 @@ mod tests {
     #[test]
     fn the_command_and_struct_are_upstreams() {
         // uapi/linux/dma-heap.h: _IOWR('H', 0x0, struct
-        // dma_heap_allocation_data), 24 bytes.
+        // dma_heap_allocation_data), 24 bytes; the kernel's copy has room
+        // for the extension's 8 more.
         assert_eq!(DMA_HEAP_IOCTL_ALLOC, 0xc018_4800);
-        assert_eq!(ARG_SIZE, 24);
+        assert_eq!(ARG_SIZE, 32);
     }
 
     #[test]
     fn a_call_of_our_size_copies_it_both_ways() -> Result {
-        assert_eq!(sizes(DMA_HEAP_IOCTL_ALLOC)?, (24, 24, 24));
+        assert_eq!(sizes(DMA_HEAP_IOCTL_ALLOC)?, (24, 24, 32));
         Ok(())
     }
 
     #[test]
     fn a_shorter_struct_is_zero_extended() -> Result {
-        assert_eq!(sizes(_IOWR::<[u8; 16]>(H, 0))?, (16, 16, 24));
+        assert_eq!(sizes(_IOWR::<[u8; 16]>(H, 0))?, (16, 16, 32));
         Ok(())
     }
 
     #[test]
     fn a_longer_struct_is_copied_whole() -> Result {
-        assert_eq!(sizes(_IOWR::<[u8; 32]>(H, 0))?, (32, 32, 32));
+        assert_eq!(sizes(_IOWR::<[u8; 40]>(H, 0))?, (40, 40, 40));
         Ok(())
     }
 
     #[test]
     fn only_the_directions_of_the_callers_command_are_copied() -> Result {
-        assert_eq!(sizes(_IOW::<[u8; 24]>(H, 0))?, (24, 0, 24));
-        assert_eq!(sizes(_IOR::<[u8; 24]>(H, 0))?, (0, 24, 24));
-        assert_eq!(sizes(_IO(H, 0))?, (0, 0, 24));
+        assert_eq!(sizes(_IOW::<[u8; 24]>(H, 0))?, (24, 0, 32));
+        assert_eq!(sizes(_IOR::<[u8; 24]>(H, 0))?, (0, 24, 32));
+        assert_eq!(sizes(_IO(H, 0))?, (0, 0, 32));
         Ok(())
     }
 
     #[test]
     fn the_command_is_chosen_by_its_number_alone() -> Result {
         // Another type letter with number 0 is ALLOC, as upstream has it.
-        assert_eq!(sizes(_IOWR::<[u8; 24]>(u32::from(b'X'), 0))?, (24, 24, 24));
+        assert_eq!(sizes(_IOWR::<[u8; 24]>(u32::from(b'X'), 0))?, (24, 24, 32));
         assert_eq!(ArgSizes::of(_IOWR::<[u8; 24]>(H, 1)).err(), Some(EINVAL));
         assert_eq!(ArgSizes::of(_IO(H, 0xff)).err(), Some(EINVAL));
         Ok(())
@@ -180,11 +203,14 @@ mod tests {
         data[8..12].copy_from_slice(&7u32.to_ne_bytes());
         data[12..16].copy_from_slice(&0o2_000_002u32.to_ne_bytes());
         data[16..24].copy_from_slice(&(1u64 << 63).to_ne_bytes());
+        data[24..28].copy_from_slice(&5u32.to_ne_bytes());
+        data[28..32].copy_from_slice(&9u32.to_ne_bytes());
         let args = AllocationArgs::read(&data);
         assert_eq!(args.len, 0x1_0000_1000);
         assert_eq!(args.fd, 7);
         assert_eq!(args.fd_flags, 0o2_000_002);
         assert_eq!(args.heap_flags, 1 << 63);
+        assert_eq!((args.charge_pid_fd, args.padding), (5, 9));
         AllocationArgs::write_fd(&mut data, 42);
         assert_eq!(AllocationArgs::read(&data).fd, 42);
         assert_eq!(AllocationArgs::read(&data).len, 0x1_0000_1000);

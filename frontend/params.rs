@@ -39,6 +39,14 @@ pub(crate) fn cgroup_dmem() -> bool {
     unsafe { ffi::rdh_param_cgroup_dmem() }
 }
 
+/// Whether `DMA_HEAP_IOCTL_ALLOC` reads the `charge_pid_fd` field that a
+/// proposed extension appends to its argument (`charge_pid_fd=`, default
+/// off, writable at run time; `frontend/ioctl.rs`).
+pub(crate) fn charge_pid_fd() -> bool {
+    // SAFETY: `rdh_param_charge_pid_fd` only reads a module parameter.
+    unsafe { ffi::rdh_param_charge_pid_fd() }
+}
+
 /// Whether CMA heaps are registered (`cma=`, default on).
 pub(crate) fn cma_heaps_enabled() -> bool {
     // SAFETY: `rdh_param_cma` only reads a module parameter.

@@ -92,6 +92,7 @@ bool rdh_param_system(void);
 bool rdh_param_system_uncached(void);
 bool rdh_param_system_dma32(void);
 bool rdh_param_cgroup_dmem(void);
+bool rdh_param_charge_pid_fd(void);
 const char *rdh_param_carveout(void);
 u64 rdh_param_carveout_base(void);
 u64 rdh_param_carveout_size(void);
@@ -176,6 +177,13 @@ void rdh_dmem_region_unregister(struct dmem_cgroup_region *region);
 int rdh_dmem_try_charge(struct dmem_cgroup_region *region, u64 size,
 			struct dmem_cgroup_pool_state **pool);
 void rdh_dmem_uncharge(struct dmem_cgroup_pool_state *pool, u64 size);
+
+/* Memory cgroups (memcg.c, where the kernel has them). */
+struct mem_cgroup;
+int rdh_memcg_of_pidfd(unsigned int fd, struct mem_cgroup **memcg);
+void rdh_memcg_put(struct mem_cgroup *memcg);
+bool rdh_memcg_in_callers_subtree(struct mem_cgroup *memcg);
+struct mem_cgroup *rdh_memcg_set_active(struct mem_cgroup *memcg);
 
 /* The live buffers' debugfs file (stats/live.rs). */
 #define RDH_COMM_LEN 16

@@ -69,6 +69,25 @@ bool rdh_param_cgroup_dmem(void)
 	return cgroup_dmem;
 }
 
+/*
+ * Writable: it decides per call how a field is read, and a buffer keeps
+ * whatever charge it was given, so switching it changes no buffer.
+ */
+static bool charge_pid_fd;
+module_param(charge_pid_fd, bool, 0644);
+MODULE_PARM_DESC(charge_pid_fd,
+		 "Honour the charge_pid_fd field that a proposed extension of DMA_HEAP_IOCTL_ALLOC appends: charge the buffer to that process's memory cgroup (default: N)");
+
+/**
+ * rdh_param_charge_pid_fd() - Read the charge_pid_fd parameter.
+ *
+ * Return: whether DMA_HEAP_IOCTL_ALLOC reads its charge_pid_fd field.
+ */
+bool rdh_param_charge_pid_fd(void)
+{
+	return READ_ONCE(charge_pid_fd);
+}
+
 static bool cma = true;
 module_param(cma, bool, 0444);
 MODULE_PARM_DESC(cma, "Register CMA heaps, where the kernel exports its CMA allocator (default: Y)");

@@ -32,7 +32,10 @@ use crate::{
             Carveout,
             CarveoutPages, //
         },
-        page::PAGE_SIZE, //
+        page::{
+            Memcg,
+            PAGE_SIZE, //
+        },
     },
     stats::accounting::Figure, //
 };
@@ -72,7 +75,7 @@ impl Heap for CarveoutHeap {
         self.region.name()
     }
 
-    fn allocate(&self, len: usize) -> Result<CarveoutPages> {
+    fn allocate(&self, len: usize, _memcg: Memcg) -> Result<CarveoutPages> {
         let count = len / PAGE_SIZE;
         self.region
             .alloc(count, count.next_power_of_two().min(MAX_ALIGN))

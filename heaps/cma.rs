@@ -35,7 +35,10 @@ use crate::{
             CmaArea,
             CmaPages, //
         },
-        page::PAGE_SIZE, //
+        page::{
+            Memcg,
+            PAGE_SIZE, //
+        },
     },
     stats::accounting::Figure, //
 };
@@ -98,7 +101,7 @@ impl Heap for CmaHeap {
         self.area.name()
     }
 
-    fn allocate(&self, len: usize) -> Result<CmaPages> {
+    fn allocate(&self, len: usize, _memcg: Memcg) -> Result<CmaPages> {
         let count = len / PAGE_SIZE;
         if !self.area.could_hold(len) {
             return Err(ENOMEM);

@@ -25,16 +25,16 @@
 //!
 //! With `mem_accounting=1` (upstream's parameter of that name, 7.0), the
 //! pages are charged to the allocating task's memory cgroup until they are
-//! freed, and an allocation past the cgroup's limit fails with `ENOMEM`.
-//! The pools are bypassed then: a pooled page is charged to nobody, and a
-//! charged one would keep its charge while pooled.
+//! freed (with `charge_pid_fd`, to another process's: `frontend/ioctl.rs`),
+//! and an allocation past the cgroup's limit fails with `ENOMEM`. The pools
+//! are bypassed then: a pooled page is charged to nobody, and a charged one
+//! would keep its charge while pooled.
 
 use crate::{
     exporter::dma_buf::{
         Exporter,
         MmapRequest, //
     },
-    frontend::params,
     heap::Heap,
     memory::{
         chunks::alloc_pooled, //
@@ -76,8 +76,10 @@ impl Heap for SystemHeap {
         self.name
     }
 
-    fn allocate(&self, len: usize) -> Result<PooledPages> {
-        alloc_pooled(&self.pools, len, &ORDERS, memcg(), self.zone)
+    const CHARGES_MEMCG: bool = true;
+
+    fn allocate(&self, len: usize, memcg: Memcg) -> Result<PooledPages> {
+        alloc_pooled(&self.pools, len, &ORDERS, memcg, self.zone)
     }
 
     fn figure(&self, which: Figure) -> Option<u64> {
@@ -98,16 +100,5 @@ impl Exporter for SystemHeap {
 
     fn mmap(&self, request: MmapRequest<'_, PooledPages>) -> Result {
         request.map_pages()
-    }
-}
-
-/// Whom the system heaps charge their pages to: the allocating task's
-/// memory cgroup with `mem_accounting=1` (or, hosted, the heap core's
-/// `dma_heap.mem_accounting=1`), else nobody.
-pub(super) fn memcg() -> Memcg {
-    if params::mem_accounting() {
-        Memcg::Caller
-    } else {
-        Memcg::Uncharged
     }
 }

@@ -20,10 +20,7 @@
 //! name. With `mem_accounting=1` the pages are charged to the allocating
 //! task's memory cgroup as the system heap's, and the pools are bypassed.
 
-use super::system::{
-    memcg,
-    ORDERS, //
-};
+use super::system::ORDERS;
 use crate::{
     exporter::dma_buf::{
         CpuAccess,
@@ -33,6 +30,7 @@ use crate::{
     },
     heap::Heap,
     memory::{
+        page::Memcg,
         page_pool::PagePools, //
         uncached::{
             alloc_write_combined,
@@ -66,8 +64,10 @@ impl Heap for SystemUncachedHeap {
         c_str!("system-uncached")
     }
 
-    fn allocate(&self, len: usize) -> Result<WriteCombined> {
-        alloc_write_combined(&self.pools, &self.cache, len, &ORDERS, memcg())
+    const CHARGES_MEMCG: bool = true;
+
+    fn allocate(&self, len: usize, memcg: Memcg) -> Result<WriteCombined> {
+        alloc_write_combined(&self.pools, &self.cache, len, &ORDERS, memcg)
     }
 
     fn figure(&self, which: Figure) -> Option<u64> {
