@@ -85,6 +85,11 @@ pub(crate) trait DynHeap: Send + Sync {
     /// `charge` for as long as it lives.
     fn export(&self, len: usize, flags: FdFlags, charge: Charge, payer: &Payer) -> Result<DmaBuf>;
 
+    /// [`Heap::CHARGES_MEMCG`] (for requests that name a cgroup, which
+    /// only the standalone ioctl reads).
+    #[cfg(not(rdh_hosted))]
+    fn charges_memcg(&self) -> bool;
+
     /// [`Heap::figure`].
     fn figure(&self, which: Figure) -> Option<u64>;
 }
@@ -103,13 +108,18 @@ impl<H: Heap> DynHeap for Registered<H> {
             Payer::Cgroup(memcg) if H::CHARGES_MEMCG => {
                 memcg.charging(|| self.0.allocate(len, Memcg::Caller))?
             }
-            // (Whoever asked for it expects a charge that cannot be made.)
+            // (Refused by `allocate` already.)
             #[cfg(not(rdh_hosted))]
             Payer::Cgroup(_) => return Err(crate::compat::eopnotsupp()),
             Payer::Caller if H::CHARGES_MEMCG => self.0.allocate(len, Memcg::Caller)?,
             Payer::Caller | Payer::Nobody => self.0.allocate(len, Memcg::Uncharged)?,
         };
         DmaBuf::export(self.0.name(), flags, backing, self.0.clone(), charge)
+    }
+
+    #[cfg(not(rdh_hosted))]
+    fn charges_memcg(&self) -> bool {
+        H::CHARGES_MEMCG
     }
 
     fn figure(&self, which: Figure) -> Option<u64> {
@@ -251,6 +261,12 @@ pub(crate) fn allocate(
     payer: &Payer,
 ) -> Result<DmaBuf> {
     let (len, flags) = (request.len(), request.flags());
+    // Whoever named a cgroup expects a charge that this heap cannot make:
+    // refused before the heap's limit is charged or an error counted.
+    #[cfg(not(rdh_hosted))]
+    if matches!(payer, Payer::Cgroup(_)) && !heap.charges_memcg() {
+        return Err(crate::compat::eopnotsupp());
+    }
     let start = trace::Start::now();
     let result = stats.charge(len).and_then(|charge| {
         heap.export(len, flags, charge, payer)

@@ -48,7 +48,8 @@ impl MemCgroup {
         Err(super::eopnotsupp())
     }
 
-    /// Whether this is the calling task's cgroup or one below it.
+    /// Whether this is the calling task's cgroup or one below it, the
+    /// calling task not being in the root cgroup (below which all are).
     pub(crate) fn in_callers_subtree(&self) -> bool {
         #[cfg(CONFIG_MEMCG)]
         // SAFETY: The reference keeps the cgroup alive (type invariant).

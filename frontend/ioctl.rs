@@ -16,8 +16,10 @@
 //! `CAP_SYS_RESOURCE` (`EPERM`), and only heaps whose pages the memory
 //! cgroup can be charged with take it (`EOPNOTSUPP` from CMA and carveout
 //! heaps, for which the series adds a charge that no kernel exports).
-//! Without the parameter the field is not read, as upstream reads no byte
-//! past its struct.
+//! Without the parameter the field is not read, as upstream ignores every
+//! byte past its struct. A caller in the root memory cgroup needs the
+//! capability too (every cgroup is below the root), and a client in the
+//! root cgroup is charged nothing, as the kernel charges nothing there.
 
 use crate::{
     compat::{

@@ -69,12 +69,14 @@ void rdh_memcg_put(struct mem_cgroup *memcg)
  * @memcg: a cgroup the caller holds a reference to.
  *
  * Return: whether @memcg is the calling task's memory cgroup or one of its
- * descendants.
+ * descendants, that cgroup not being the root (of which every cgroup is a
+ * descendant).
  */
 bool rdh_memcg_in_callers_subtree(struct mem_cgroup *memcg)
 {
 	struct mem_cgroup *own = get_mem_cgroup_from_mm(current->mm);
-	bool below = own && mem_cgroup_is_descendant(memcg, own);
+	bool below = own && parent_mem_cgroup(own) &&
+		     mem_cgroup_is_descendant(memcg, own);
 
 	mem_cgroup_put(own);
 	return below;

@@ -11,7 +11,7 @@
 # sees the allocation succeed and B charged 16 MiB.
 DESCRIPTION="charge_pid_fd charges any cgroup without CAP_SYS_RESOURCE"
 FLAVOUR=x86_64
-PROGRAMS='heap-charge-pidfd|./heap-charge-pidfd system linux,cma|300|19'
+PROGRAMS='heap-charge-pidfd|./heap-charge-pidfd system linux,cma|300|21'
 VMARGS=(--modargs mem_accounting=1)
 EXPECT='heap-charge-pidfd: system: without CAP_SYS_RESOURCE, charging B from A is EPERM'
 mutate() {

@@ -8,9 +8,11 @@
  *     charged nothing in the client's cgroup;
  *   - on, an allocator in cgroup A with CAP_SYS_RESOURCE gets a 16 MiB
  *     buffer charged to client cgroup B's memory.current, not to A's, and
- *     B's charge goes when the buffer is freed;
+ *     B's charge goes when the buffer is freed, also when another process
+ *     than its allocator frees it;
  *   - without CAP_SYS_RESOURCE, charging B is EPERM and charges nothing,
- *     while charging its own cgroup (a pidfd of itself) works;
+ *     while charging its own cgroup (a pidfd of itself) works; in the
+ *     root cgroup, charging B takes the capability too;
  *   - EBADF for a closed descriptor and for one that is not a pidfd, ESRCH
  *     for a reaped process, EINVAL for non-zero padding;
  *   - EOPNOTSUPP from a heap whose pages no memory cgroup can be charged
@@ -105,25 +107,32 @@ struct report {
 
 static struct report *rep;
 
-/* A client process in B, waiting for its pipe to close; its pidfd. */
+/* A client process in B, waiting for its pipe to close; its pidfd once it
+ * has said it is in B, or -1. */
 static int start_client(pid_t *pid, int *pipe_w)
 {
-	int p[2];
-	char c;
+	int p[2], in_b[2];
+	char c = 0;
 
-	if (pipe(p))
+	if (pipe(p) || pipe(in_b))
 		return -1;
 	*pid = fork();
 	if (*pid == 0) {
 		close(p[1]);
+		close(in_b[0]);
 		if (!cgroup_enter(CG_B))
 			_exit(2);
+		(void)!write(in_b[1], "b", 1);
 		/* Waits until the parent closes its end. */
 		(void)!read(p[0], &c, 1);
 		_exit(0);
 	}
 	close(p[0]);
+	close(in_b[1]);
 	*pipe_w = p[1];
+	if (read(in_b[0], &c, 1) != 1 || c != 'b')
+		return -1;
+	close(in_b[0]);
 	return syscall(SYS_pidfd_open, *pid, 0);
 }
 
@@ -139,10 +148,11 @@ static bool drop_cap_sys_resource(void)
 	return !syscall(SYS_capset, &h, d);
 }
 
-/* In a child that enters A (dropping CAP_SYS_RESOURCE if !@privileged):
- * a 16 MiB buffer charged to the client @pidfd, held while the cgroups are
- * read, then freed. */
-static int allocate_from_a(int heap, int pidfd, bool privileged)
+/* In a child that enters @cg (or stays in the root cgroup if NULL),
+ * dropping CAP_SYS_RESOURCE if !@privileged: a 16 MiB buffer charged to the
+ * client @pidfd, held while the cgroups are read, then freed; then, in A
+ * without the capability, 4 MiB charged to itself. */
+static int allocate_from(const char *cg, int heap, int pidfd, bool privileged)
 {
 	pid_t pid = fork();
 	int status;
@@ -150,7 +160,7 @@ static int allocate_from_a(int heap, int pidfd, bool privileged)
 	if (pid == 0) {
 		int fd, self;
 
-		if (!cgroup_enter(CG_A) || (!privileged && !drop_cap_sys_resource()))
+		if ((cg && !cgroup_enter(cg)) || (!privileged && !drop_cap_sys_resource()))
 			_exit(2);
 		rep->a_before = current_of(CG_A);
 		rep->b_before = current_of(CG_B);
@@ -161,7 +171,7 @@ static int allocate_from_a(int heap, int pidfd, bool privileged)
 		if (fd >= 0)
 			close(fd);
 		rep->b_after = current_at_most(CG_B, rep->b_before + MiB);
-		if (!privileged) {
+		if (!privileged && cg) {
 			self = syscall(SYS_pidfd_open, getpid(), 0);
 			fd = alloc_for(heap, 4 * MiB, self, 0);
 			rep->err_own = fd < 0 ? -fd : 0;
@@ -173,6 +183,40 @@ static int allocate_from_a(int heap, int pidfd, bool privileged)
 	}
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A buffer charged to B by this process, whose last reference a child
+ * drops after this process has closed its own: B's charge still goes. */
+static void freed_by_another(int heap, int pidfd)
+{
+	long before = current_of(CG_B), with, after;
+	int fd = alloc_for(heap, 16 * MiB, pidfd, 0), go[2], status = -1;
+	pid_t holder;
+	char c;
+
+	with = current_of(CG_B);
+	if (fd < 0 || pipe(go)) {
+		check_ok(0, "%s: a buffer charged to B (%d)", heap_name, fd);
+		return;
+	}
+	holder = fork();
+	if (holder == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		close(fd);
+		_exit(0);
+	}
+	close(fd);
+	close(go[0]);
+	(void)!write(go[1], "x", 1);
+	close(go[1]);
+	waitpid(holder, &status, 0);
+	after = current_at_most(CG_B, before + MiB);
+	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && with - before >= 15 * MiB &&
+			 after <= before + MiB,
+		 "%s: B's charge goes also when another process than the allocator frees the buffer (%ld -> %ld -> %ld)",
+		 heap_name, before, with, after);
 }
 
 int main(int argc, char **argv)
@@ -200,17 +244,16 @@ int main(int argc, char **argv)
 	pidfd = start_client(&client, &pipe_w);
 	if (!check_ok(pidfd >= 0, "a client process in B, and its pidfd (%d)", pidfd))
 		return finish_checks();
-	usleep(100000); /* the client enters B */
 
-	/* Off: the field is not read, as upstream reads no byte past its struct. */
-	st = allocate_from_a(heap, pidfd, true);
+	/* Off: the field is not read, as upstream ignores bytes past its struct. */
+	st = allocate_from(CG_A, heap, pidfd, true);
 	check_ok(st == 0 && rep->err == 0 && rep->b_with - rep->b_before < MiB,
 		 "off: a buffer asked for the client is not charged to B (B %ld -> %ld, errno %d, status %d)",
 		 rep->b_before, rep->b_with, rep->err, st);
 
 	if (!check_ok(!write_sysfs(PARAM, "Y"), "charge_pid_fd=1 is set at run time"))
 		return finish_checks();
-	st = allocate_from_a(heap, pidfd, true);
+	st = allocate_from(CG_A, heap, pidfd, true);
 	check_ok(st == 0 && rep->err == 0 && rep->b_with - rep->b_before >= 15 * MiB &&
 			 rep->b_with - rep->b_before < 18 * MiB,
 		 "%s: with CAP_SYS_RESOURCE, 16 MiB asked from A for the client is charged to B (%ld -> %ld, errno %d)",
@@ -221,12 +264,18 @@ int main(int argc, char **argv)
 	check_ok(st == 0 && rep->b_after <= rep->b_before + MiB,
 		 "%s: B's charge goes with the buffer (%ld)", heap_name, rep->b_after);
 
-	st = allocate_from_a(heap, pidfd, false);
+	freed_by_another(heap, pidfd);
+
+	st = allocate_from(CG_A, heap, pidfd, false);
 	check_ok(st == 0 && rep->err == EPERM && rep->b_with - rep->b_before < MiB,
 		 "%s: without CAP_SYS_RESOURCE, charging B from A is EPERM and charges nothing (errno %d, B %ld -> %ld)",
 		 heap_name, rep->err, rep->b_before, rep->b_with);
 	check_ok(st == 0 && rep->err_own == 0 && rep->own_ok,
 		 "%s: while charging its own cgroup works (errno %d)", heap_name, rep->err_own);
+	st = allocate_from(NULL, heap, pidfd, false);
+	check_ok(st == 0 && rep->err == EPERM && rep->b_with - rep->b_before < MiB,
+		 "%s: in the root cgroup, without CAP_SYS_RESOURCE, charging B is EPERM too (errno %d)",
+		 heap_name, rep->err);
 
 	fd = open("/dev/null", O_RDONLY);
 	st = alloc_for(heap, MiB, fd, 0);
