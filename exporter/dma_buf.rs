@@ -470,6 +470,11 @@ impl DmaBuf {
         exporter: impl PinInit<E>,
         charge: Charge,
     ) -> Result<Self> {
+        // Every buffer is one of these: past 256 bytes it takes a 512-byte
+        // slab object (`Documentation/performance.rst`, kernel memory per
+        // buffer). Lock debugging makes each lock larger, so it is exempt.
+        #[cfg(not(CONFIG_DEBUG_LOCK_ALLOC))]
+        const { assert!(core::mem::size_of::<Exported<E>>() <= 256) };
         let pages = BufferPages::new(backing)?;
         let size = pages.size();
         let live = charge.live().clone();
