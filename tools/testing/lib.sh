@@ -145,7 +145,7 @@ flavour_fragments() {
 	x86_64-c) echo "$k/base.config $k/x86_64.config $k/intree.config $k/memcg.config $k/uncached.config $k/upstream.config" ;;
 	gki)	echo "$k/base.config $k/arm64.config $k/gki.config" ;;
 	mainline) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/memcg.config $k/dmem.config $k/kunit.config" ;;
-	mainline-standalone) echo "$k/base.config $k/x86_64.config" ;;
+	mainline-standalone) echo "$k/base.config $k/x86_64.config $k/memcg.config" ;;
 	mainline-debug) echo "$k/base.config $k/x86_64.config $k/mainline.config $k/debug.config" ;;
 	esac
 }
