@@ -474,7 +474,9 @@ impl DmaBuf {
         // slab object (`Documentation/performance.rst`, kernel memory per
         // buffer). Lock debugging makes each lock larger, so it is exempt.
         #[cfg(not(CONFIG_DEBUG_LOCK_ALLOC))]
-        const { assert!(core::mem::size_of::<Exported<E>>() <= 256) };
+        const {
+            assert!(core::mem::size_of::<Exported<E>>() <= 256)
+        };
         let pages = BufferPages::new(backing)?;
         let size = pages.size();
         let live = charge.live().clone();
