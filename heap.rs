@@ -103,16 +103,16 @@ impl<H: Heap> DynHeap for Registered<H> {
     }
 
     fn export(&self, len: usize, flags: FdFlags, charge: Charge, payer: &Payer) -> Result<DmaBuf> {
+        let memcg = match payer {
+            Payer::Nobody => Memcg::Uncharged,
+            _ if !H::CHARGES_MEMCG => Memcg::Uncharged,
+            _ => Memcg::Caller,
+        };
         let backing = match payer {
+            // (A heap that charges no cgroup was refused by `allocate`.)
             #[cfg(not(rdh_hosted))]
-            Payer::Cgroup(memcg) if H::CHARGES_MEMCG => {
-                memcg.charging(|| self.0.allocate(len, Memcg::Caller))?
-            }
-            // (Refused by `allocate` already.)
-            #[cfg(not(rdh_hosted))]
-            Payer::Cgroup(_) => return Err(crate::compat::eopnotsupp()),
-            Payer::Caller if H::CHARGES_MEMCG => self.0.allocate(len, Memcg::Caller)?,
-            Payer::Caller | Payer::Nobody => self.0.allocate(len, Memcg::Uncharged)?,
+            Payer::Cgroup(cgroup) => cgroup.charging(|| self.0.allocate(len, memcg))?,
+            _ => self.0.allocate(len, memcg)?,
         };
         DmaBuf::export(self.0.name(), flags, backing, self.0.clone(), charge)
     }

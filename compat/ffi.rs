@@ -271,7 +271,9 @@ extern "C" {
 extern "C" {
     pub(crate) fn rdh_memcg_of_pidfd(fd: c_uint, memcg: *mut *mut mem_cgroup) -> c_int;
     pub(crate) fn rdh_memcg_put(memcg: *mut mem_cgroup);
-    pub(crate) fn rdh_memcg_in_callers_subtree(memcg: *mut mem_cgroup) -> bool;
+    pub(crate) fn rdh_memcg_of_current() -> *mut mem_cgroup;
+    pub(crate) fn rdh_memcg_is_root(memcg: *mut mem_cgroup) -> bool;
+    pub(crate) fn rdh_memcg_is_descendant(memcg: *mut mem_cgroup, root: *mut mem_cgroup) -> bool;
     pub(crate) fn rdh_memcg_set_active(memcg: *mut mem_cgroup) -> *mut mem_cgroup;
 }
 

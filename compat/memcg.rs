@@ -48,14 +48,41 @@ impl MemCgroup {
         Err(super::eopnotsupp())
     }
 
-    /// Whether this is the calling task's cgroup or one below it, the
-    /// calling task not being in the root cgroup (below which all are).
-    pub(crate) fn in_callers_subtree(&self) -> bool {
+    /// The calling task's memory cgroup (the root's for a kernel thread), or
+    /// `None` without memory cgroups.
+    pub(crate) fn of_caller() -> Option<Self> {
+        #[cfg(CONFIG_MEMCG)]
+        {
+            // SAFETY: Takes a reference to the calling task's cgroup.
+            let memcg = NonNull::new(unsafe { ffi::rdh_memcg_of_current() })?;
+            // INVARIANT: The reference was taken just above.
+            Some(Self { memcg })
+        }
+        #[cfg(not(CONFIG_MEMCG))]
+        None
+    }
+
+    /// Whether this is the root cgroup, in whose subtree every cgroup is.
+    pub(crate) fn is_root(&self) -> bool {
         #[cfg(CONFIG_MEMCG)]
         // SAFETY: The reference keeps the cgroup alive (type invariant).
-        return unsafe { ffi::rdh_memcg_in_callers_subtree(self.memcg.as_ptr()) };
+        return unsafe { ffi::rdh_memcg_is_root(self.memcg.as_ptr()) };
         #[cfg(not(CONFIG_MEMCG))]
-        false
+        true
+    }
+
+    /// Whether this is `ancestor` or a cgroup below it.
+    pub(crate) fn is_within(&self, ancestor: &MemCgroup) -> bool {
+        #[cfg(CONFIG_MEMCG)]
+        // SAFETY: The references keep both cgroups alive (type invariant).
+        return unsafe {
+            ffi::rdh_memcg_is_descendant(self.memcg.as_ptr(), ancestor.memcg.as_ptr())
+        };
+        #[cfg(not(CONFIG_MEMCG))]
+        {
+            let _ = ancestor;
+            false
+        }
     }
 
     /// Runs `f` with every `__GFP_ACCOUNT` allocation of the calling task

@@ -90,8 +90,12 @@ fn payer(args: &AllocationArgs) -> Result<Payer> {
         return Ok(own);
     }
     let memcg = MemCgroup::of_pidfd(args.charge_pid_fd)?;
-    // (The capability is asked for last: asking is audited as using it.)
-    if !memcg.in_callers_subtree() && !capable_sys_resource() {
+    // A task may charge its own cgroup's subtree, as it may create cgroups
+    // there, but not from the root, below which every cgroup is. (The
+    // capability is asked for last: asking is audited as using it.)
+    let own_subtree =
+        MemCgroup::of_caller().is_some_and(|own| !own.is_root() && memcg.is_within(&own));
+    if !own_subtree && !capable_sys_resource() {
         return Err(EPERM);
     }
     Ok(Payer::Cgroup(memcg))

@@ -182,7 +182,9 @@ void rdh_dmem_uncharge(struct dmem_cgroup_pool_state *pool, u64 size);
 struct mem_cgroup;
 int rdh_memcg_of_pidfd(unsigned int fd, struct mem_cgroup **memcg);
 void rdh_memcg_put(struct mem_cgroup *memcg);
-bool rdh_memcg_in_callers_subtree(struct mem_cgroup *memcg);
+struct mem_cgroup *rdh_memcg_of_current(void);
+bool rdh_memcg_is_root(struct mem_cgroup *memcg);
+bool rdh_memcg_is_descendant(struct mem_cgroup *memcg, struct mem_cgroup *root);
 struct mem_cgroup *rdh_memcg_set_active(struct mem_cgroup *memcg);
 
 /* The live buffers' debugfs file (stats/live.rs). */

@@ -3,8 +3,8 @@
  * Memory cgroups (Kbuild builds this file where the kernel has them,
  * CONFIG_MEMCG): the memory cgroup of the process behind a pidfd, and the
  * kernel's remote charging scope, for DMA_HEAP_IOCTL_ALLOC's charge_pid_fd.
- * Whether a caller may charge that cgroup, and which heaps can, is Rust's
- * (heap.rs, through compat/memcg.rs).
+ * Whether a caller may charge that cgroup (frontend/ioctl.rs), and which
+ * heaps can (heap.rs), is Rust's, through compat/memcg.rs.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -31,7 +31,7 @@
  */
 int rdh_memcg_of_pidfd(unsigned int fd, struct mem_cgroup **memcg)
 {
-	struct task_struct *task = NULL;
+	struct task_struct *task;
 	struct file *file = fget(fd);
 	struct mm_struct *mm;
 
@@ -65,21 +65,37 @@ void rdh_memcg_put(struct mem_cgroup *memcg)
 }
 
 /**
- * rdh_memcg_in_callers_subtree() - Whether a cgroup is the caller's or below.
+ * rdh_memcg_of_current() - Take the memory cgroup of the calling task.
+ *
+ * Return: a counted reference to it (the root's for a kernel thread), or
+ * NULL if memory cgroups are disabled.
+ */
+struct mem_cgroup *rdh_memcg_of_current(void)
+{
+	return get_mem_cgroup_from_mm(current->mm);
+}
+
+/**
+ * rdh_memcg_is_root() - Whether a memory cgroup is the root.
  * @memcg: a cgroup the caller holds a reference to.
  *
- * Return: whether @memcg is the calling task's memory cgroup or one of its
- * descendants, that cgroup not being the root (of which every cgroup is a
- * descendant).
+ * Return: whether @memcg has no parent.
  */
-bool rdh_memcg_in_callers_subtree(struct mem_cgroup *memcg)
+bool rdh_memcg_is_root(struct mem_cgroup *memcg)
 {
-	struct mem_cgroup *own = get_mem_cgroup_from_mm(current->mm);
-	bool below = own && parent_mem_cgroup(own) &&
-		     mem_cgroup_is_descendant(memcg, own);
+	return !parent_mem_cgroup(memcg);
+}
 
-	mem_cgroup_put(own);
-	return below;
+/**
+ * rdh_memcg_is_descendant() - Whether a memory cgroup is in another's subtree.
+ * @memcg: a cgroup the caller holds a reference to.
+ * @root: another such cgroup.
+ *
+ * Return: whether @memcg is @root or one of its descendants.
+ */
+bool rdh_memcg_is_descendant(struct mem_cgroup *memcg, struct mem_cgroup *root)
+{
+	return mem_cgroup_is_descendant(memcg, root);
 }
 
 /**

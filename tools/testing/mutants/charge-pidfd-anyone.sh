@@ -16,5 +16,5 @@ VMARGS=(--modargs mem_accounting=1)
 EXPECT='heap-charge-pidfd: system: without CAP_SYS_RESOURCE, charging B from A is EPERM'
 mutate() {
 	edit frontend/ioctl.rs \
-		's|^    if !memcg.in_callers_subtree() && !capable_sys_resource() {$|    if false \&\& !memcg.in_callers_subtree() \&\& !capable_sys_resource() {|'
+		's|^    if !own_subtree && !capable_sys_resource() {$|    if false \&\& !own_subtree \&\& !capable_sys_resource() {|'
 }
