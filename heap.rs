@@ -29,8 +29,7 @@ use crate::{
     stats::{
         accounting::{
             Charge,
-            Figure,
-            Figures,
+            HeapSizes,
             HeapStats, //
         },
         live::LiveBuffers,
@@ -68,9 +67,15 @@ pub(crate) trait Heap: Exporter {
     /// is killed; on failure nothing stays allocated.
     fn allocate(&self, len: usize, memcg: Memcg) -> Result<Self::Backing>;
 
-    /// A figure of this kind of heap, for its sysfs files: `None` if the
-    /// heap has no such figure (its file is then not shown).
-    fn figure(&self, _which: Figure) -> Option<u64> {
+    /// Bytes kept in the heap's page pools (sysfs `pool_bytes`), for a heap
+    /// that has pools. (A heap without a size has no such sysfs file.)
+    fn pool_bytes(&self) -> Option<usize> {
+        None
+    }
+
+    /// The size of the memory region the heap allocates from (sysfs
+    /// `region_bytes`, and its dmem region's size), for a heap that has one.
+    fn region_bytes(&self) -> Option<usize> {
         None
     }
 }
@@ -90,8 +95,11 @@ pub(crate) trait DynHeap: Send + Sync {
     #[cfg(not(rdh_hosted))]
     fn charges_memcg(&self) -> bool;
 
-    /// [`Heap::figure`].
-    fn figure(&self, which: Figure) -> Option<u64>;
+    /// [`Heap::pool_bytes`].
+    fn pool_bytes(&self) -> Option<usize>;
+
+    /// [`Heap::region_bytes`].
+    fn region_bytes(&self) -> Option<usize>;
 }
 
 /// A heap, and the reference to it that each of its buffers takes.
@@ -122,8 +130,12 @@ impl<H: Heap> DynHeap for Registered<H> {
         H::CHARGES_MEMCG
     }
 
-    fn figure(&self, which: Figure) -> Option<u64> {
-        self.0.figure(which)
+    fn pool_bytes(&self) -> Option<usize> {
+        self.0.pool_bytes()
+    }
+
+    fn region_bytes(&self) -> Option<usize> {
+        self.0.region_bytes()
     }
 }
 
@@ -145,23 +157,25 @@ pub(crate) fn stats(
 ) -> Result<Arc<HeapStats>> {
     let region = if dmem {
         let name = CString::try_from_fmt(fmt!("dma_heap/{}", heap.name()))?;
-        let size = heap
-            .figure(Figure::RegionBytes)
-            .unwrap_or(total_ram_pages() as u64 * PAGE_SIZE as u64);
+        let size = heap.region_bytes().unwrap_or(total_ram_pages() * PAGE_SIZE) as u64;
         Some(DmemRegion::new(&name, size)?)
     } else {
         None
     };
-    let figures: Arc<dyn Figures> = Arc::new(HeapFigures(heap.clone()), GFP_KERNEL)?;
-    HeapStats::new(figures, live.clone(), region)
+    let sizes: Arc<dyn HeapSizes> = Arc::new(SizesOf(heap.clone()), GFP_KERNEL)?;
+    HeapStats::new(sizes, live.clone(), region)
 }
 
-/// A heap as the source of its own figures.
-struct HeapFigures(Arc<dyn DynHeap>);
+/// A heap as the source of its own sizes.
+struct SizesOf(Arc<dyn DynHeap>);
 
-impl Figures for HeapFigures {
-    fn figure(&self, which: Figure) -> Option<u64> {
-        self.0.figure(which)
+impl HeapSizes for SizesOf {
+    fn pool_bytes(&self) -> Option<usize> {
+        self.0.pool_bytes()
+    }
+
+    fn region_bytes(&self) -> Option<usize> {
+        self.0.region_bytes()
     }
 }
 

@@ -37,7 +37,6 @@ use crate::{
             PAGE_SIZE, //
         },
     },
-    stats::accounting::Figure, //
 };
 use kernel::{
     prelude::*,
@@ -81,11 +80,8 @@ impl Heap for CarveoutHeap {
             .alloc(count, count.next_power_of_two().min(MAX_ALIGN))
     }
 
-    fn figure(&self, which: Figure) -> Option<u64> {
-        match which {
-            Figure::RegionBytes => Some(self.region.size() as u64),
-            Figure::PoolBytes => None,
-        }
+    fn region_bytes(&self) -> Option<usize> {
+        Some(self.region.size())
     }
 }
 

@@ -40,7 +40,6 @@ use crate::{
             PAGE_SIZE, //
         },
     },
-    stats::accounting::Figure, //
 };
 use kernel::{
     prelude::*,
@@ -109,11 +108,8 @@ impl Heap for CmaHeap {
         self.area.alloc(count, buffer_align_order(count))?.zero()
     }
 
-    fn figure(&self, which: Figure) -> Option<u64> {
-        match which {
-            Figure::RegionBytes => self.area.size().map(|size| size as u64),
-            Figure::PoolBytes => None,
-        }
+    fn region_bytes(&self) -> Option<usize> {
+        self.area.size()
     }
 }
 

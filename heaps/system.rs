@@ -47,7 +47,6 @@ use crate::{
             PooledPages, //
         },
     },
-    stats::accounting::Figure, //
 };
 use kernel::prelude::*;
 
@@ -82,11 +81,8 @@ impl Heap for SystemHeap {
         alloc_pooled(&self.pools, len, &ORDERS, memcg, self.zone)
     }
 
-    fn figure(&self, which: Figure) -> Option<u64> {
-        match which {
-            Figure::PoolBytes => Some(self.pools.pooled_bytes() as u64),
-            Figure::RegionBytes => None,
-        }
+    fn pool_bytes(&self) -> Option<usize> {
+        Some(self.pools.pooled_bytes())
     }
 }
 

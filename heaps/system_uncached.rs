@@ -39,7 +39,6 @@ use crate::{
             WriteCombined, //
         },
     },
-    stats::accounting::Figure, //
 };
 use kernel::{
     c_str,
@@ -70,11 +69,8 @@ impl Heap for SystemUncachedHeap {
         alloc_write_combined(&self.pools, &self.cache, len, &ORDERS, memcg)
     }
 
-    fn figure(&self, which: Figure) -> Option<u64> {
-        match which {
-            Figure::PoolBytes => Some(self.pools.pooled_bytes() as u64),
-            Figure::RegionBytes => None,
-        }
+    fn pool_bytes(&self) -> Option<usize> {
+        Some(self.pools.pooled_bytes())
     }
 }
 

@@ -54,25 +54,20 @@ enum Failure {
     Interrupted,
 }
 
-/// The figures that only some kinds of heap have.
-#[derive(Clone, Copy)]
-pub(crate) enum Figure {
+/// The sizes that only some kinds of heap have (from the heap, through
+/// `heap.rs`); `None` where a heap has no such size.
+pub(crate) trait HeapSizes: Send + Sync {
     /// Bytes held in the heap's page pools, zeroed and ready.
-    PoolBytes,
-    /// The size of the memory region the heap allocates from.
-    RegionBytes,
-}
+    fn pool_bytes(&self) -> Option<usize>;
 
-/// Where a heap's own figures come from (the heap, through `heap.rs`).
-pub(crate) trait Figures: Send + Sync {
-    /// The figure, or `None` if this kind of heap has none such.
-    fn figure(&self, which: Figure) -> Option<u64>;
+    /// The size of the memory region the heap allocates from.
+    fn region_bytes(&self) -> Option<usize>;
 }
 
 /// One heap's figures, shared by all its names.
 pub(crate) struct HeapStats {
-    /// The figures only its kind of heap has.
-    heap: Arc<dyn Figures>,
+    /// The sizes only its kind of heap has.
+    heap: Arc<dyn HeapSizes>,
     /// Bytes of live buffers and of allocations in progress.
     bytes: AtomicUsize,
     /// Live buffers.
@@ -90,7 +85,7 @@ pub(crate) struct HeapStats {
 
 impl HeapStats {
     pub(crate) fn new(
-        heap: Arc<dyn Figures>,
+        heap: Arc<dyn HeapSizes>,
         live: Arc<LiveBuffers>,
         dmem: Option<DmemRegion>,
     ) -> Result<Arc<Self>> {
@@ -179,8 +174,8 @@ impl HeapStats {
             Stat::FailedNoMemory => return failed(Failure::NoMemory),
             Stat::FailedLimit => return failed(Failure::Limit),
             Stat::FailedInterrupted => return failed(Failure::Interrupted),
-            Stat::PoolBytes => return self.heap.figure(Figure::PoolBytes),
-            Stat::RegionBytes => return self.heap.figure(Figure::RegionBytes),
+            Stat::PoolBytes => self.heap.pool_bytes()?,
+            Stat::RegionBytes => self.heap.region_bytes()?,
         };
         Some(n as u64)
     }
