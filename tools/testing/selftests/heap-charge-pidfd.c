@@ -70,35 +70,6 @@ static int alloc_for(int heap, long len, int pidfd, unsigned int padding)
 	return data.fd;
 }
 
-/* A cgroup's memory.current, or -1. */
-static long current_of(const char *cg)
-{
-	char path[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/memory.current", cg);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/* Waits up to 5 s for @cg's memory.current to be at most @bytes. */
-static long current_at_most(const char *cg, long bytes)
-{
-	long now = current_of(cg);
-
-	for (int i = 0; i < 50 && now > bytes; i++) {
-		usleep(100000);
-		now = current_of(cg);
-	}
-	return now;
-}
-
 /* What the allocator child reports back, in shared memory. */
 struct report {
 	long a_before, a_with, b_before, b_with, b_after;
@@ -162,20 +133,20 @@ static int allocate_from(const char *cg, int heap, int pidfd, bool privileged)
 
 		if ((cg && !cgroup_enter(cg)) || (!privileged && !drop_cap_sys_resource()))
 			_exit(2);
-		rep->a_before = current_of(CG_A);
-		rep->b_before = current_of(CG_B);
+		rep->a_before = memcg_current(CG_A);
+		rep->b_before = memcg_current(CG_B);
 		fd = alloc_for(heap, 16 * MiB, pidfd, 0);
 		rep->err = fd < 0 ? -fd : 0;
-		rep->a_with = current_of(CG_A);
-		rep->b_with = current_of(CG_B);
+		rep->a_with = memcg_current(CG_A);
+		rep->b_with = memcg_current(CG_B);
 		if (fd >= 0)
 			close(fd);
-		rep->b_after = current_at_most(CG_B, rep->b_before + MiB);
+		rep->b_after = memcg_current_at_most(CG_B, rep->b_before + MiB);
 		if (!privileged && cg) {
 			self = syscall(SYS_pidfd_open, getpid(), 0);
 			fd = alloc_for(heap, 4 * MiB, self, 0);
 			rep->err_own = fd < 0 ? -fd : 0;
-			rep->own_ok = fd >= 0 && current_of(CG_A) - rep->a_before >= 3 * MiB;
+			rep->own_ok = fd >= 0 && memcg_current(CG_A) - rep->a_before >= 3 * MiB;
 			if (fd >= 0)
 				close(fd);
 		}
@@ -189,12 +160,12 @@ static int allocate_from(const char *cg, int heap, int pidfd, bool privileged)
  * drops after this process has closed its own: B's charge still goes. */
 static void freed_by_another(int heap, int pidfd)
 {
-	long before = current_of(CG_B), with, after;
+	long before = memcg_current(CG_B), with, after;
 	int fd = alloc_for(heap, 16 * MiB, pidfd, 0), go[2], status = -1;
 	pid_t holder;
 	char c;
 
-	with = current_of(CG_B);
+	with = memcg_current(CG_B);
 	if (fd < 0 || pipe(go)) {
 		check_ok(0, "%s: a buffer charged to B (%d)", heap_name, fd);
 		return;
@@ -212,7 +183,7 @@ static void freed_by_another(int heap, int pidfd)
 	(void)!write(go[1], "x", 1);
 	close(go[1]);
 	waitpid(holder, &status, 0);
-	after = current_at_most(CG_B, before + MiB);
+	after = memcg_current_at_most(CG_B, before + MiB);
 	check_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && with - before >= 15 * MiB &&
 			 after <= before + MiB,
 		 "%s: B's charge goes also when another process than the allocator frees the buffer (%ld -> %ld -> %ld)",

@@ -36,17 +36,10 @@ static const char *limited, *other;
 /* The value of region dma_heap/@heap in the cgroup file @path, or -1. */
 static long dmem_read(const char *path, const char *heap)
 {
-	char line[256], want[128], k[128];
-	long v = -1, x;
-	FILE *f = fopen(path, "r");
+	char key[128];
 
-	snprintf(want, sizeof(want), "dma_heap/%s", heap);
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %ld", k, &x) == 2 && !strcmp(k, want))
-			v = x;
-	if (f)
-		fclose(f);
-	return v;
+	snprintf(key, sizeof(key), "dma_heap/%s", heap);
+	return cg_file_read(path, key);
 }
 
 static int dmem_max(const char *cg, const char *heap, const char *value)

@@ -33,42 +33,6 @@
 
 static const char *heap_name;
 
-/* A number from a cgroup file (KEY's value if KEY is given), or -1. */
-static long cg_read(const char *file, const char *key)
-{
-	char path[256], line[256], k[64];
-	long v = -1, x;
-	FILE *f;
-
-	snprintf(path, sizeof(path), CG "/%s", file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			if (sscanf(line, "%ld", &x) == 1)
-				v = x;
-			break;
-		}
-		if (sscanf(line, "%63s %ld", k, &x) == 2 && !strcmp(k, key))
-			v = x;
-	}
-	fclose(f);
-	return v;
-}
-
-/* Waits up to 5 s for memory.current to be at most @bytes; its value. */
-static long current_at_most(long bytes)
-{
-	long now = cg_read("memory.current", NULL);
-
-	for (int i = 0; i < 50 && now > bytes; i++) {
-		usleep(100000);
-		now = cg_read("memory.current", NULL);
-	}
-	return now;
-}
-
 /* What children report back, in shared memory. */
 struct report {
 	long before, with, after, held, err;
@@ -87,13 +51,13 @@ static void charged_and_uncharged(int heap, bool on)
 
 		if (!cgroup_enter(CG))
 			_exit(2);
-		rep->before = cg_read("memory.current", NULL);
+		rep->before = memcg_current(CG);
 		fd = heap_alloc(heap, 16 * MiB);
 		if (fd < 0)
 			_exit(3);
-		rep->with = cg_read("memory.current", NULL);
+		rep->with = memcg_current(CG);
 		close(fd);
-		rep->after = current_at_most(rep->before + MiB);
+		rep->after = memcg_current_at_most(CG, rep->before + MiB);
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
@@ -142,9 +106,10 @@ static void limit_holds(int heap)
 		 rep->held * 4 <= 32 && rep->held >= 4,
 		 "%s: 4 MiB buffers in the cgroup until ENOMEM: %ld held, at most 32 MiB (errno %ld, status %#x)",
 		 heap_name, rep->held, rep->err, status);
-	check_ok(cg_read("memory.events", "oom") == 0 && cg_read("memory.events", "oom_kill") == 0,
+	check_ok(cg_file_read(CG "/memory.events", "oom") == 0 &&
+		 cg_file_read(CG "/memory.events", "oom_kill") == 0,
 		 "%s: the cgroup's OOM killer never ran (oom %ld, oom_kill %ld)", heap_name,
-		 cg_read("memory.events", "oom"), cg_read("memory.events", "oom_kill"));
+		 cg_file_read(CG "/memory.events", "oom"), cg_file_read(CG "/memory.events", "oom_kill"));
 	check_ok(ooms >= 0 && oom_reports() == ooms, "%s: nor the global one (%d reports, %d)",
 		 heap_name, ooms, oom_reports());
 	check_ok(nomem >= 0 && heap_stat(heap_name, "failed_nomem") > nomem,
@@ -156,12 +121,12 @@ static void limit_holds(int heap)
 /* The cgroup keeps the charge of a buffer it allocated and passed on. */
 static void charge_follows_pages(int heap)
 {
-	long base = current_at_most(MiB), held;
+	long base = memcg_current_at_most(CG, MiB), held;
 	int fd, status;
 	pid_t pid;
 
 	fd = alloc_in_child(heap, 16 * MiB, cgroup_enter, CG, &pid, &status);
-	held = cg_read("memory.current", NULL);
+	held = memcg_current(CG);
 	/* (The page counter runs a few pages either way of the exact sum:
 	 * the allocator's own pages went with it, per-CPU charge stocks.) */
 	check_ok(fd >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
@@ -170,7 +135,7 @@ static void charge_follows_pages(int heap)
 		 heap_name, base, held);
 	if (fd >= 0)
 		close(fd);
-	held = current_at_most(base + MiB);
+	held = memcg_current_at_most(CG, base + MiB);
 	check_ok(held >= 0 && held <= base + MiB,
 		 "%s: and is uncharged when the process outside frees it (%ld)", heap_name, held);
 }

@@ -764,6 +764,54 @@ static inline bool cgroups_setup(const char *controller, const char *const *cgro
 	return !access(path, F_OK);
 }
 
+/*
+ * The number in the cgroup file at @path: the first line's, or with @key
+ * the one on the line "@key N" (memory.events, dmem.current); -1 if none.
+ */
+static inline long cg_file_read(const char *path, const char *key)
+{
+	char line[256], k[128];
+	long v = -1, x;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!key) {
+			if (sscanf(line, "%ld", &x) == 1)
+				v = x;
+			break;
+		}
+		if (sscanf(line, "%127s %ld", k, &x) == 2 && !strcmp(k, key))
+			v = x;
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The memory.current of the cgroup at path @cg, or -1. */
+static inline long memcg_current(const char *cg)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	return cg_file_read(path, NULL);
+}
+
+/*
+ * Waits up to 5 s for @cg's memory.current to be at most @bytes; the value
+ * it read last.
+ */
+static inline long memcg_current_at_most(const char *cg, long bytes)
+{
+	long now = memcg_current(cg);
+
+	for (int i = 0; i < 50 && now > bytes; i++) {
+		usleep(100000);
+		now = memcg_current(cg);
+	}
+	return now;
+}
+
 /* Moves the calling process into the cgroup at path @cg. */
 static inline bool cgroup_enter(const void *cg)
 {
