@@ -19,8 +19,8 @@ use crate::memory::{
         kvvec_fit,
         kvvec_may_fail,
         BuddyPages,
-        Effort,
         Memcg,
+        Retry,
         Zone,
         PAGE_SIZE, //
     },
@@ -105,12 +105,12 @@ fn alloc_largest(
                 return Ok(chunk);
             }
         }
-        let effort = if order > 0 {
-            Effort::Opportunistic
+        let retry = if order > 0 {
+            Retry::NoRetry
         } else {
-            Effort::MayFail
+            Retry::MayFail
         };
-        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, effort, memcg, zone) {
+        if let Ok(chunk) = BuddyPages::alloc_zeroed(order, retry, memcg, zone) {
             return Ok(chunk);
         }
     }

@@ -103,16 +103,18 @@ impl<'a> PageRun<'a> {
     }
 }
 
-/// How hard an allocation may try before it fails.
+/// How hard an allocation may try before it fails: the allocator's retry
+/// modifiers, `__GFP_NORETRY` and `__GFP_RETRY_MAYFAIL`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Effort {
-    /// Try once: no reclaim, no retry, no warning. For high orders, where a
-    /// failure just means falling back to a smaller order.
-    Opportunistic,
-    /// Reclaim, compact and swap, but fail rather than call the OOM killer:
-    /// a heap buffer is charged to no process, so the killer would pick an
-    /// innocent one. A failure is an ordinary `ENOMEM` for the caller, so it
-    /// is not warned about either.
+pub(crate) enum Retry {
+    /// `__GFP_NORETRY`, without direct reclaim either: try once, no
+    /// warning. For high orders, where a failure just means falling back
+    /// to a smaller order (upstream's system heap asks the same).
+    NoRetry,
+    /// `__GFP_RETRY_MAYFAIL`: reclaim, compact and swap, but fail rather
+    /// than call the OOM killer: a heap buffer is charged to no process, so
+    /// the killer would pick an innocent one. A failure is an ordinary
+    /// `ENOMEM` for the caller, so it is not warned about either.
     MayFail,
 }
 
@@ -124,7 +126,7 @@ pub(crate) enum Memcg {
     /// The allocating task's memory cgroup (`__GFP_ACCOUNT`), until the
     /// pages are freed, by whichever task drops the last reference. Past
     /// the cgroup's `memory.max` the allocation fails (with
-    /// [`Effort::MayFail`], without the cgroup's OOM killer).
+    /// [`Retry::MayFail`], without the cgroup's OOM killer).
     Caller,
 }
 
@@ -140,7 +142,7 @@ pub(crate) enum Zone {
 }
 
 /// The GFP flags the allocator gets for a heap's pages.
-fn gfp(order: u32, effort: Effort, memcg: Memcg, zone: Zone) -> bindings::gfp_t {
+fn gfp(order: u32, retry: Retry, memcg: Memcg, zone: Zone) -> bindings::gfp_t {
     let f = ffi::gfp();
     let mut gfp = match zone {
         Zone::Any => f.highuser,
@@ -150,9 +152,9 @@ fn gfp(order: u32, effort: Effort, memcg: Memcg, zone: Zone) -> bindings::gfp_t 
     if memcg == Memcg::Caller {
         gfp |= f.account;
     }
-    gfp = match effort {
-        Effort::Opportunistic => (gfp | f.noretry) & !f.reclaim,
-        Effort::MayFail => gfp | f.retry_mayfail,
+    gfp = match retry {
+        Retry::NoRetry => (gfp | f.noretry) & !f.reclaim,
+        Retry::MayFail => gfp | f.retry_mayfail,
     };
     if order > 0 {
         gfp |= f.comp;
@@ -162,7 +164,7 @@ fn gfp(order: u32, effort: Effort, memcg: Memcg, zone: Zone) -> bindings::gfp_t 
 
 /// An empty [`KVVec`] with room for `capacity` elements, allocated the way
 /// `KVVec` allocates (`kvmalloc()`, and freed or grown with `kvfree()` and
-/// `kvrealloc()`) but with [`Effort::MayFail`]: it may reclaim, and fails
+/// `kvrealloc()`) but with [`Retry::MayFail`]: it may reclaim, and fails
 /// with `ENOMEM` rather than call the OOM killer. For the bookkeeping of a
 /// heap's allocation and of its page pools, which with memory short would
 /// otherwise kill a process over memory that is in no process.
@@ -239,18 +241,13 @@ impl BuddyPages {
 
     /// Allocates `2^order` zeroed pages from `zone`, charged as `memcg`
     /// says.
-    pub(crate) fn alloc_zeroed(
-        order: u32,
-        effort: Effort,
-        memcg: Memcg,
-        zone: Zone,
-    ) -> Result<Self> {
+    pub(crate) fn alloc_zeroed(order: u32, retry: Retry, memcg: Memcg, zone: Zone) -> Result<Self> {
         if order > Self::MAX_ORDER {
             return Err(EINVAL);
         }
         // SAFETY: Any order up to MAX_PAGE_ORDER may be requested, with any
         // combination of GFP flags.
-        let page = unsafe { bindings::alloc_pages(gfp(order, effort, memcg, zone), order) };
+        let page = unsafe { bindings::alloc_pages(gfp(order, retry, memcg, zone), order) };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         ledger::BUDDY.took(1 << order);
         // INVARIANT: The allocator returned these pages for `order`, and

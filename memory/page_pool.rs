@@ -800,7 +800,7 @@ fn keep_at_most<C: PoolChunk>(mut chunks: KVVec<C>, room: usize) -> (KVVec<C>, u
 #[kernel::macros::kunit_tests(rust_dma_heap_pool)]
 mod tests {
     use super::keep_at_most;
-    use crate::memory::page::{BuddyPages, Effort, Memcg, Zone};
+    use crate::memory::page::{BuddyPages, Memcg, Retry, Zone};
     use kernel::prelude::*;
 
     /// A chunk of each order, in this order.
@@ -808,7 +808,7 @@ mod tests {
         let mut out = KVVec::new();
         for &order in orders {
             out.push(
-                BuddyPages::alloc_zeroed(order, Effort::MayFail, Memcg::Uncharged, Zone::Any)?,
+                BuddyPages::alloc_zeroed(order, Retry::MayFail, Memcg::Uncharged, Zone::Any)?,
                 GFP_KERNEL,
             )?;
         }

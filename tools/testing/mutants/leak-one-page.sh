@@ -11,5 +11,5 @@ PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|8'
 EXPECT='heap-fuzz-system: every page the module still holds is pooled'
 mutate() {
 	edit memory/chunks.rs \
-		's|^    let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;$|&\n    static LEAKED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);\n    if !LEAKED.swap(true, core::sync::atomic::Ordering::Relaxed) {\n        core::mem::forget(BuddyPages::alloc_zeroed(0, Effort::MayFail, memcg, zone));\n    }|'
+		's|^    let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;$|&\n    static LEAKED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);\n    if !LEAKED.swap(true, core::sync::atomic::Ordering::Relaxed) {\n        core::mem::forget(BuddyPages::alloc_zeroed(0, Retry::MayFail, memcg, zone));\n    }|'
 }

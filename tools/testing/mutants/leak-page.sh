@@ -17,5 +17,5 @@ PROGRAMS='heap-fuzz-system|./heap-fuzz -s 1 -n 3000 system|600|8'
 EXPECT='heap-fuzz-system: every page comes back'
 mutate() {
 	edit memory/chunks.rs \
-		's|^    let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;$|&\n    core::mem::forget(BuddyPages::alloc_zeroed(0, Effort::MayFail, memcg, zone));|'
+		's|^    let mut chunks = kvvec_may_fail(len / PAGE_SIZE)?;$|&\n    core::mem::forget(BuddyPages::alloc_zeroed(0, Retry::MayFail, memcg, zone));|'
 }
