@@ -173,6 +173,7 @@ extern "C" {
         page: *mut bindings::page,
         size: usize,
     ) -> c_int;
+    pub(crate) fn rdh_lowmem_address(page: *mut bindings::page) -> *mut c_void;
     pub(crate) fn rdh_vunmap(vaddr: *const c_void);
     pub(crate) fn rdh_invalidate_kernel_vmap_range(vaddr: *mut c_void, size: c_int);
     pub(crate) fn rdh_flush_kernel_vmap_range(vaddr: *mut c_void, size: c_int);

@@ -31,11 +31,14 @@ use kernel::{
 ///
 /// # Invariants
 ///
-/// `addr` is the start of a `vmap()` of the `len` bytes of `_pages`, which
-/// this value keeps alive; it is unmapped on drop.
+/// `addr` is the start of a contiguous, cached or (if the backing says so)
+/// write-combined mapping of the `len` bytes of `_pages`, which this value
+/// keeps alive: a `vmap()` of them if `vmapped`, unmapped on drop, else
+/// their range of the kernel's linear map.
 struct KernelMapping<B: Backing> {
     addr: NonNull<c_void>,
     len: usize,
+    vmapped: bool,
     _pages: Arc<B>,
 }
 
@@ -50,7 +53,24 @@ const MAX_MAINTAIN: usize = (i32::MAX as usize) & !(PAGE_SIZE - 1);
 
 impl<B: Backing> KernelMapping<B> {
     /// Maps every page of `pages`.
+    ///
+    /// A buffer of one run of cached pages in the linear map (a CMA
+    /// buffer, a carveout's outside x86, a system-heap buffer of one chunk)
+    /// is mapped contiguously there already: that address serves, with no
+    /// page array to build, no vmalloc space taken and nothing to tear
+    /// down. (Upstream's heaps build a page array and `vmap()` it for
+    /// every buffer.)
     fn new(pages: &BufferPages<B>) -> Result<Self> {
+        if let Some(addr) = Self::linear(pages) {
+            // INVARIANT: `addr` starts the linear map's range of the single
+            // run, of `pages.size()` bytes, kept alive.
+            return Ok(Self {
+                addr,
+                len: pages.size(),
+                vmapped: false,
+                _pages: pages.keep_alive(),
+            });
+        }
         let count = pages.pages();
         let nr = u32::try_from(count).map_err(|_| ENOMEM)?;
         // Room for the page pointers `vmap()` takes, filled in C from the
@@ -70,12 +90,34 @@ impl<B: Backing> KernelMapping<B> {
         Ok(Self {
             addr,
             len: count * PAGE_SIZE,
+            vmapped: true,
             _pages: pages.keep_alive(),
         })
     }
 
-    /// Runs `f` on the whole mapping, in pieces the C calls can take.
+    /// The linear-map address of `pages`, if they are one run of cached
+    /// pages that the linear map holds (not highmem, not a carveout taken
+    /// out of RAM).
+    fn linear(pages: &BufferPages<B>) -> Option<NonNull<c_void>> {
+        if B::WRITE_COMBINED || !B::LINEAR_MAPPED {
+            return None;
+        }
+        let mut runs = pages.runs();
+        let run = runs.next()?;
+        if runs.next().is_some() {
+            return None;
+        }
+        // SAFETY: `run.first()` is a page the buffer keeps allocated.
+        NonNull::new(unsafe { ffi::rdh_lowmem_address(run.first().as_ptr()) })
+    }
+
+    /// Runs `f` on the whole mapping, in pieces the C calls can take. Not
+    /// on the linear map: it is no alias, and the DMA API's syncs maintain
+    /// it.
     fn for_each_piece(&self, f: unsafe extern "C" fn(*mut c_void, c_int)) {
+        if !self.vmapped {
+            return;
+        }
         let mut off = 0;
         while off < self.len {
             let len = (self.len - off).min(MAX_MAINTAIN);
@@ -100,8 +142,11 @@ impl<B: Backing> KernelMapping<B> {
 
 impl<B: Backing> Drop for KernelMapping<B> {
     fn drop(&mut self) {
-        // SAFETY: `addr` came from `vmap()` and is unmapped only here.
-        unsafe { ffi::rdh_vunmap(self.addr.as_ptr()) };
+        if self.vmapped {
+            // SAFETY: `addr` came from `vmap()` (type invariant) and is
+            // unmapped only here.
+            unsafe { ffi::rdh_vunmap(self.addr.as_ptr()) };
+        }
     }
 }
 

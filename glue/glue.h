@@ -152,6 +152,7 @@ int rdh_set_pages_wb(struct page **pages, int count);
 struct device *rdh_maint_device_create(void);
 void rdh_maint_device_destroy(struct device *dev);
 int rdh_dma_writeback_invalidate(struct device *dev, struct page *page, size_t size);
+void *rdh_lowmem_address(struct page *page);
 void rdh_vunmap(const void *vaddr);
 void rdh_invalidate_kernel_vmap_range(void *vaddr, int size);
 void rdh_flush_kernel_vmap_range(void *vaddr, int size);

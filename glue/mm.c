@@ -122,6 +122,20 @@ void *rdh_vmap_runs(struct page **scratch, const struct rdh_page_run *runs, size
 }
 
 /**
+ * rdh_lowmem_address() - The address of a page in the kernel's linear map.
+ * @page: the page.
+ *
+ * page_address(), for lowmem pages only: pages that follow it physically
+ * follow it there too.
+ *
+ * Return: the address, or NULL for a highmem page.
+ */
+void *rdh_lowmem_address(struct page *page)
+{
+	return PageHighMem(page) ? NULL : page_address(page);
+}
+
+/**
  * rdh_vunmap() - Undo rdh_vmap_runs().
  * @vaddr: the address they returned.
  */
