@@ -187,22 +187,36 @@ static inline long direct_map_table_pages(void)
 }
 
 /*
+ * The counters @keys of /proc/vmstat, from one read of it, into @vals; -1
+ * for each one absent.
+ */
+static inline void vmstat_many(const char *const *keys, long *vals, int n)
+{
+	char name[64];
+	long v;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	for (int i = 0; i < n; i++)
+		vals[i] = -1;
+	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
+		for (int i = 0; i < n; i++)
+			if (!strcmp(name, keys[i]))
+				vals[i] = v;
+	if (f)
+		fclose(f);
+}
+
+/*
  * A counter of /proc/vmstat; -1 if absent. The zone and node counters
  * ("nr_free_pages", "nr_free_cma") are always there; the event counters
  * ("oom_kill", "pswpout") are not in the test kernels.
  */
 static inline long vmstat(const char *key)
 {
-	char name[64];
-	long v, found = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
+	long v;
 
-	while (f && fscanf(f, "%63s %ld", name, &v) == 2)
-		if (!strcmp(name, key))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
+	vmstat_many(&key, &v, 1);
+	return v;
 }
 
 /* How many times the kernel log has @text; -1 if the log cannot be read. */
@@ -311,16 +325,21 @@ static inline bool stacks_in_vmalloc(void)
 /* The holders now; false if one could not be read. */
 static inline bool mem_holders_now(struct mem_holders *h)
 {
-	long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	static const char *const keys[] = {
+		"nr_slab_unreclaimable", "nr_page_table_pages", "nr_kernel_stack",
+		"nr_file_pages", "nr_anon_pages",
+	};
+	long page_kb = sysconf(_SC_PAGESIZE) / 1024, v[5];
 
+	vmstat_many(keys, v, 5);
 	*h = (struct mem_holders){
-		.slab = vmstat("nr_slab_unreclaimable"),
-		.page_tables = vmstat("nr_page_table_pages"),
-		.kernel_stack = vmstat("nr_kernel_stack"),
+		.slab = v[0],
+		.page_tables = v[1],
+		.kernel_stack = v[2],
 		.percpu = meminfo_kb("Percpu"),
 		.vmalloc = meminfo_kb("VmallocUsed"),
-		.file = vmstat("nr_file_pages"),
-		.anon = vmstat("nr_anon_pages"),
+		.file = v[3],
+		.anon = v[4],
 	};
 #define HOLDER_READ(f) if (h->f < 0) return false;
 	MEM_HOLDERS(HOLDER_READ)
@@ -349,8 +368,10 @@ static bool mem_holders_baseline_set;
  */
 static inline long free_pages_settled(long *cma)
 {
+	/* Free pages, reclaimable slab pages, free CMA pages. */
+	static const char *const keys[] = { "nr_free_pages", "nr_slab_reclaimable", "nr_free_cma" };
 	char line[256];
-	long pcp = 0, v, reclaimable;
+	long pcp = 0, v, vals[3];
 	DIR *slabs = opendir("/sys/kernel/slab");
 	struct dirent *d;
 	FILE *f;
@@ -374,13 +395,13 @@ static inline long free_pages_settled(long *cma)
 		if (sscanf(line, " count: %ld", &v) == 1)
 			pcp += v;
 	fclose(f);
-	v = vmstat("nr_free_pages");
-	reclaimable = vmstat("nr_slab_reclaimable");	/* (pages) */
+	/* (One read: the three from the same moment.) */
+	vmstat_many(keys, vals, 3);
 	if (cma)
-		*cma = vmstat("nr_free_cma");
-	if (v < 0 || reclaimable < 0)
+		*cma = vals[2];
+	if (vals[0] < 0 || vals[1] < 0)
 		return -1;
-	return v + pcp + reclaimable + direct_map_table_pages();
+	return vals[0] + pcp + vals[1] + direct_map_table_pages();
 }
 
 /* The module's debugfs directory (Documentation/ABI/testing/debugfs-rust_dma_heap). */
