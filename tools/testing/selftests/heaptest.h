@@ -519,14 +519,16 @@ static inline bool read_page_ledger(struct page_ledger *l)
 static inline long free_pages_baseline(void)
 {
 	struct page_ledger l;
+	int waits = 0;
 	long pages;
 
-	for (int i = 0; i < 100 && read_page_ledger(&l) && l.pending; i++)
+	while (read_page_ledger(&l) && l.pending) {
+		if (waits++ == 100) {
+			printf("# the pools still have %lu pages pending after 10 s: no baseline\n",
+			       l.pending);
+			return -1;
+		}
 		usleep(100000);
-	if (read_page_ledger(&l) && l.pending) {
-		printf("# the pools still have %lu pages pending after 10 s: no baseline\n",
-		       l.pending);
-		return -1;
 	}
 	pages = free_pages_settled(NULL);
 	mem_holders_baseline_set = mem_holders_now(&mem_holders_baseline);
