@@ -32,6 +32,8 @@
 //! - `kernel::fs::file::FileDescriptorReservation` reserves and installs
 //!   the descriptor of a new buffer ([`FileDescriptorReservation`], which
 //!   6.12 gets as a stand-in of that name);
+//! - `kernel::dma::DataDirection` is the direction of a mapping or a sync
+//!   ([`DataDirection`], the same: 6.12 has no `kernel::dma`);
 //!
 //! and the others do not fit:
 //! - `kernel::scatterlist::SGTable` builds and maps a table from pages it
@@ -49,6 +51,7 @@
 
 #[cfg(any(rdh_cma, all(rdh_kernel_7, not(rdh_hosted))))]
 use core::ptr::NonNull;
+use kernel::bindings;
 #[cfg(all(rdh_cma, not(rdh_kernel_7)))]
 use kernel::ffi::c_int;
 use kernel::ffi::c_void;
@@ -252,22 +255,55 @@ pub(crate) unsafe fn cstr_from_ptr<'a>(ptr: *const u8) -> &'a CStr {
     unsafe { CStr::from_char_ptr(ptr.cast()) }
 }
 
-/// `enum dma_data_direction`'s values.
-#[cfg(not(rdh_kernel_7))]
-mod dma_dir {
-    use kernel::bindings::{self, dma_data_direction as Dir};
-    pub(crate) const DMA_BIDIRECTIONAL: Dir = bindings::dma_data_direction_DMA_BIDIRECTIONAL;
-    pub(crate) const DMA_TO_DEVICE: Dir = bindings::dma_data_direction_DMA_TO_DEVICE;
-    pub(crate) const DMA_FROM_DEVICE: Dir = bindings::dma_data_direction_DMA_FROM_DEVICE;
-}
+/// The direction of a DMA mapping or sync: 7.3's own type.
 #[cfg(rdh_kernel_7)]
-mod dma_dir {
-    use kernel::bindings::dma_data_direction as Dir;
-    pub(crate) const DMA_BIDIRECTIONAL: Dir = Dir::DMA_BIDIRECTIONAL;
-    pub(crate) const DMA_TO_DEVICE: Dir = Dir::DMA_TO_DEVICE;
-    pub(crate) const DMA_FROM_DEVICE: Dir = Dir::DMA_FROM_DEVICE;
+pub(crate) use kernel::dma::DataDirection;
+
+/// 6.12's stand-in for 7.3's `kernel::dma::DataDirection`, with its
+/// variants and its conversion to C; deleted with 6.12.
+#[cfg(not(rdh_kernel_7))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DataDirection {
+    /// `DMA_BIDIRECTIONAL`.
+    Bidirectional,
+    /// `DMA_TO_DEVICE`.
+    ToDevice,
+    /// `DMA_FROM_DEVICE`.
+    FromDevice,
+    /// `DMA_NONE`.
+    #[expect(
+        dead_code,
+        reason = "7.3's variant; the module maps and syncs no DMA_NONE"
+    )]
+    None,
 }
-pub(crate) use dma_dir::{DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE};
+
+#[cfg(not(rdh_kernel_7))]
+impl From<DataDirection> for bindings::dma_data_direction {
+    fn from(direction: DataDirection) -> Self {
+        match direction {
+            DataDirection::Bidirectional => bindings::dma_data_direction_DMA_BIDIRECTIONAL,
+            DataDirection::ToDevice => bindings::dma_data_direction_DMA_TO_DEVICE,
+            DataDirection::FromDevice => bindings::dma_data_direction_DMA_FROM_DEVICE,
+            DataDirection::None => bindings::dma_data_direction_DMA_NONE,
+        }
+    }
+}
+
+/// The direction of a C `enum dma_data_direction` that moves data: `EINVAL`
+/// for `DMA_NONE` and for values the enum does not have.
+pub(crate) fn data_direction(
+    raw: bindings::dma_data_direction,
+) -> kernel::error::Result<DataDirection> {
+    [
+        DataDirection::Bidirectional,
+        DataDirection::ToDevice,
+        DataDirection::FromDevice,
+    ]
+    .into_iter()
+    .find(|&dir| bindings::dma_data_direction::from(dir) == raw)
+    .ok_or(kernel::error::code::EINVAL)
+}
 
 /// A reserved, not yet installed descriptor of the current task: 7.3's
 /// own type. On 6.12 the type of that name below stands in for it.

@@ -628,7 +628,7 @@ unsafe extern "C" fn rdh_rust_map(
     dir: bindings::dma_data_direction,
     out: *mut *mut bindings::sg_table,
 ) -> c_int {
-    let dir = match DataDirection::from_raw(dir) {
+    let dir = match compat::data_direction(dir) {
         Ok(dir) => dir,
         Err(e) => return e.to_errno(),
     };
@@ -669,8 +669,7 @@ unsafe extern "C" fn rdh_rust_begin_cpu_access(
 ) -> c_int {
     // SAFETY: See the function's safety requirements.
     errno(
-        DataDirection::from_raw(dir)
-            .and_then(|d| unsafe { (vtable(buf).begin_cpu_access)(buf, d) }),
+        compat::data_direction(dir).and_then(|d| unsafe { (vtable(buf).begin_cpu_access)(buf, d) }),
     )
 }
 
@@ -683,9 +682,7 @@ unsafe extern "C" fn rdh_rust_end_cpu_access(
     dir: bindings::dma_data_direction,
 ) -> c_int {
     // SAFETY: See the function's safety requirements.
-    errno(
-        DataDirection::from_raw(dir).and_then(|d| unsafe { (vtable(buf).end_cpu_access)(buf, d) }),
-    )
+    errno(compat::data_direction(dir).and_then(|d| unsafe { (vtable(buf).end_cpu_access)(buf, d) }))
 }
 
 /// # Safety

@@ -41,7 +41,6 @@
 //! not to its segment boundary mask.
 
 use crate::{
-    compat,
     compat::{
         ffi,
         ARef, //
@@ -63,33 +62,7 @@ use kernel::{
     types::Opaque, //
 };
 
-/// The direction of a DMA transfer, as `enum dma_data_direction`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DataDirection {
-    Bidirectional,
-    ToDevice,
-    FromDevice,
-}
-
-impl DataDirection {
-    /// Converts from the C value; `DMA_NONE` and unknown values are invalid.
-    pub(crate) fn from_raw(raw: bindings::dma_data_direction) -> Result<Self> {
-        match raw {
-            compat::DMA_BIDIRECTIONAL => Ok(Self::Bidirectional),
-            compat::DMA_TO_DEVICE => Ok(Self::ToDevice),
-            compat::DMA_FROM_DEVICE => Ok(Self::FromDevice),
-            _ => Err(EINVAL),
-        }
-    }
-
-    fn as_raw(self) -> bindings::dma_data_direction {
-        match self {
-            Self::Bidirectional => compat::DMA_BIDIRECTIONAL,
-            Self::ToDevice => compat::DMA_TO_DEVICE,
-            Self::FromDevice => compat::DMA_FROM_DEVICE,
-        }
-    }
-}
+pub(crate) use crate::compat::DataDirection;
 
 /// The longest scatterlist entry we ever build: `sg->length` is 32 bits.
 const MAX_SEGMENT: usize = 1 << 31;
@@ -207,19 +180,12 @@ impl<B: Backing> SgTable<B> {
         // SAFETY: `dev` is a live device; the table is valid (invariant) and
         // not mapped.
         let ret = unsafe {
-            bindings::dma_map_sgtable(
-                dev.as_raw(),
-                self.table.get(),
-                mapped_dir.as_raw(),
-                MAP_ATTRS,
-            )
+            bindings::dma_map_sgtable(dev.as_raw(), self.table.get(), mapped_dir.into(), MAP_ATTRS)
         };
         kernel::error::to_result(ret)?;
         // SAFETY: Just mapped for `dev` in `mapped_dir`; see the module
         // documentation for this first sync.
-        unsafe {
-            ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), mapped_dir.as_raw())
-        };
+        unsafe { ffi::rdh_dma_sync_for_device(dev.as_raw(), self.table.get(), mapped_dir.into()) };
         let handed_out = export.as_ref().map_or(self.table.get(), |e| e.get());
         let ret = match &export {
             // SAFETY: `e` is writable memory for a table; ours is mapped.
@@ -232,7 +198,7 @@ impl<B: Backing> SgTable<B> {
                 ffi::rdh_dma_unmap_sgtable(
                     dev.as_raw(),
                     self.table.get(),
-                    mapped_dir.as_raw(),
+                    mapped_dir.into(),
                     MAP_ATTRS,
                 )
             };
@@ -264,13 +230,13 @@ impl<B: Backing> SgTable<B> {
                 ffi::rdh_dma_sync_for_cpu(
                     self.dev.as_raw(),
                     self.table.get(),
-                    m.importer_dir.as_raw(),
+                    m.importer_dir.into(),
                 );
             }
             ffi::rdh_dma_unmap_sgtable(
                 self.dev.as_raw(),
                 self.table.get(),
-                m.mapped_dir.as_raw(),
+                m.mapped_dir.into(),
                 MAP_ATTRS,
             );
         }
@@ -292,7 +258,7 @@ impl<B: Backing> SgTable<B> {
                 // SAFETY: The table is mapped bidirectionally for `self.dev`
                 // (type invariant), so any direction may be synced.
                 unsafe {
-                    ffi::rdh_dma_sync_for_cpu(self.dev.as_raw(), self.table.get(), dir.as_raw())
+                    ffi::rdh_dma_sync_for_cpu(self.dev.as_raw(), self.table.get(), dir.into())
                 };
             }
         }
@@ -311,7 +277,7 @@ impl<B: Backing> SgTable<B> {
             // SAFETY: The table is mapped for `self.dev` (type invariant), in
             // `m.mapped_dir`, which allows `dir`.
             unsafe {
-                ffi::rdh_dma_sync_for_device(self.dev.as_raw(), self.table.get(), dir.as_raw())
+                ffi::rdh_dma_sync_for_device(self.dev.as_raw(), self.table.get(), dir.into())
             };
         }
     }
