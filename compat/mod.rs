@@ -271,10 +271,6 @@ pub(crate) enum DataDirection {
     /// `DMA_FROM_DEVICE`.
     FromDevice,
     /// `DMA_NONE`.
-    #[expect(
-        dead_code,
-        reason = "7.3's variant; the module maps and syncs no DMA_NONE"
-    )]
     None,
 }
 

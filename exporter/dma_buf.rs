@@ -154,15 +154,22 @@ pub(crate) struct CpuAccess<'a, B: Backing> {
 impl<B: Backing> CpuAccess<'_, B> {
     /// Makes what devices wrote visible to the CPU, which is about to access
     /// the buffer in direction `dir`: through every mapped table, in that
-    /// direction, and through the kernel mapping.
+    /// direction, and through the kernel mapping. Nothing for
+    /// [`DataDirection::None`], which moves no data (and which the DMA API's
+    /// syncs meet with a `BUG_ON`).
     pub(crate) fn sync_for_cpu(&self, dir: DataDirection) {
-        self.mappings.sync_for_cpu(dir);
+        if dir != DataDirection::None {
+            self.mappings.sync_for_cpu(dir);
+        }
     }
 
     /// Makes what the CPU did in direction `dir` visible to devices, through
-    /// the kernel mapping and every mapped table.
+    /// the kernel mapping and every mapped table. Nothing for
+    /// [`DataDirection::None`], as above.
     pub(crate) fn sync_for_device(&self, dir: DataDirection) {
-        self.mappings.sync_for_device(dir);
+        if dir != DataDirection::None {
+            self.mappings.sync_for_device(dir);
+        }
     }
 }
 
