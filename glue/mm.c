@@ -8,6 +8,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/kasan.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -126,13 +127,15 @@ void *rdh_vmap_runs(struct page **scratch, const struct rdh_page_run *runs, size
  * @page: the page.
  *
  * page_address(), for lowmem pages only: pages that follow it physically
- * follow it there too.
+ * follow it there too. Untagged (tag-based KASAN): the pages after it may
+ * have been allocated, and tagged, apart from it (a CMA range is made of
+ * buddy chunks, each given its own tag).
  *
  * Return: the address, or NULL for a highmem page.
  */
 void *rdh_lowmem_address(struct page *page)
 {
-	return PageHighMem(page) ? NULL : page_address(page);
+	return PageHighMem(page) ? NULL : kasan_reset_tag(page_address(page));
 }
 
 /**

@@ -330,7 +330,10 @@ static int pin_pages(struct dma_buf *buf)
 	if (ret)
 		return ret;
 	for (off = 0; off < buf->size; off += PAGE_SIZE) {
-		struct page *page = map.is_iomem ? NULL : vmalloc_to_page(map.vaddr + off);
+		void *cpu = map.vaddr + off;
+		/* (The linear map's address, for a buffer of one run.) */
+		struct page *page = map.is_iomem ? NULL :
+				    is_vmalloc_addr(cpu) ? vmalloc_to_page(cpu) : virt_to_page(cpu);
 
 		if (n == NPINS || !page) {
 			while (n > npins)
