@@ -157,7 +157,10 @@ pub(crate) fn stats(
 ) -> Result<Arc<HeapStats>> {
     let region = if dmem {
         let name = CString::try_from_fmt(fmt!("dma_heap/{}", heap.name()))?;
-        let size = heap.region_bytes().unwrap_or(total_ram_pages() * PAGE_SIZE) as u64;
+        let size = heap.region_bytes().map_or_else(
+            || total_ram_pages() as u64 * PAGE_SIZE as u64,
+            |bytes| bytes as u64,
+        );
         Some(DmemRegion::new(&name, size)?)
     } else {
         None

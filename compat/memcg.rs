@@ -20,8 +20,8 @@ use kernel::prelude::*;
 ///
 /// # Invariants
 ///
-/// `memcg` holds a reference taken by `rdh_memcg_of_pidfd`, given back
-/// only in `drop`.
+/// `memcg` holds a reference taken by `rdh_memcg_of_pidfd` or
+/// `rdh_memcg_of_current`, given back only in `drop`.
 pub(crate) struct MemCgroup {
     #[cfg(CONFIG_MEMCG)]
     memcg: NonNull<ffi::mem_cgroup>,
@@ -48,8 +48,9 @@ impl MemCgroup {
         Err(super::eopnotsupp())
     }
 
-    /// The calling task's memory cgroup (the root's for a kernel thread), or
-    /// `None` without memory cgroups.
+    /// The calling task's memory cgroup (for a kernel thread, the root's, or
+    /// that of a remote charging scope it is in), or `None` without memory
+    /// cgroups.
     pub(crate) fn of_caller() -> Option<Self> {
         #[cfg(CONFIG_MEMCG)]
         {

@@ -67,8 +67,8 @@ void rdh_memcg_put(struct mem_cgroup *memcg)
 /**
  * rdh_memcg_of_current() - Take the memory cgroup of the calling task.
  *
- * Return: a counted reference to it (the root's for a kernel thread), or
- * NULL if memory cgroups are disabled.
+ * Return: a counted reference to it (for a kernel thread the root's, or
+ * its remote charging scope's), or NULL if memory cgroups are disabled.
  */
 struct mem_cgroup *rdh_memcg_of_current(void)
 {

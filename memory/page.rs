@@ -107,8 +107,8 @@ impl<'a> PageRun<'a> {
 /// modifiers, `__GFP_NORETRY` and `__GFP_RETRY_MAYFAIL`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Retry {
-    /// `__GFP_NORETRY`, without direct reclaim either: try once, no
-    /// warning. For high orders, where a failure just means falling back
+    /// `__GFP_NORETRY`, and no reclaim at all (neither direct nor by
+    /// waking kswapd): try once, no warning. For high orders, where a failure just means falling back
     /// to a smaller order (upstream's system heap asks the same).
     NoRetry,
     /// `__GFP_RETRY_MAYFAIL`: reclaim, compact and swap, but fail rather
