@@ -232,6 +232,50 @@ parser_selftests() {
 	"$TESTING_DIR/vm/scan-console" --allow "$vmap_warning" "$d/allowed2" >"$d/allowed2.out"
 	expect_red "another report inside dma_buf_vmap, next to the allowed WARNING" "$d/allowed2.out" \
 		'BUG: KASAN: slab-use-after-free in dma_buf_vmap'
+	# scan-console --allow-trace: the known report on its known path only
+	# (zram's swap-out allocation on 6.12, see zram_allowance in check).
+	local zram='\S+: page allocation failure: order:0, mode:0xc0a\(GFP_NOIO\|__GFP_HIGHMEM\|__GFP_MOVABLE\)'
+	local zframes=zs_malloc,zram_submit_bio,swap_writepage
+	zram_trace() { # INNERMOST-FRAME
+		echo "[   93.7] kswapd0: page allocation failure: order:0, mode:0xc0a(GFP_NOIO|__GFP_HIGHMEM|__GFP_MOVABLE), nodemask=(null)"
+		echo "[   93.7] Call Trace:"
+		echo "[   93.7]  <TASK>"
+		echo "[   93.7]  warn_alloc+0xeb/0x164"
+		echo "[   93.7]  __alloc_pages_noprof+0xec/0x16d"
+		echo "[   93.7]  $1+0x15f/0x3ae"
+		echo "[   93.7]  zram_submit_bio+0x414/0x66c"
+		echo "[   93.7]  ? lruvec_stat_mod_folio+0x9/0x12"
+		echo "[   93.7]  swap_writepage+0x14f/0x1ee"
+		echo "[   93.7]  kswapd+0x26e/0x298"
+		echo "[   93.7]  </TASK>"
+		echo "[   93.7] Mem-Info:"
+	}
+	zram_trace zs_malloc >"$d/zram"
+	if "$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram" >"$d/zram.out"; then
+		record PASS "harness: scan-console --allow-trace lets the named report on its path through (control)"
+	else
+		record FAIL "harness: scan-console --allow-trace did not let the named report through: $(head -3 "$d/zram.out" | paste -sd';')"
+	fi
+	zram_trace rdh_alloc_pages >"$d/zram2"
+	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram2" >"$d/zram2.out"
+	expect_red "the allowed allocation failure on another path" "$d/zram2.out" 'page allocation failure'
+	sed 's/ zs_malloc+/ ? zs_malloc+/' "$d/zram" >"$d/zram3"
+	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram3" >"$d/zram3.out"
+	expect_red "the allowed allocation failure with its frame only guessed (?)" "$d/zram3.out" 'page allocation failure'
+	sed 's/mode:0xc0a(GFP_NOIO|/mode:0xcc0(GFP_KERNEL|/' "$d/zram" >"$d/zram4"
+	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram4" >"$d/zram4.out"
+	expect_red "an allocation failure of another mode on the allowed path" "$d/zram4.out" 'page allocation failure'
+	# ... and the verdict takes the same allowance (run-vm passes it on).
+	local st=0
+	sed "3r $d/zram" "$d/console" >"$d/v.console"
+	"$vd" --allow-trace "$zram" "$zframes" "$d/v.console" "$d/tests" "$d/config" 0 60 rust_dma_heap \
+		>"$d/zram-verdict.out" 2>&1 || st=$?
+	expect_status "a run whose one report is the allowed one on its path (control)" "$st" 0
+	st=0
+	sed "3r $d/zram2" "$d/console" >"$d/v.console"
+	"$vd" --allow-trace "$zram" "$zframes" "$d/v.console" "$d/tests" "$d/config" 0 60 rust_dma_heap \
+		>"$d/zram-verdict2.out" 2>&1 || st=$?
+	expect_status "a run with the allowed report on another path" "$st" 125
 	# The boot banners are not reports.
 	{ echo "[    0.1] DMA-API: preallocated 65536 debug entries"
 	  echo "[    0.1] DMA-API: debugging enabled by kernel config"
