@@ -17,31 +17,7 @@
 //! aligned like the CMA heaps' (to their size rounded up to a power of two,
 //! at most 256 pages), zeroed, and mapped like CMA buffers (shared only).
 
-use crate::{
-    exporter::dma_buf::{
-        Exporter,
-        MmapRequest, //
-    },
-    frontend::{
-        params,
-        registry::Registry, //
-    },
-    heap::Heap,
-    memory::{
-        carveout::{
-            Carveout,
-            CarveoutPages, //
-        },
-        page::{
-            Memcg,
-            PAGE_SIZE, //
-        },
-    },
-};
-use kernel::{
-    prelude::*,
-    sync::Arc, //
-};
+use super::prelude::*;
 
 /// The largest alignment, in pages, as `CONFIG_CMA_ALIGNMENT`'s default.
 const MAX_ALIGN: usize = 256;

@@ -15,36 +15,7 @@
 //! each named after its node (`cma_regions=` chooses among them): never the
 //! areas the kernel makes for itself (`hugetlb_cma=`, per-NUMA areas).
 
-use crate::{
-    compat::cstr_bytes,
-    exporter::dma_buf::{
-        Exporter,
-        MmapRequest, //
-    },
-    frontend::{
-        params::{
-            self,
-            CmaRegions, //
-        },
-        registry::Registry, //
-    },
-    heap::Heap,
-    memory::{
-        cma::{
-            buffer_align_order,
-            CmaArea,
-            CmaPages, //
-        },
-        page::{
-            Memcg,
-            PAGE_SIZE, //
-        },
-    },
-};
-use kernel::{
-    prelude::*,
-    str::BStr, //
-};
+use super::prelude::*;
 
 /// Registers the default area's heap (with its aliases) and a heap for each
 /// device-tree region that `cma_regions=` selects.

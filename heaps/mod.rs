@@ -7,14 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::{
-    frontend::{
-        params,
-        registry::Registry, //
-    },
-    memory::page::Zone, //
-};
-use kernel::c_str;
+use prelude::*;
 use system::SystemHeap;
 
 mod carveout;
@@ -22,6 +15,65 @@ mod carveout;
 mod cma;
 mod system;
 mod system_uncached;
+
+/// All that a heap sees of the layers below it: the heap contract and the
+/// exporter hooks it may override, the memory providers, and the front
+/// end's parameters and registry. A heap's file imports this and its
+/// sibling heaps, nothing else (`tools/testing/lint` checks it).
+mod prelude {
+    #[cfg(rdh_cma)]
+    pub(super) use crate::{
+        compat::cstr_bytes,
+        frontend::params::CmaRegions,
+        memory::cma::{
+            buffer_align_order,
+            CmaArea,
+            CmaPages, //
+        }, //
+    };
+    pub(super) use crate::{
+        exporter::dma_buf::{
+            CpuAccess,
+            DataDirection,
+            Exporter,
+            MmapRequest, //
+        },
+        frontend::{
+            params,
+            registry::Registry, //
+        },
+        heap::Heap,
+        memory::{
+            carveout::{
+                Carveout,
+                CarveoutPages, //
+            },
+            chunks::alloc_pooled,
+            page::{
+                Memcg,
+                Zone,
+                PAGE_SIZE, //
+            },
+            page_pool::{
+                PagePools,
+                PooledPages, //
+            },
+            uncached::{
+                alloc_write_combined,
+                CacheDevice,
+                WcChunk,
+                WriteCombined, //
+            },
+        },
+    };
+    #[cfg(rdh_cma)]
+    pub(super) use kernel::str::BStr;
+    pub(super) use kernel::{
+        c_str,
+        prelude::*,
+        sync::Arc, //
+    };
+}
 
 /// Registers every enabled heap.
 pub(crate) fn register(registry: &mut Registry) {

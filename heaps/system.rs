@@ -30,25 +30,7 @@
 //! are bypassed then: a pooled page is charged to nobody, and a charged one
 //! would keep its charge while pooled.
 
-use crate::{
-    exporter::dma_buf::{
-        Exporter,
-        MmapRequest, //
-    },
-    heap::Heap,
-    memory::{
-        chunks::alloc_pooled, //
-        page::{
-            Memcg,
-            Zone, //
-        },
-        page_pool::{
-            PagePools,
-            PooledPages, //
-        },
-    },
-};
-use kernel::prelude::*;
+use super::prelude::*;
 
 /// Chunk orders, largest first: 1 MiB, 64 KiB and 4 KiB with 4 KiB pages.
 pub(super) const ORDERS: [u32; 3] = [8, 4, 0];

@@ -20,30 +20,9 @@
 //! name. With `mem_accounting=1` the pages are charged to the allocating
 //! task's memory cgroup as the system heap's, and the pools are bypassed.
 
-use super::system::ORDERS;
-use crate::{
-    exporter::dma_buf::{
-        CpuAccess,
-        DataDirection,
-        Exporter,
-        MmapRequest, //
-    },
-    heap::Heap,
-    memory::{
-        page::Memcg,
-        page_pool::PagePools, //
-        uncached::{
-            alloc_write_combined,
-            CacheDevice,
-            WcChunk,
-            WriteCombined, //
-        },
-    },
-};
-use kernel::{
-    c_str,
+use super::{
     prelude::*,
-    sync::Arc, //
+    system::ORDERS, //
 };
 
 /// The system-uncached heap, ready to register.
