@@ -217,18 +217,19 @@ struct Taken<C> {
 
 impl<C: PoolChunk> Lists<C> {
     /// Takes one chunk of the pool at `idx`, if it has one. A pool left
-    /// empty gives up its room if `free_room` (the shrinker: an emptied
-    /// pool holds no memory) or if the room is larger than [`KEPT_ROOM`];
-    /// otherwise the room stays, so that a buffer taken and given back
-    /// every frame allocates nothing for its pool.
-    fn pop(&mut self, idx: usize, free_room: bool) -> Option<Taken<C>> {
+    /// empty gives up its room if the room is larger than [`KEPT_ROOM`];
+    /// otherwise the room stays (a small array), so that a buffer taken and given
+    /// back every frame allocates nothing for its pool, and the first small
+    /// buffer released after the shrinker emptied the pool is pooled on the
+    /// releasing thread rather than queued for the worker.
+    fn pop(&mut self, idx: usize) -> Option<Taken<C>> {
         let pool = self.orders.get_mut(idx)?;
         if pool.len == 0 {
             return None;
         }
         pool.len -= 1;
         let chunk = pool.slots.get_mut(pool.len)?.take()?;
-        let room = if pool.len == 0 && (free_room || pool.slots.len() > KEPT_ROOM) {
+        let room = if pool.len == 0 && pool.slots.len() > KEPT_ROOM {
             // INVARIANT: No chunk is left, so no room is needed either.
             compat::take_kvvec(&mut pool.slots)
         } else {
@@ -547,7 +548,7 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
             else {
                 break;
             };
-            let Some(taken) = lists.pop(idx, true) else {
+            let Some(taken) = lists.pop(idx) else {
                 break;
             };
             let pages = taken.chunk.run().pages();
@@ -654,7 +655,7 @@ impl<C: PoolChunk> PagePools<C> {
     pub(crate) fn take(&self, order: u32) -> Option<C> {
         let mut lists = self.shared.lists.lock();
         let idx = lists.orders.iter().position(|p| p.order == order)?;
-        let taken = lists.pop(idx, false);
+        let taken = lists.pop(idx);
         if let Some(pool) = lists.orders.get_mut(idx) {
             match taken {
                 Some(_) => pool.hits += 1,

@@ -8,6 +8,8 @@
  *     them, and the next buffers of every size see only zeros, over and
  *     over (each round writes a pattern before it frees);
  *   - what the pools hand out is what their hit counters say;
+ *   - a small buffer released right after the shrinker emptied the pools
+ *     is pooled by the releasing thread (the pool kept its room);
  *   - the limit holds, and 0 turns pooling off;
  *   - pages that a driver still holds (the test importer's "pin") after
  *     the buffer's release never enter a pool, and what it writes there
@@ -211,6 +213,38 @@ static void test_recycling(int heap)
  * 32 MiB was released (with empty pools) must be all zeros, whichever of
  * the worker and the allocations zeroed each chunk.
  */
+/*
+ * A pool the shrinker emptied keeps its small room, so the first 4 KiB
+ * buffer released afterwards is zeroed and pooled by the releasing thread:
+ * in the pool when close() returns, nothing queued for the worker. (The
+ * first drain may free a room grown past its kept size; the buffer
+ * released after it makes the room again.)
+ */
+static void test_inline_after_drain(int heap)
+{
+	struct stats s0 = { 0 }, s1 = { 0 };
+	int fd;
+
+	set_max_kb(64 << 10);
+	drain(&s0);
+	fd = buffer(heap, 4096, 0x3c, NULL);
+	if (fd >= 0)
+		close(fd);
+	settle(&s0);
+	drain(&s0);
+	fd = buffer(heap, 4096, 0x3c, NULL);
+	if (fd >= 0)
+		close(fd);
+	read_stats(&s1);
+	check_ok(fd >= 0 && s0.pooled == 0 && s1.pooled == 1 && s1.pending == 0 &&
+		       s1.recycled - s0.recycled == 1,
+		 "a 4 KiB buffer released right after the shrinker emptied the pools is pooled "
+		 "by the releasing thread (%ld pooled, %ld pending, %ld recycled when close() "
+		 "returned)",
+		 s1.pooled, s1.pending, s1.recycled - s0.recycled);
+	settle(&s1);
+}
+
 static void test_queued(int heap)
 {
 	struct stats s0 = { 0 }, s1 = { 0 };
@@ -466,6 +500,7 @@ int main(int argc, char **argv)
 		       s.order[2] == 0,
 		 "%s lists pools of orders 8, 4 and 0", POOL_FILE);
 	test_recycling(heap);
+	test_inline_after_drain(heap);
 	test_queued(heap);
 	test_limit(heap);
 	test_pinned(heap);
