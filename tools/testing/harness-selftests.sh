@@ -234,8 +234,9 @@ parser_selftests() {
 		'BUG: KASAN: slab-use-after-free in dma_buf_vmap'
 	# scan-console --allow-trace: the known report on its known path only
 	# (zram's swap-out allocation on 6.12, see zram_allowance in check).
-	local zram='\S+: page allocation failure: order:0, mode:0xc0a\(GFP_NOIO\|__GFP_HIGHMEM\|__GFP_MOVABLE\)'
-	local zframes=zs_malloc,zram_submit_bio,swap_writepage
+	local zram zframes
+	zram_allowance x86_64
+	zram=${zram_allow[1]} zframes=${zram_allow[2]}
 	zram_trace() { # INNERMOST-FRAME
 		echo "[   93.7] kswapd0: page allocation failure: order:0, mode:0xc0a(GFP_NOIO|__GFP_HIGHMEM|__GFP_MOVABLE), nodemask=(null)"
 		echo "[   93.7] Call Trace:"
@@ -265,6 +266,24 @@ parser_selftests() {
 	sed 's/mode:0xc0a(GFP_NOIO|/mode:0xcc0(GFP_KERNEL|/' "$d/zram" >"$d/zram4"
 	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram4" >"$d/zram4.out"
 	expect_red "an allocation failure of another mode on the allowed path" "$d/zram4.out" 'page allocation failure'
+	sed 's/mode:0xc0a(GFP_NOIO|__GFP_HIGHMEM|__GFP_MOVABLE)/mode:0x40c00(GFP_NOIO|__GFP_COMP)/' \
+		"$d/zram" >"$d/zram5"
+	if "$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram5" >"$d/zram5.out"; then
+		record PASS "harness: scan-console --allow-trace lets zsmalloc's slab page failure on that path through (control)"
+	else
+		record FAIL "harness: zsmalloc's slab page failure on the allowed path is not let through: $(head -3 "$d/zram5.out" | paste -sd';')"
+	fi
+	sed -e 's/ zs_malloc+/ TMP+/' -e 's/ swap_writepage+/ zs_malloc+/' -e 's/ TMP+/ swap_writepage+/' \
+		"$d/zram" >"$d/zram6"
+	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram6" >"$d/zram6.out"
+	expect_red "the allowed allocation failure with its frames out of order" "$d/zram6.out" 'page allocation failure'
+	{ zram_trace rdh_alloc_pages; zram_trace zs_malloc | sed 1d; } >"$d/zram7"
+	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "$zframes" "$d/zram7" >"$d/zram7.out"
+	expect_red "the allowed allocation failure whose frames follow only after its trace ended" \
+		"$d/zram7.out" 'page allocation failure'
+	st=0
+	"$TESTING_DIR/vm/scan-console" --allow-trace "$zram" "" "$d/zram" >"$d/zram8.out" 2>&1 || st=$?
+	expect_status "scan-console --allow-trace with no frames is refused" "$st" 2
 	# ... and the verdict takes the same allowance (run-vm passes it on).
 	local st=0
 	sed "3r $d/zram" "$d/console" >"$d/v.console"
@@ -276,6 +295,10 @@ parser_selftests() {
 	"$vd" --allow-trace "$zram" "$zframes" "$d/v.console" "$d/tests" "$d/config" 0 60 rust_dma_heap \
 		>"$d/zram-verdict2.out" 2>&1 || st=$?
 	expect_status "a run with the allowed report on another path" "$st" 125
+	st=0
+	"$vd" --allow-trace '(' "$zframes" "$d/console" "$d/tests" "$d/config" 0 60 rust_dma_heap \
+		>"$d/zram-verdict3.out" 2>&1 || st=$?
+	expect_status "a verdict given a bad --allow-trace cannot judge" "$st" 126
 	# The boot banners are not reports.
 	{ echo "[    0.1] DMA-API: preallocated 65536 debug entries"
 	  echo "[    0.1] DMA-API: debugging enabled by kernel config"
