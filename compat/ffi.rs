@@ -234,6 +234,7 @@ pub(crate) struct PoolStats {
     pub(crate) over_max_pages: c_ulong,
     pub(crate) shrunk_pages: c_ulong,
     pub(crate) taken_pending_pages: c_ulong,
+    pub(crate) inline_pages: c_ulong,
 }
 
 // Standalone mode: the module's own `dma_heap` class and nodes, and the

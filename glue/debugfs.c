@@ -80,6 +80,7 @@ static int rdh_pool_show(struct seq_file *m, void *unused)
 	seq_printf(m, "over_max_pages %lu\n", st.over_max_pages);
 	seq_printf(m, "shrunk_pages %lu\n", st.shrunk_pages);
 	seq_printf(m, "taken_pending_pages %lu\n", st.taken_pending_pages);
+	seq_printf(m, "inline_pages %lu\n", st.inline_pages);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(rdh_pool);

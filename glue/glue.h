@@ -75,7 +75,7 @@ struct rdh_pool_stats {
 	unsigned int order[RDH_POOL_ORDERS];
 	unsigned long pages[RDH_POOL_ORDERS], hits[RDH_POOL_ORDERS], misses[RDH_POOL_ORDERS];
 	unsigned long pooled_pages, pending_pages, max_pages, recycled_pages, referenced_pages,
-		over_max_pages, shrunk_pages, taken_pending_pages;
+		over_max_pages, shrunk_pages, taken_pending_pages, inline_pages;
 };
 void rdh_rust_pool_worker(const void *pool);
 unsigned long rdh_rust_pool_count(const void *pool);

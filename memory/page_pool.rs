@@ -205,6 +205,9 @@ struct Lists<C> {
     referenced: usize,
     over_max: usize,
     shrunk: usize,
+    /// Pages of released buffers that the releasing thread zeroed and
+    /// pooled itself (the rest of `recycled` is the worker's).
+    inline: usize,
 }
 
 /// A chunk taken out of a pool, with the pool's room if that left it empty
@@ -305,9 +308,14 @@ impl<C: PoolChunk> Shared<C> {
         }
         let total: usize = batch.chunks.iter().map(|c| c.run().pages()).sum();
         if total <= INLINE_PAGES && self.has_room(&batch.chunks) {
+            let mut inline = 0;
             for chunk in compat::take_kvvec(&mut batch.chunks) {
-                self.recycle(chunk, false);
+                let pages = chunk.run().pages();
+                if self.recycle(chunk, false) {
+                    inline += pages;
+                }
             }
+            self.lists.lock().inline += inline;
             return;
         }
         // Queue no more than the pools could still take: the rest is freed
@@ -399,28 +407,33 @@ impl<C: PoolChunk> Shared<C> {
         })
     }
 
-    /// Puts one released chunk in its pool, zeroed, or frees it. Only with
-    /// `grow` may the pool's room grow for it, which allocates.
-    fn recycle(&self, chunk: C, grow: bool) {
+    /// Puts one released chunk in its pool, zeroed, or frees it; returns
+    /// whether it was pooled. Only with `grow` may the pool's room grow
+    /// for it, which allocates.
+    fn recycle(&self, chunk: C, grow: bool) -> bool {
         let pages = chunk.run().pages();
         if !chunk.is_exclusive() {
             // Someone else still holds these pages; they are theirs until
             // they let go, so they go back to the buddy allocator (which
             // frees them on the last put), never to another buffer.
             self.lists.lock().referenced += pages;
-            return;
+            return false;
         }
         if self.lists.lock().pooled + pages > max_pages() {
             self.lists.lock().over_max += pages;
-            return;
+            return false;
         }
         let Some(chunk) = chunk.zero() else {
             self.lists.lock().over_max += pages;
-            return;
+            return false;
         };
-        if let Err(chunk) = self.push(chunk, grow) {
-            self.lists.lock().over_max += pages;
-            drop(chunk);
+        match self.push(chunk, grow) {
+            Ok(()) => true,
+            Err(chunk) => {
+                self.lists.lock().over_max += pages;
+                drop(chunk);
+                false
+            }
         }
     }
 
@@ -584,6 +597,7 @@ impl<C: PoolChunk> PoolWork for Shared<C> {
             out.referenced_pages = lists.referenced as c_ulong;
             out.over_max_pages = lists.over_max as c_ulong;
             out.shrunk_pages = lists.shrunk as c_ulong;
+            out.inline_pages = lists.inline as c_ulong;
         }
         let pending = self.pending.lock();
         out.pending_pages = (pending.queued + pending.in_flight) as c_ulong;
@@ -627,6 +641,7 @@ impl<C: PoolChunk> PagePools<C> {
                     referenced: 0,
                     over_max: 0,
                     shrunk: 0,
+                    inline: 0,
                 }, "rdh_pool_lists"),
                 pending <- new_spinlock!(Pending {
                     head: None,

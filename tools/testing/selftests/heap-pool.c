@@ -39,7 +39,7 @@ struct stats {
 	int norders;
 	unsigned int order[NORDERS];
 	long pages[NORDERS], hits[NORDERS], misses[NORDERS];
-	long pooled, pending, max, recycled, referenced, over_max, shrunk, taken;
+	long pooled, pending, max, recycled, referenced, over_max, shrunk, taken, inline_;
 };
 
 static bool read_stats(struct stats *s)
@@ -78,6 +78,8 @@ static bool read_stats(struct stats *s)
 				s->shrunk = v;
 			else if (!strcmp(key, "taken_pending_pages"))
 				s->taken = v;
+			else if (!strcmp(key, "inline_pages"))
+				s->inline_ = v;
 		}
 	}
 	fclose(f);
@@ -216,7 +218,8 @@ static void test_recycling(int heap)
 /*
  * A pool the shrinker emptied keeps its small room, so the first 4 KiB
  * buffer released afterwards is zeroed and pooled by the releasing thread:
- * in the pool when close() returns, nothing queued for the worker. (The
+ * in the pool when close() returns, nothing queued for the worker, and
+ * the pools' inline_pages counter says who pooled it. (The
  * first drain may free a room grown past its kept size; the buffer
  * released after it makes the room again.)
  */
@@ -237,11 +240,11 @@ static void test_inline_after_drain(int heap)
 		close(fd);
 	read_stats(&s1);
 	check_ok(fd >= 0 && s0.pooled == 0 && s1.pooled == 1 && s1.pending == 0 &&
-		       s1.recycled - s0.recycled == 1,
+		       s1.recycled - s0.recycled == 1 && s1.inline_ - s0.inline_ == 1,
 		 "a 4 KiB buffer released right after the shrinker emptied the pools is pooled "
-		 "by the releasing thread (%ld pooled, %ld pending, %ld recycled when close() "
-		 "returned)",
-		 s1.pooled, s1.pending, s1.recycled - s0.recycled);
+		 "by the releasing thread (%ld pooled, %ld pending, %ld recycled, %ld of them "
+		 "by the releasing thread, when close() returned)",
+		 s1.pooled, s1.pending, s1.recycled - s0.recycled, s1.inline_ - s0.inline_);
 	settle(&s1);
 }
 
